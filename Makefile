@@ -1,0 +1,32 @@
+# entrec: two commands on a fresh machine.
+#   make run   - set up .venv and run the main job (extract over the bundled sample, embedded defaults)
+#   make test  - set up .venv and run the test suite
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.entrec-installed
+SAMPLE := engine/samples/procedimentos_pt.txt
+MODEL  := .cache/default-model
+
+.PHONY: run test venv lambda wheel bench clean
+
+venv: $(STAMP)
+
+# Re-installs whenever the project metadata changes (refreshes an existing .venv).
+$(STAMP): pyproject.toml setup.py
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e ".[test]"
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(PY) -m engine.cli.main extract --display --lines $(SAMPLE)
+
+test: $(STAMP)
+	$(PY) -m pytest -q
+
+wheel: $(STAMP)
+	$(PY) -m build --wheel --outdir dist .
+
+clean:
+	rm -rf $(VENV) dist build .cache *.egg-info

@@ -1,0 +1,28 @@
+"""entrec: entity recognition for operational documents of the Brazilian grid.
+
+    from engine import Engine
+    eng = Engine.load()                      # embedded rule packs + inequality grammar
+    for ent in eng.extract("Manter a tensão na SE Xingu entre 525 kV e 550 kV"):
+        print(ent.to_dict())
+"""
+from .entity import Candidate, Entity
+from .errors import (ArtifactError, DataImportError, EntrecError, InputError, LexiconError,
+                     RuleFileError)
+from .resolver import Discarded, Resolution, ResolutionConfig, register_policy
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Engine", "Entity", "Candidate", "Resolution", "Discarded", "ResolutionConfig",
+    "register_policy", "EntrecError", "RuleFileError", "LexiconError", "ArtifactError",
+    "InputError", "DataImportError", "__version__",
+]
+
+
+def __getattr__(name: str):
+    # Engine pulls in spaCy; import it lazily so `import engine.errors` stays cheap.
+    if name == "Engine":
+        from .engine import Engine
+
+        return Engine
+    raise AttributeError(name)

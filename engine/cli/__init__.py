@@ -1,0 +1,1 @@
+"""The `entrec` command line: one module per command, discovered at start-up."""

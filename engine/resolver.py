@@ -1,0 +1,198 @@
+"""Conflict resolution: every candidate in, non-overlapping entities out, every loss explained.
+
+A policy ranks candidates best-first; the resolver then walks that order greedily, keeping a
+candidate unless it overlaps one already kept. Ranking never depends on label names or on
+the order rules were written in, so renaming a label or reordering a file cannot change a
+result. Policies are registered by versioned name (`priority-longest.v1`), like spaCy's span
+filters, and chosen in a rule file's `resolution:` section.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable, Iterable, Protocol, Sequence
+
+from .entity import SOURCES, Candidate, Entity
+from .errors import EntrecError
+
+__all__ = [
+    "ResolutionConfig", "Discarded", "Resolution", "Policy", "register_policy", "get_policy",
+    "POLICIES", "resolve",
+]
+
+
+@dataclass(frozen=True)
+class ResolutionConfig:
+    policy: str = "priority-longest.v1"
+    #: keep a candidate nested inside a kept one when the labels differ
+    keep_nested: bool = False
+    #: tie-break order between sources (earlier wins)
+    source_order: tuple[str, ...] = ("rule", "grammar", "model")
+    #: priority given to grammar/model candidates (rules carry their own)
+    source_priority: tuple[tuple[str, int], ...] = (("grammar", 20), ("model", 0))
+
+    def priority_of(self, source: str) -> int | None:
+        return dict(self.source_priority).get(source)
+
+
+@dataclass(frozen=True)
+class Discarded:
+    candidate: Candidate
+    winner: Candidate
+    reason: str
+
+    def to_dict(self, text: str | None = None) -> dict:
+        d = {"candidate": _cand_dict(self.candidate, text), "winner": _cand_dict(self.winner, text),
+             "reason": self.reason}
+        return d
+
+
+def _cand_dict(c: Candidate, text: str | None) -> dict:
+    d = {"start": c.start, "end": c.end, "label": c.label, "source": c.source,
+         "rule_id": c.rule_id, "priority": c.priority, "score": c.score}
+    if text is not None:
+        d["text"] = text[c.start:c.end]
+    return d
+
+
+@dataclass
+class Resolution:
+    text: str
+    kept: list[Candidate]
+    discarded: list[Discarded] = field(default_factory=list)
+
+    @property
+    def entities(self) -> list[Entity]:
+        return [c.to_entity(self.text) for c in self.kept]
+
+
+class Policy(Protocol):
+    name: str
+
+    def rank(self, candidates: Sequence[Candidate], config: ResolutionConfig) -> list[Candidate]:
+        """Candidates best-first."""
+        ...
+
+    def explain(self, loser: Candidate, winner: Candidate, config: ResolutionConfig) -> str:
+        ...
+
+
+POLICIES: dict[str, Policy] = {}
+
+
+def register_policy(name: str) -> Callable:
+    """Class decorator: `@register_policy("my-policy.v1")`. Names are versioned so a changed
+    behaviour gets a new name and old rule files keep their meaning."""
+
+    def deco(cls):
+        inst = cls()
+        inst.name = name
+        POLICIES[name] = inst
+        return cls
+
+    return deco
+
+
+def get_policy(name: str) -> Policy:
+    try:
+        return POLICIES[name]
+    except KeyError:
+        from .diagnostics import did_you_mean
+
+        raise EntrecError(f"unknown resolution policy {name!r}", code="policy-unknown",
+                          hint=did_you_mean(name, POLICIES) or f"one of: {', '.join(sorted(POLICIES))}") from None
+
+
+def _source_rank(c: Candidate, config: ResolutionConfig) -> int:
+    order = list(config.source_order) + [s for s in SOURCES if s not in config.source_order]
+    return order.index(c.source)
+
+
+def _who(c: Candidate) -> str:
+    return c.rule_id or f"{c.source}:{c.label}"
+
+
+class _KeyPolicy:
+    """A policy defined by an ordered list of (criterion name, key function)."""
+
+    name = ""
+    criteria: tuple[str, ...] = ()
+
+    def _parts(self, c: Candidate, config: ResolutionConfig) -> dict[str, object]:
+        return {
+            "priority": -c.priority,
+            "length": -c.length,
+            "source": _source_rank(c, config),
+            "score": -c.score,
+            "position": (c.start, c.end),
+            "identity": (c.rule_id or "", c.source, c.label),
+        }
+
+    def sort_key(self, c: Candidate, config: ResolutionConfig) -> tuple:
+        parts = self._parts(c, config)
+        return tuple(parts[k] for k in self.criteria) + (parts["position"], parts["identity"])
+
+    def rank(self, candidates: Sequence[Candidate], config: ResolutionConfig) -> list[Candidate]:
+        return sorted(candidates, key=lambda c: self.sort_key(c, config))
+
+    def explain(self, loser: Candidate, winner: Candidate, config: ResolutionConfig) -> str:
+        head = f"lost to {_who(winner)}"
+        if (loser.start, loser.end, loser.label) == (winner.start, winner.end, winner.label):
+            return f"{head}: duplicate of the same span and label"
+        for crit in self.criteria + ("position",):
+            a, b = self._parts(loser, config)[crit], self._parts(winner, config)[crit]
+            if a == b:
+                continue
+            if crit == "priority":
+                return f"{head}: lower priority {loser.priority} < {winner.priority}"
+            if crit == "length":
+                return f"{head}: shorter span {loser.length} < {winner.length} chars"
+            if crit == "source":
+                return f"{head}: source order {loser.source} after {winner.source}"
+            if crit == "score":
+                return f"{head}: lower score {loser.score:.3f} < {winner.score:.3f}"
+            return f"{head}: starts later ({loser.start} > {winner.start})"
+        return f"{head}: tie broken by rule id"
+
+
+@register_policy("priority-longest.v1")
+class PriorityLongest(_KeyPolicy):
+    """Higher priority, then longer span, then source order, then score, then earliest."""
+
+    criteria = ("priority", "length", "source", "score")
+
+
+@register_policy("longest-priority.v1")
+class LongestPriority(_KeyPolicy):
+    """Longer span first (maximal munch), then priority, source order, score, earliest."""
+
+    criteria = ("length", "priority", "source", "score")
+
+
+def _nested(inner: Candidate, outer: Candidate) -> bool:
+    return outer.start <= inner.start and inner.end <= outer.end and (inner.start, inner.end) != (outer.start, outer.end)
+
+
+def resolve(text: str, candidates: Iterable[Candidate], config: ResolutionConfig | None = None,
+            policy: Policy | None = None) -> Resolution:
+    """Pick a non-overlapping subset of `candidates` and explain every discarded one."""
+    config = config or ResolutionConfig()
+    policy = policy or get_policy(config.policy)
+    ranked = policy.rank(list(candidates), config)
+    kept: list[Candidate] = []
+    discarded: list[Discarded] = []
+    for cand in ranked:
+        winner = None
+        for k in kept:
+            if not cand.overlaps(k):
+                continue
+            if config.keep_nested and cand.label != k.label and (_nested(cand, k) or _nested(k, cand)):
+                continue
+            winner = k
+            break
+        if winner is None:
+            kept.append(cand)
+        else:
+            discarded.append(Discarded(cand, winner, policy.explain(cand, winner, config)))
+    kept.sort(key=lambda c: (c.start, c.end, c.label))
+    discarded.sort(key=lambda d: (d.candidate.start, d.candidate.end, d.candidate.rule_id or ""))
+    return Resolution(text=text, kept=kept, discarded=discarded)

@@ -1,0 +1,453 @@
+"""Load rule files, validate them all at once, compile them into per-language packs.
+
+Validation collects *every* problem of every file before failing (an analyst fixing a file
+wants the full list, not one error per run). Each problem is a located `Diagnostic` with a
+stable code; see `CODES` for the list tests assert.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable
+
+import re2
+from pydantic import BaseModel, ValidationError
+from spacy.errors import MatchPatternError
+from spacy.matcher import Matcher
+from spacy.vocab import Vocab
+
+from ..diagnostics import Diagnostic, did_you_mean
+from ..errors import RuleFileError
+from ..resolver import POLICIES, ResolutionConfig
+from ..yamlsource import YamlDocument, load_yaml
+from .compact import CompactPatternError, parse_compact
+from .phrases import PhraseIndex, PhraseRow, PhrasesFileError, read_phrases_file
+from .schema import (MATCHERS, ContextModel, Expectation, PhraseEntry, ResolutionModel,
+                     RuleFileModel, RuleModel, TestCase)
+from .source import CompiledRule, RuleSource
+
+__all__ = ["RulePack", "LoadedTest", "discover_rule_files", "check_rule_files",
+           "load_rule_files", "CODES"]
+
+#: every diagnostic code the loader can emit
+CODES = (
+    "file-not-found", "file-encoding", "yaml-syntax", "yaml-duplicate-key", "not-a-mapping",
+    "schema-unknown-key", "schema-missing-field", "schema-type", "schema-value",
+    "rule-duplicate-id", "label-unknown", "rule-matcher-missing", "rule-matcher-multiple",
+    "regex-invalid", "pattern-invalid", "phrases-file-invalid", "phrases-empty",
+    "include-missing", "include-cycle", "language-mismatch", "policy-unknown",
+    "resolution-conflict", "no-rule-files",
+)
+
+_RE2_OPTIONS = re2.Options()
+_RE2_OPTIONS.log_errors = False
+_RE2_OPTIONS_I = re2.Options()
+_RE2_OPTIONS_I.log_errors = False
+_RE2_OPTIONS_I.case_sensitive = False
+
+
+@dataclass
+class LoadedTest:
+    case: TestCase
+    file: str
+    index: int
+    line: int
+
+
+@dataclass
+class RulePack:
+    """Everything loaded for one language."""
+
+    language: str
+    labels: dict[str, str] = field(default_factory=dict)
+    rules: list[CompiledRule] = field(default_factory=list)
+    tests: list[LoadedTest] = field(default_factory=list)
+    resolution: ResolutionConfig = field(default_factory=ResolutionConfig)
+    files: list[str] = field(default_factory=list)
+
+    def source(self, vocab: Vocab) -> RuleSource:
+        return RuleSource(self.language, self.rules, vocab)
+
+
+def discover_rule_files(paths: Iterable[str | Path]) -> list[Path]:
+    """Expand directories into their *.yaml / *.yml files (recursively, sorted)."""
+    out: list[Path] = []
+    for p in paths:
+        p = Path(p)
+        if p.is_dir():
+            out.extend(sorted(q for q in p.rglob("*") if q.suffix in (".yaml", ".yml") and q.is_file()))
+        else:
+            out.append(p)
+    seen: set[Path] = set()
+    uniq = []
+    for p in out:
+        r = p.resolve()
+        if r not in seen:
+            seen.add(r)
+            uniq.append(p)
+    return uniq
+
+
+_FIELDS: dict[str, type[BaseModel]] = {}
+
+
+def _model_for(path: tuple) -> type[BaseModel]:
+    """Which pydantic model describes the mapping at `path` (for did-you-mean hints)."""
+    names = [p for p in path if isinstance(p, str)]
+    if not names:
+        return RuleFileModel
+    if names[0] == "rules":
+        if "context" in names:
+            return ContextModel
+        if "phrases" in names:
+            return PhraseEntry
+        return RuleModel
+    if names[0] == "tests":
+        if "expect" in names or "reject" in names:
+            return Expectation
+        return TestCase
+    if names[0] == "resolution":
+        return ResolutionModel
+    return RuleFileModel
+
+
+def _data_path(data: Any, loc: tuple) -> tuple:
+    """Keep the part of a pydantic `loc` that addresses real YAML nodes (drop union tags)."""
+    out: list = []
+    cur = data
+    for part in loc:
+        if isinstance(cur, dict) and part in cur:
+            out.append(part)
+            cur = cur[part]
+        elif isinstance(cur, list) and isinstance(part, int) and 0 <= part < len(cur):
+            out.append(part)
+            cur = cur[part]
+        elif isinstance(cur, dict) and isinstance(part, str) and not any(c in part for c in "[]()") \
+                and part[:1].islower():
+            # a missing / unknown key at this level: keep it so the message names it
+            out.append(part)
+            break
+    return tuple(out)
+
+
+def _pydantic_diags(doc: YamlDocument, exc: ValidationError, prefix: tuple) -> list[Diagnostic]:
+    by_path: dict[tuple, list[dict]] = {}
+    for err in exc.errors():
+        path = prefix + _data_path(_get(doc.data, prefix), tuple(err["loc"]))
+        by_path.setdefault((path, err["type"] == "extra_forbidden", err["type"] == "missing"), []).append(err)
+    diags = []
+    for (path, unknown, missing), errs in by_path.items():
+        err = errs[0]
+        if unknown:
+            key = path[-1] if path else "?"
+            fields = list(_model_for(path[:-1]).model_fields)
+            diags.append(doc.diagnostic("schema-unknown-key", f"unknown key `{key}`", path, key=True,
+                                        hint=did_you_mean(str(key), fields) or f"allowed keys: {', '.join(fields)}"))
+        elif missing:
+            key = path[-1] if path else "?"
+            diags.append(doc.diagnostic("schema-missing-field", f"missing required key `{key}`",
+                                        path[:-1], hint=f"add `{key}:` to this mapping"))
+        else:
+            type_errs = [e for e in errs if e["type"].endswith("_type") or e["type"] in (
+                "model_type", "dict_type", "list_type", "literal_error", "union_tag_invalid")]
+            code = "schema-type" if len(type_errs) == len(errs) and not any(
+                e["type"] == "literal_error" for e in errs) else "schema-value"
+            msgs = sorted({e["msg"] for e in errs})
+            value = _get(doc.data, path)
+            shown = repr(value) if not isinstance(value, (dict, list)) else type(value).__name__
+            diags.append(doc.diagnostic(code, f"invalid value {shown[:60]}: " + "; or ".join(msgs), path))
+    return diags
+
+
+def _get(data: Any, path: tuple) -> Any:
+    cur = data
+    for p in path:
+        try:
+            cur = cur[p]
+        except (KeyError, IndexError, TypeError):
+            return None
+    return cur
+
+
+def _regex_column(doc: YamlDocument, path: tuple, pattern: str, message: str) -> tuple[int, int]:
+    line, col = doc.locate(path)
+    frag = message.rsplit(": ", 1)[-1] if ": " in message else ""
+    off = pattern.find(frag) if frag else -1
+    src = doc.lines[line - 1] if 0 < line <= len(doc.lines) else ""
+    quoted = 1 if col - 1 < len(src) and src[col - 1] in "'\"" else 0
+    return line, col + quoted + max(off, 0)
+
+
+def _compile_rule(doc: YamlDocument, rule: RuleModel, path: tuple, base: Path,
+                  validator: Matcher) -> tuple[CompiledRule | None, list[Diagnostic]]:
+    present = [m for m in MATCHERS if getattr(rule, m) is not None]
+    if not present:
+        return None, [doc.diagnostic("rule-matcher-missing", f"rule `{rule.id}` has no matcher", path,
+                                     hint="add one of: phrases, phrases_file, pattern, regex")]
+    if len(present) > 1:
+        return None, [doc.diagnostic("rule-matcher-multiple",
+                                     f"rule `{rule.id}` has {len(present)} matchers ({', '.join(present)})",
+                                     path + (present[1],), key=True,
+                                     hint="split it into one rule per matcher")]
+    kind = present[0]
+    if kind == "regex":
+        opts = _RE2_OPTIONS if rule.case_sensitive is not False else _RE2_OPTIONS_I
+        try:
+            rx = re2.compile(rule.regex, opts)
+        except re2.error as exc:
+            msg = exc.args[0].decode() if exc.args and isinstance(exc.args[0], bytes) else str(exc)
+            line, col = _regex_column(doc, path + ("regex",), rule.regex, msg)
+            d = doc.diagnostic("regex-invalid", f"invalid RE2 regex: {msg}", path + ("regex",),
+                               hint="RE2 has no backreferences or lookaround (it guarantees linear time);"
+                                    " see https://github.com/google/re2/wiki/Syntax")
+            return None, [Diagnostic(**{**d.__dict__, "line": line, "column": col})]
+        if rx.match("") is not None and rx.search("") is not None and rx.pattern in ("", ".*"):
+            pass
+        return CompiledRule(rule, doc.file, "regex", regex=rx), []
+    if kind == "pattern":
+        raw = rule.pattern
+        specs: list = []
+        if isinstance(raw, str):
+            specs = [raw]
+        elif raw and all(isinstance(x, str) for x in raw):
+            specs = list(raw)
+        elif raw and all(isinstance(x, dict) for x in raw):
+            specs = [raw]
+        else:
+            specs = list(raw or [])
+        patterns: list[list[dict]] = []
+        for i, spec in enumerate(specs):
+            sub = path + ("pattern",) + ((i,) if not isinstance(raw, str) and len(specs) > 1 or
+                                         (isinstance(raw, list) and isinstance(spec, str)) else ())
+            if isinstance(spec, str):
+                try:
+                    patterns.append(parse_compact(spec, case_sensitive=bool(rule.case_sensitive),
+                                                  accent_sensitive=rule.accent_sensitive))
+                except CompactPatternError as exc:
+                    line, col = doc.locate(sub)
+                    src = doc.lines[line - 1] if 0 < line <= len(doc.lines) else ""
+                    quoted = 1 if col - 1 < len(src) and src[col - 1] in "'\"" else 0
+                    d = doc.diagnostic("pattern-invalid", f"compact pattern: {exc.message}", sub,
+                                       hint=exc.hint)
+                    return None, [Diagnostic(**{**d.__dict__, "column": col + quoted + exc.column})]
+            elif isinstance(spec, list) and all(isinstance(t, dict) for t in spec) and spec:
+                patterns.append(spec)
+            else:
+                return None, [doc.diagnostic("pattern-invalid", "a token pattern must be a compact string or a "
+                                             "non-empty list of token objects", sub,
+                                             hint='e.g. pattern: [{"LOWER": "se"}, {"IS_TITLE": true, "OP": "+"}]')]
+        try:
+            validator.add(f"__check__{rule.id}", patterns)
+            validator.remove(f"__check__{rule.id}")
+        except (MatchPatternError, ValueError, KeyError, TypeError) as exc:
+            detail = " ".join(str(exc).split())
+            return None, [doc.diagnostic("pattern-invalid", f"invalid token pattern: {detail[:400]}",
+                                         path + ("pattern",),
+                                         hint="token attributes are spaCy Matcher keys such as ORTH, LOWER, "
+                                              "NORM, IS_TITLE, LIKE_NUM, SHAPE, TEXT, OP")]
+        return CompiledRule(rule, doc.file, "pattern", patterns=patterns), []
+    # phrases
+    rows: list[PhraseRow] = []
+    if rule.phrases is not None:
+        for i, p in enumerate(rule.phrases):
+            if isinstance(p, str):
+                rows.append(PhraseRow(p, None, i))
+            else:
+                rows.append(PhraseRow(p.text, p.id, i))
+                rows.extend(PhraseRow(a, p.id or p.text, i) for a in p.aliases)
+    else:
+        fpath = (base / rule.phrases_file)
+        try:
+            rows = read_phrases_file(fpath)
+        except PhrasesFileError as exc:
+            if exc.line:
+                return None, [Diagnostic(code="phrases-file-invalid", message=str(exc), file=str(fpath),
+                                         line=exc.line, column=1, yaml_path="",
+                                         hint="csv columns: phrase,id,aliases (aliases separated by |)")]
+            return None, [doc.diagnostic("phrases-file-invalid", str(exc), path + ("phrases_file",),
+                                         hint="the path is relative to this rule file")]
+    if not rows:
+        return None, [doc.diagnostic("phrases-empty", f"rule `{rule.id}` has an empty phrase list",
+                                     path + (present[0],))]
+    idx = PhraseIndex.build(rows, case_sensitive=bool(rule.case_sensitive),
+                            accent_sensitive=rule.accent_sensitive)
+    return CompiledRule(rule, doc.file, "phrases", phrase_index=idx), []
+
+
+@dataclass
+class _FileResult:
+    path: Path
+    doc: YamlDocument | None
+    language: str | None
+    top: RuleFileModel | None
+    rules: list[tuple[RuleModel, tuple]]
+    tests: list[tuple[TestCase, tuple]]
+
+
+def _read_file(path: Path, diags: list[Diagnostic]) -> _FileResult | None:
+    try:
+        doc = load_yaml(path)
+    except RuleFileError as exc:
+        diags.extend(exc.diagnostics)
+        return None
+    for kpath, (line, col) in doc.duplicates or []:
+        diags.append(Diagnostic(code="yaml-duplicate-key", message=f"key `{kpath[-1]}` appears twice in "
+                                f"the same mapping (the second would silently replace the first)",
+                                file=doc.file, line=line, column=col,
+                                yaml_path=".".join(str(k) for k in kpath),
+                                hint="a rule's canonical id goes in `canonical:`; its own name in `id:`"
+                                if kpath[-1] == "id" else "remove or rename one of them",
+                                source_line=doc.lines[line - 1] if 0 < line <= len(doc.lines) else None))
+    data = doc.data
+    if not isinstance(data, dict):
+        diags.append(doc.diagnostic("not-a-mapping", "a rule file must be a YAML mapping with `language` "
+                                    "and `rules`", (), hint="start the file with `version: 1` and `language: pt`"))
+        return None
+    top_data = {k: v for k, v in data.items() if k not in ("rules", "tests")}
+    top = None
+    try:
+        top = RuleFileModel.model_validate(top_data)
+    except ValidationError as exc:
+        diags.extend(_pydantic_diags(doc, exc, ()))
+    rules: list[tuple[RuleModel, tuple]] = []
+    tests: list[tuple[TestCase, tuple]] = []
+    for key, model, bucket in (("rules", RuleModel, rules), ("tests", TestCase, tests)):
+        items = data.get(key)
+        if items is None:
+            continue
+        if not isinstance(items, list):
+            diags.append(doc.diagnostic("schema-type", f"`{key}` must be a list", (key,)))
+            continue
+        for i, item in enumerate(items):
+            try:
+                bucket.append((model.model_validate(item), (key, i)))
+            except ValidationError as exc:
+                diags.extend(_pydantic_diags(doc, exc, (key, i)))
+    lang = top.language if top else (data.get("language") if isinstance(data.get("language"), str) else None)
+    return _FileResult(path, doc, lang, top, rules, tests)
+
+
+def check_rule_files(paths: Iterable[str | Path]) -> tuple[dict[str, RulePack], list[Diagnostic]]:
+    """Load, validate and compile; return packs plus every diagnostic (never raises for
+    problems in the files themselves)."""
+    diags: list[Diagnostic] = []
+    files = discover_rule_files(paths)
+    if not files:
+        diags.append(Diagnostic(code="no-rule-files", message="no rule files (*.yaml) found",
+                                file=", ".join(str(p) for p in paths) or "<none>"))
+        return {}, diags
+    results: dict[Path, _FileResult] = {}
+    order: list[Path] = []
+
+    def visit(path: Path, stack: tuple[Path, ...], via: tuple[YamlDocument, tuple] | None) -> None:
+        rp = path.resolve()
+        if rp in stack:
+            doc, ipath = via
+            diags.append(doc.diagnostic("include-cycle", f"include cycle: {' -> '.join(p.name for p in stack + (rp,))}",
+                                        ipath))
+            return
+        if rp in results:
+            return
+        if not path.exists():
+            if via:
+                doc, ipath = via
+                diags.append(doc.diagnostic("include-missing", f"included file not found: {path}", ipath,
+                                            hint="include paths are relative to the including file"))
+            else:
+                diags.append(Diagnostic(code="file-not-found", message=f"no such file: {path}", file=str(path)))
+            return
+        res = _read_file(path, diags)
+        if res is None:
+            results[rp] = _FileResult(path, None, None, None, [], [])
+            return
+        results[rp] = res
+        order.append(rp)
+        if res.top:
+            for i, inc in enumerate(res.top.include):
+                child = (path.parent / inc)
+                visit(child, stack + (rp,), (res.doc, ("include", i)))
+                cres = results.get(child.resolve())
+                if cres and cres.language and res.language and cres.language != res.language:
+                    diags.append(res.doc.diagnostic("language-mismatch", f"included file {inc} is `{cres.language}` "
+                                                    f"but this file is `{res.language}`", ("include", i)))
+
+    for f in files:
+        visit(f, (), None)
+
+    packs: dict[str, RulePack] = {}
+    seen_ids: dict[str, tuple[str, int]] = {}
+    resolution_src: dict[str, tuple[ResolutionModel, YamlDocument]] = {}
+    validator = Matcher(Vocab(), validate=True)
+    # pass 1: labels and resolution per language
+    for rp in order:
+        res = results[rp]
+        if not res.language or res.top is None:
+            continue
+        pack = packs.setdefault(res.language, RulePack(language=res.language))
+        pack.files.append(str(res.path))
+        pack.labels.update(res.top.labels)
+        if res.top.resolution is not None:
+            r = res.top.resolution
+            if r.policy not in POLICIES:
+                diags.append(res.doc.diagnostic("policy-unknown", f"unknown resolution policy `{r.policy}`",
+                                                ("resolution", "policy"),
+                                                hint=did_you_mean(r.policy, POLICIES) or
+                                                f"one of: {', '.join(sorted(POLICIES))}"))
+            prev = resolution_src.get(res.language)
+            if prev and prev[0] != r:
+                diags.append(res.doc.diagnostic("resolution-conflict", f"a different `resolution:` for language "
+                                                f"`{res.language}` is already set in {prev[1].file}",
+                                                ("resolution",), hint="keep one resolution section per language pack"))
+            else:
+                resolution_src[res.language] = (r, res.doc)
+                pack.resolution = ResolutionConfig(
+                    policy=r.policy, keep_nested=r.keep_nested, source_order=tuple(r.source_order),
+                    source_priority=(("grammar", r.grammar_priority), ("model", r.model_priority)))
+    # pass 2: rules and tests
+    for rp in order:
+        res = results[rp]
+        if not res.language or res.language not in packs:
+            continue
+        pack = packs[res.language]
+        labels = set(pack.labels) | {"INEQUALITY"}
+        for rule, path in res.rules:
+            key = f"{res.language}:{rule.id}"
+            if key in seen_ids:
+                f0, l0 = seen_ids[key]
+                diags.append(res.doc.diagnostic("rule-duplicate-id", f"rule id `{rule.id}` is already used at "
+                                                f"{f0}:{l0}", path + ("id",), hint="rule ids must be unique in a pack"))
+                continue
+            seen_ids[key] = (res.doc.file, res.doc.locate(path)[0])
+            if rule.label not in labels:
+                diags.append(res.doc.diagnostic("label-unknown", f"label `{rule.label}` is not declared in "
+                                                f"`labels:`", path + ("label",),
+                                                hint=did_you_mean(rule.label, labels) or
+                                                f"declare it under labels: (declared: {', '.join(sorted(labels))})"))
+                continue
+            compiled, cd = _compile_rule(res.doc, rule, path, res.path.parent, validator)
+            diags.extend(cd)
+            if compiled is not None:
+                pack.rules.append(compiled)
+        for case, path in res.tests:
+            ok = True
+            for j, exp in enumerate(case.expect):
+                if exp.label and exp.label not in labels:
+                    ok = False
+                    diags.append(res.doc.diagnostic("label-unknown", f"test expects undeclared label `{exp.label}`",
+                                                    path + ("expect", j, "label"),
+                                                    hint=did_you_mean(exp.label, labels)))
+            if ok:
+                pack.tests.append(LoadedTest(case, res.doc.file, path[1], res.doc.locate(path)[0]))
+    # deterministic rule order: by id, so file order never matters downstream
+    for pack in packs.values():
+        pack.rules.sort(key=lambda r: r.id)
+    return packs, diags
+
+
+def load_rule_files(paths: Iterable[str | Path]) -> dict[str, RulePack]:
+    """Like `check_rule_files` but raises `RuleFileError` (with every error) on any error."""
+    packs, diags = check_rule_files(list(paths))
+    errors = [d for d in diags if d.severity == "error"]
+    if errors:
+        raise RuleFileError(errors)
+    return packs

@@ -1,0 +1,152 @@
+"""Phrase lists compiled to a word-sequence index, cached on disk by content hash.
+
+Matching runs on folded text split by `textfold.words`, not on spaCy tokens, so "SE XINGU",
+"Se Xingu" and "se xingu" match the same entry however the tokenizer would split them, and
+"Tucuruí/Marabá" equals "Tucuruí / Marabá". Lookup is a dict probe per word position and
+phrase length, so 100k+ phrases cost memory, not time. The compiled index is cached with
+`marshal` (plain dicts and strings only: loading it cannot run code) under
+`$ENTREC_CACHE_DIR` (default `~/.cache/entrec`), keyed by the sha256 of its inputs.
+"""
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import marshal
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..textfold import fold, words
+
+__all__ = ["PhraseRow", "PhraseIndex", "read_phrases_file", "PhrasesFileError", "cache_dir"]
+
+_SEP = "\x1f"
+_CACHE_FORMAT = 1
+
+
+@dataclass(frozen=True)
+class PhraseRow:
+    text: str
+    id: str | None = None
+    line: int = 0
+
+
+class PhrasesFileError(ValueError):
+    def __init__(self, message: str, line: int = 0):
+        super().__init__(message)
+        self.line = line
+
+
+def read_phrases_file(path: Path) -> list[PhraseRow]:
+    """txt: one phrase per line. csv: phrase[,id[,aliases separated by |]]. '#' lines are
+    comments; a header row `phrase,id,aliases` is skipped."""
+    try:
+        raw = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise PhrasesFileError(f"phrases file not found: {path}") from None
+    except UnicodeDecodeError as exc:
+        raise PhrasesFileError(f"phrases file is not UTF-8 (byte {exc.start})") from None
+    rows: list[PhraseRow] = []
+    if path.suffix.lower() == ".csv":
+        reader = csv.reader(io.StringIO(raw))
+        for lineno, rec in enumerate(reader, start=1):
+            if not rec or not any(c.strip() for c in rec) or rec[0].lstrip().startswith("#"):
+                continue
+            if lineno == 1 and [c.strip().lower() for c in rec[:1]] == ["phrase"]:
+                continue
+            if len(rec) > 3:
+                raise PhrasesFileError(f"expected at most 3 columns (phrase,id,aliases), got {len(rec)}", lineno)
+            phrase = rec[0].strip()
+            cid = rec[1].strip() if len(rec) > 1 and rec[1].strip() else None
+            if not phrase:
+                raise PhrasesFileError("empty phrase in first column", lineno)
+            rows.append(PhraseRow(phrase, cid, lineno))
+            if len(rec) > 2 and rec[2].strip():
+                for alias in rec[2].split("|"):
+                    if alias.strip():
+                        rows.append(PhraseRow(alias.strip(), cid or phrase, lineno))
+    else:
+        for lineno, line in enumerate(raw.splitlines(), start=1):
+            s = line.strip()
+            if s and not s.startswith("#"):
+                rows.append(PhraseRow(s, None, lineno))
+    return rows
+
+
+def cache_dir() -> Path:
+    env = os.environ.get("ENTREC_CACHE_DIR")
+    return Path(env) if env else Path.home() / ".cache" / "entrec"
+
+
+class PhraseIndex:
+    """Folded word-sequence -> canonical id ('' when none) for one rule."""
+
+    __slots__ = ("lower", "strip_accents", "table", "first")
+
+    def __init__(self, lower: bool, strip_accents: bool, table: dict[str, str],
+                 first: dict[str, tuple[int, ...]]):
+        self.lower = lower
+        self.strip_accents = strip_accents
+        self.table = table
+        self.first = first
+
+    @classmethod
+    def build(cls, rows: list[PhraseRow], *, case_sensitive: bool, accent_sensitive: bool,
+              use_cache: bool = True) -> "PhraseIndex":
+        lower, strip = not case_sensitive, not accent_sensitive
+        h = hashlib.sha256(f"{_CACHE_FORMAT}|{lower}|{strip}".encode())
+        for r in rows:
+            h.update(r.text.encode())
+            h.update(b"\x1e")
+            h.update((r.id or "").encode())
+            h.update(b"\x1d")
+        digest = h.hexdigest()
+        path = cache_dir() / "phrases" / f"{digest}.marshal"
+        if use_cache and path.is_file():
+            try:
+                table, first = marshal.loads(path.read_bytes())
+                return cls(lower, strip, table, {k: tuple(v) for k, v in first.items()})
+            except (ValueError, EOFError, TypeError):
+                pass  # corrupt cache: rebuild
+        table: dict[str, str] = {}
+        lens: dict[str, set[int]] = {}
+        for r in rows:
+            ws = [w for _, _, w in words(fold(r.text, lower, strip))]
+            if not ws:
+                continue
+            key = _SEP.join(ws)
+            if key not in table or (not table[key] and r.id):
+                table[key] = r.id or ""
+            lens.setdefault(ws[0], set()).add(len(ws))
+        first = {k: tuple(sorted(v, reverse=True)) for k, v in lens.items()}
+        if use_cache:
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                tmp = path.with_suffix(f".{os.getpid()}.tmp")
+                tmp.write_bytes(marshal.dumps((table, first)))
+                os.replace(tmp, path)
+            except OSError:
+                pass  # read-only home: run without cache
+        return cls(lower, strip, table, first)
+
+    def __len__(self) -> int:
+        return len(self.table)
+
+    def match(self, ws: list[tuple[int, int, str]]) -> list[tuple[int, int, str | None]]:
+        """All (start, end, id) occurrences in the pre-split folded text `ws`."""
+        out = []
+        table, first = self.table, self.first
+        n = len(ws)
+        for i in range(n):
+            lens = first.get(ws[i][2])
+            if not lens:
+                continue
+            for L in lens:
+                if i + L > n:
+                    continue
+                key = ws[i][2] if L == 1 else _SEP.join(w for _, _, w in ws[i:i + L])
+                cid = table.get(key)
+                if cid is not None:
+                    out.append((ws[i][0], ws[i + L - 1][1], cid or None))
+        return out

@@ -1,0 +1,50 @@
+"""Length-preserving case and accent folding, and a tokenizer-independent word splitter.
+
+Phrase matching folds both the phrase and the text with the same function, one character
+in, one character out, so offsets in the folded text are offsets in the original.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+__all__ = ["fold", "fold_char", "words", "slug"]
+
+_WORD_RE = re.compile(r"\w+|[^\w\s]", re.UNICODE)
+
+
+@lru_cache(maxsize=4096)
+def fold_char(c: str, lower: bool = True, strip_accents: bool = True) -> str:
+    out = c
+    if lower:
+        low = c.lower()
+        out = low if len(low) == 1 else c
+    if strip_accents:
+        base = unicodedata.normalize("NFD", out)
+        if base and not unicodedata.combining(base[0]):
+            out = base[0]
+    return out
+
+
+def fold(text: str, lower: bool = True, strip_accents: bool = True) -> str:
+    """Fold `text` so that len(fold(text)) == len(text)."""
+    if not lower and not strip_accents:
+        return text
+    if strip_accents and text.isascii():
+        return text.lower() if lower else text
+    return "".join(fold_char(c, lower, strip_accents) for c in text)
+
+
+def words(text: str) -> list[tuple[int, int, str]]:
+    """Split into (start, end, word) runs of word characters or single punctuation marks.
+
+    Independent of spaCy's tokenizer, so "SE XINGU" and "Se Xingu" split identically.
+    """
+    return [(m.start(), m.end(), m.group()) for m in _WORD_RE.finditer(text)]
+
+
+def slug(text: str) -> str:
+    """'SE São João do Piauí' -> 'SE_SAO_JOAO_DO_PIAUI' (canonical id style)."""
+    t = fold(text, lower=False, strip_accents=True).upper()
+    return re.sub(r"[^A-Z0-9]+", "_", t).strip("_")

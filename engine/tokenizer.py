@@ -1,0 +1,57 @@
+"""Tokenizer for operational text: numbers glued to units and comparator symbols split.
+
+Grid procedures write "500MW", "P≤275MW", "V>=500kV", "(M5)". spaCy's default rules keep
+those as one token, so token patterns could never see the number or the unit. We add infix
+and prefix rules only (never touching characters), so `doc.text == text` and every
+character offset stays exact. The rules are regexes on the spaCy tokenizer, which spaCy
+serializes with a trained pipeline, so a model trained here tokenizes identically.
+"""
+from __future__ import annotations
+
+import spacy
+from spacy.language import Language
+from spacy.util import compile_infix_regex, compile_prefix_regex, compile_suffix_regex
+
+__all__ = ["make_nlp", "customize_tokenizer", "SUPPORTED_LANGS"]
+
+SUPPORTED_LANGS = ("pt", "en")
+
+_COMPARATORS = r"(?:<=|>=|=<|=>|!=|<>|==|[≤≥≠<>=⩽⩾])"
+_EXTRA_INFIXES = [
+    # a digit followed by a letter/unit/degree: 500MW, 59,5Hz, 95°C, 4.000MW
+    r"(?<=[0-9])(?=[A-Za-zµΩ°])",
+    # comparator symbols glued on either side: P≤275, V>=500
+    _COMPARATORS,
+    # a slash between names or numbers: Tucuruí/Marabá, 12/03 stays one token only if
+    # digits on both sides (dates), so only split when a letter is involved
+    r"(?<=[A-Za-zÀ-ÿ])/(?=[A-Za-zÀ-ÿ0-9])",
+    r"(?<=[0-9])/(?=[A-Za-zÀ-ÿ])",
+    # en/em dashes between words: Colinas–Miracema
+    r"[–—]",
+]
+_EXTRA_PREFIXES = [_COMPARATORS, r"[–—]"]
+_EXTRA_SUFFIXES = [_COMPARATORS, r"[–—]"]
+
+
+def customize_tokenizer(nlp: Language) -> Language:
+    """Install the extra affix rules on `nlp`'s tokenizer (idempotent)."""
+    if nlp.meta.get("entrec_tokenizer"):
+        return nlp
+    infixes = list(nlp.Defaults.infixes or []) + _EXTRA_INFIXES
+    prefixes = _EXTRA_PREFIXES + list(nlp.Defaults.prefixes or [])
+    suffixes = _EXTRA_SUFFIXES + list(nlp.Defaults.suffixes or [])
+    nlp.tokenizer.infix_finditer = compile_infix_regex(infixes).finditer
+    nlp.tokenizer.prefix_search = compile_prefix_regex(prefixes).search
+    nlp.tokenizer.suffix_search = compile_suffix_regex(suffixes).search
+    nlp.meta["entrec_tokenizer"] = "1"
+    return nlp
+
+
+def make_nlp(lang: str = "pt") -> Language:
+    """A blank spaCy pipeline for `lang` with entrec's tokenizer rules."""
+    if lang not in SUPPORTED_LANGS:
+        from .errors import InputError
+
+        raise InputError(f"unsupported language {lang!r}", code="unsupported-language",
+                         hint=f"use one of: {', '.join(SUPPORTED_LANGS)}")
+    return customize_tokenizer(spacy.blank(lang))

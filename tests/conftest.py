@@ -1,0 +1,30 @@
+"""Shared test configuration: paths and a per-session phrase cache directory."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = ROOT.parent / "shared"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _isolated_cache(tmp_path_factory):
+    """Keep the phrase-index cache out of the user's home during tests."""
+    d = tmp_path_factory.mktemp("entrec-cache")
+    old = os.environ.get("ENTREC_CACHE_DIR")
+    os.environ["ENTREC_CACHE_DIR"] = str(d)
+    yield d
+    if old is None:
+        os.environ.pop("ENTREC_CACHE_DIR", None)
+    else:
+        os.environ["ENTREC_CACHE_DIR"] = old
+
+
+@pytest.fixture(scope="session")
+def shared_dir() -> Path:
+    if not SHARED.is_dir():
+        pytest.skip("../shared is absent (read-only project material not available here)")
+    return SHARED
