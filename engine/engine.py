@@ -210,6 +210,11 @@ def _model_applies(manifest: dict | None, lang: str) -> bool:
 
 
 def _check_text(text: object) -> str:
+    from .tokenizer import MAX_TEXT_CHARS
+
     if not isinstance(text, str):
         raise InputError(f"text must be a string, got {type(text).__name__}", code="text-not-string")
+    if len(text) > MAX_TEXT_CHARS:
+        raise InputError(f"text has {len(text):,} characters; the limit is {MAX_TEXT_CHARS:,}",
+                         code="text-too-long", hint="split the document into sections")
     return text

@@ -12,9 +12,10 @@ import spacy
 from spacy.language import Language
 from spacy.util import compile_infix_regex, compile_prefix_regex, compile_suffix_regex
 
-__all__ = ["make_nlp", "customize_tokenizer", "SUPPORTED_LANGS"]
+__all__ = ["make_nlp", "customize_tokenizer", "SUPPORTED_LANGS", "MAX_TEXT_CHARS"]
 
 SUPPORTED_LANGS = ("pt", "en")
+MAX_TEXT_CHARS = 10_000_000
 
 _COMPARATORS = r"(?:<=|>=|=<|=>|!=|<>|==|[≤≥≠<>=⩽⩾])"
 _EXTRA_INFIXES = [
@@ -30,7 +31,12 @@ _EXTRA_INFIXES = [
     r"[–—]",
 ]
 _EXTRA_PREFIXES = [_COMPARATORS, r"[–—]"]
-_EXTRA_SUFFIXES = [_COMPARATORS, r"[–—]"]
+_EXTRA_SUFFIXES = [
+    # a sentence-final period after a unit, a Roman numeral or a one-letter code part:
+    # "500 kV.", "UTE Porto Novo I.", "COSR-S." (while "Sr." and "S.A." stay whole)
+    r"(?<=k[VAW])\.", r"(?<=^[IVX])\.", r"(?<=-[A-Z])\.",
+    _COMPARATORS, r"[–—]",
+]
 
 
 def customize_tokenizer(nlp: Language) -> Language:
@@ -54,4 +60,8 @@ def make_nlp(lang: str = "pt") -> Language:
 
         raise InputError(f"unsupported language {lang!r}", code="unsupported-language",
                          hint=f"use one of: {', '.join(SUPPORTED_LANGS)}")
-    return customize_tokenizer(spacy.blank(lang))
+    nlp = customize_tokenizer(spacy.blank(lang))
+    # Only the tokenizer runs on our Docs (the model has its own pipeline and limit), so
+    # spaCy's 1M-character guard, sized for the parser, is raised to 10M.
+    nlp.max_length = MAX_TEXT_CHARS
+    return nlp

@@ -148,7 +148,7 @@ def _pydantic_diags(doc: YamlDocument, exc: ValidationError, prefix: tuple) -> l
             diags.append(doc.diagnostic("schema-missing-field", f"missing required key `{key}`",
                                         path[:-1], hint=f"add `{key}:` to this mapping"))
         else:
-            type_errs = [e for e in errs if e["type"].endswith("_type") or e["type"] in (
+            type_errs = [e for e in errs if e["type"].endswith(("_type", "_parsing")) or e["type"] in (
                 "model_type", "dict_type", "list_type", "literal_error", "union_tag_invalid")]
             code = "schema-type" if len(type_errs) == len(errs) and not any(
                 e["type"] == "literal_error" for e in errs) else "schema-value"

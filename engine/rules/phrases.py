@@ -50,10 +50,12 @@ def read_phrases_file(path: Path) -> list[PhraseRow]:
     rows: list[PhraseRow] = []
     if path.suffix.lower() == ".csv":
         reader = csv.reader(io.StringIO(raw))
+        header_seen = False
         for lineno, rec in enumerate(reader, start=1):
             if not rec or not any(c.strip() for c in rec) or rec[0].lstrip().startswith("#"):
                 continue
-            if lineno == 1 and [c.strip().lower() for c in rec[:1]] == ["phrase"]:
+            first_row, header_seen = not header_seen, True
+            if first_row and rec[0].strip().lower() == "phrase":
                 continue
             if len(rec) > 3:
                 raise PhrasesFileError(f"expected at most 3 columns (phrase,id,aliases), got {len(rec)}", lineno)

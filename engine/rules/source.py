@@ -105,6 +105,7 @@ class RuleSource:
         return out
 
     def find(self, doc: Doc) -> list[Candidate]:
+        text = doc.text  # Doc.text is rebuilt on every access: read it once
         seen: set[tuple[int, int, str]] = set()
         out: list[Candidate] = []
         for s, e, r, cid in self.raw_matches(doc):
@@ -124,11 +125,11 @@ class RuleSource:
                 if m.canonical:
                     cid = m.canonical
                 elif m.normalize == "upper":
-                    cid = doc.text[start:end].upper()
+                    cid = text[start:end].upper()
                 elif m.normalize == "lower":
-                    cid = doc.text[start:end].lower()
+                    cid = text[start:end].lower()
                 elif m.normalize == "slug":
-                    cid = slug(doc.text[start:end])
+                    cid = slug(text[start:end])
             out.append(Candidate(start=start, end=end, label=m.label, source="rule", rule_id=m.id,
                                  priority=m.priority, score=1.0, id=cid))
         return out

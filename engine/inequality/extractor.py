@@ -1,0 +1,170 @@
+"""`InequalityExtractor`: lexicons + scanner + grammar, loaded once, safe to share.
+
+Everything is built in `load` (lexicons validated, parser tables built) and nothing mutates
+afterwards, so one extractor can serve threads, forked gunicorn workers and pickling (the
+Lark parser is rebuilt from the grammar text on unpickle).
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..entity import Candidate
+from ..errors import LexiconError
+from ..diagnostics import Diagnostic
+from ..textfold import fold
+from .interval import Bound
+from .lexicon import Lexicon, load_lexicon
+from .parser import InequalityParser
+from .scanner import Scanner
+
+__all__ = ["InequalityExtractor", "Match", "LABEL", "DEFAULT_PRIORITY"]
+
+LABEL = "INEQUALITY"
+DEFAULT_PRIORITY = 20
+_TRIGGER = re.compile(r"[\d<>=≤≥≠⩽⩾]")
+_WORDS = re.compile(r"[^\W\d_]+")
+
+
+@dataclass(frozen=True)
+class Match:
+    """One recognised inequality with the details scoring needs."""
+
+    start: int
+    end: int
+    value: dict[str, Any]
+    rule_id: str
+    #: end without a trailing unit ("menos de 174" in "menos de 174 gramas")
+    core_end: int
+
+    def to_candidate(self, priority: int) -> Candidate:
+        return Candidate(start=self.start, end=self.end, label=LABEL, source="grammar",
+                         rule_id=self.rule_id, priority=priority, score=1.0, value=self.value)
+
+
+class InequalityExtractor:
+    """Finds numeric conditions ("superior a 4.000 MW", "between 10 and 20 kV") in text.
+
+    Languages: one lexicon per `grammars/lexicon/<lang>.yaml` ("pt", "en" ship). A text in
+    a language without a lexicon is read with every lexicon, earlier ones (pt first) winning
+    overlaps.
+    """
+
+    def __init__(self, grammar_text: str, lexicons: dict[str, Lexicon], *,
+                 half_open: bool = False, priority: int = DEFAULT_PRIORITY,
+                 grammar_file: str = "<grammar>"):
+        self.half_open = half_open
+        self.priority = priority
+        self.grammar_file = grammar_file
+        self.lexicons = dict(lexicons)
+        self._grammar_text = grammar_text
+        self._parser = InequalityParser(grammar_text, half_open=half_open)
+        self._scanners = {lang: Scanner(lex) for lang, lex in self.lexicons.items()}
+        self._word_triggers = {lang: self._trigger_words(lex) for lang, lex in self.lexicons.items()}
+
+    @staticmethod
+    def _trigger_words(lex: Lexicon) -> frozenset[str]:
+        nw = lex.numbers
+        return frozenset(set(nw.cardinals) | set(nw.scales) | set(nw.ordinals)
+                         | set(nw.standalone))
+
+    # -- construction --------------------------------------------------------------------
+    @classmethod
+    def load(cls, grammars_dir: str | Path | None = None, half_open: bool = False, *,
+             priority: int = DEFAULT_PRIORITY) -> "InequalityExtractor":
+        """Load `inequality.lark` and every `lexicon/*.yaml` under `grammars_dir`
+        (default: the packaged grammars). Raises `LexiconError` (located diagnostics for
+        every bad lexicon file) or `EntrecError` if the grammar is missing or has conflicts."""
+        from ..errors import EntrecError
+        from ..paths import grammars_dir as default_dir
+
+        gdir = Path(grammars_dir) if grammars_dir is not None else default_dir()
+        gfile = gdir / "inequality.lark"
+        try:
+            grammar = gfile.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise EntrecError(f"no inequality grammar at {gfile}", code="grammar-not-found") from None
+        diags: list[Diagnostic] = []
+        lexicons: dict[str, Lexicon] = {}
+        files = sorted((gdir / "lexicon").glob("*.yaml"))
+        if not files:
+            raise LexiconError([Diagnostic(code="lexicon-not-found",
+                                           message=f"no lexicon files in {gdir / 'lexicon'}",
+                                           file=str(gdir / "lexicon"))])
+        for f in files:
+            try:
+                lex = load_lexicon(f)
+            except LexiconError as exc:
+                diags.extend(exc.diagnostics)
+                continue
+            if lex.lang != f.stem:
+                diags.append(Diagnostic(code="lexicon-lang-mismatch",
+                                        message=f"lang {lex.lang!r} does not match file name {f.name}",
+                                        file=str(f), line=1, column=1, yaml_path="lang"))
+                continue
+            lexicons[lex.lang] = lex
+        if diags:
+            raise LexiconError(diags)
+        order = sorted(lexicons, key=lambda k: (k != "pt", k != "en", k))
+        try:
+            return cls(grammar, {k: lexicons[k] for k in order}, half_open=half_open,
+                       priority=priority, grammar_file=str(gfile))
+        except Exception as exc:  # lark GrammarError / conflicts under strict=True
+            if isinstance(exc, EntrecError):
+                raise
+            raise EntrecError(f"{gfile}: invalid grammar: {exc}", code="grammar-invalid") from None
+
+    def __getstate__(self) -> dict:
+        return {"grammar_text": self._grammar_text, "lexicons": self.lexicons,
+                "half_open": self.half_open, "priority": self.priority,
+                "grammar_file": self.grammar_file}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__init__(state["grammar_text"], state["lexicons"], half_open=state["half_open"],
+                      priority=state["priority"], grammar_file=state["grammar_file"])
+
+    @property
+    def languages(self) -> tuple[str, ...]:
+        return tuple(self.lexicons)
+
+    # -- extraction ----------------------------------------------------------------------
+    def matches(self, text: str, lang: str = "pt") -> list[Match]:
+        """Every inequality in `text`, in order. Never raises."""
+        if not isinstance(text, str) or not text:
+            return []
+        langs = [lang] if lang in self.lexicons else list(self.lexicons)
+        out: list[Match] = []
+        for lg in langs:
+            try:
+                found = self._matches_one(text, lg)
+            except Exception:  # pragma: no cover - defensive: extraction never raises
+                found = []
+            for m in found:
+                if not any(m.start < o.end and o.start < m.end for o in out):
+                    out.append(m)
+        out.sort(key=lambda m: (m.start, m.end))
+        return out
+
+    def _matches_one(self, text: str, lang: str) -> list[Match]:
+        if not _TRIGGER.search(text):
+            # no digit or comparator symbol: only number words can start an inequality
+            words = self._word_triggers[lang]
+            if words.isdisjoint(_WORDS.findall(fold(text))):
+                return []
+        toks = self._scanners[lang].scan(text)
+        bounds = self._parser.parse_all(toks)
+        return [self._to_match(b) for b in bounds]
+
+    @staticmethod
+    def _to_match(b: Bound) -> Match:
+        return Match(start=b.start, end=b.end, value=b.value(), rule_id=f"inequality.{b.production}",
+                     core_end=b.core_end)
+
+    def extract(self, text: str, lang: str = "pt") -> list[Candidate]:
+        """`Candidate`s (label INEQUALITY, source grammar) for the engine. Never raises."""
+        try:
+            return [m.to_candidate(self.priority) for m in self.matches(text, lang)]
+        except Exception:  # pragma: no cover - defensive
+            return []

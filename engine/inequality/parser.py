@@ -1,0 +1,310 @@
+"""The Lark LALR parser over scanner tokens, and the longest-prefix search.
+
+The parser is built once per extractor (`strict=True`: a grammar edit that introduces a
+conflict fails at load, not at run time). For each start token (comparator, negation, range
+opener, number) we feed tokens to an interactive LALR parser until it rejects one, remember
+the last position where end-of-input was acceptable, and parse that prefix for real. A
+failed parse just means "no inequality here": nothing in this module raises on any input.
+"""
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+from typing import Iterable
+
+from lark import Lark, Token, Tree
+from lark.exceptions import LarkError
+from lark.lexer import Lexer
+
+from .interval import Bound, from_op, make_range, merge_list, negate_op, union_ops
+from .scanner import Tok
+
+__all__ = ["InequalityParser", "START_TYPES"]
+
+#: token types a parse attempt may start at
+START_TYPES = frozenset({"NEG", "CMP", "CMPPOST", "CMPTO", "BETWEEN", "FROM", "APPROX",
+                         "NUMBER", "PUNIT", "ART"})
+
+
+class _ListLexer(Lexer):
+    """Feeds a ready-made token list to the LALR parser (the scanner did the lexing)."""
+
+    def __init__(self, lexer_conf=None):  # noqa: D401 - Lark API
+        pass
+
+    def lex(self, lexer_state, parser_state=None) -> Iterable[Token]:
+        data = getattr(lexer_state, "text", lexer_state)
+        yield from data
+
+
+def _lark_token(t: Tok, idx: int) -> Token:
+    return Token(t.type, str(idx), start_pos=t.start, end_pos=t.end, line=1,
+                 column=t.start + 1, end_line=1, end_column=t.end + 1)
+
+
+class _Node:
+    """A parse-tree node shaped like Lark's `Tree` (data, children); leaves are token indices."""
+
+    __slots__ = ("data", "children")
+
+    def __init__(self, data: str, children: list):
+        self.data = data
+        self.children = children
+
+    def scan_values(self, pred=None):
+        for c in self.children:
+            if isinstance(c, _Node):
+                yield from c.scan_values(pred)
+            else:
+                yield c
+
+    def find_data(self, name: str):
+        if self.data == name:
+            yield self
+        for c in self.children:
+            if isinstance(c, _Node):
+                yield from c.find_data(name)
+
+
+class InequalityParser:
+    """Owns the Lark LALR parser and runs its parse table directly.
+
+    Lark builds and checks the tables (strict mode); extraction then drives those tables
+    with a few dict look-ups per token instead of Lark's generic machinery, which makes
+    the longest-prefix search cheap enough to run at every candidate start. The trees it
+    builds follow Lark's own shaping rules (`_rule` and `__x_star` inlined, `?rule` with
+    one child collapsed), so `self.lark.parse` gives the same shape (tests check this).
+    """
+
+    def __init__(self, grammar_text: str, *, half_open: bool = False):
+        self.grammar_text = grammar_text
+        self.half_open = half_open
+        self.lark = Lark(grammar_text, parser="lalr", lexer=_ListLexer, strict=True,
+                         propagate_positions=True, start="start")
+        self._compile_tables()
+
+    def _compile_tables(self) -> None:
+        from lark.parsers.lalr_analysis import Shift
+
+        table = self.lark.parser.parser.parser.parse_table
+        self._start = table.start_states["start"]
+        self._end = table.end_states["start"]
+        states: dict[int, dict[str, tuple]] = {}
+        for st, acts in table.states.items():
+            d = {}
+            for key, (action, arg) in acts.items():
+                if action is Shift:
+                    d[key] = (True, arg)
+                else:
+                    name = arg.origin.name
+                    name = str(name)
+                    d[key] = (False, (name, len(arg.expansion), name.startswith("_"),
+                                      bool(arg.options.expand1), arg.alias))
+            states[st] = d
+        self._states = states
+
+    @classmethod
+    def from_file(cls, path: Path, *, half_open: bool = False) -> "InequalityParser":
+        return cls(path.read_text(encoding="utf-8"), half_open=half_open)
+
+    # -- table driver --------------------------------------------------------------------
+    def _feed(self, stack: list[int], typ: str) -> bool:
+        states = self._states
+        while True:
+            act = states[stack[-1]].get(typ)
+            if act is None:
+                return False
+            shift, arg = act
+            if shift:
+                stack.append(arg)
+                return True
+            size = arg[1]
+            if size:
+                del stack[-size:]
+            stack.append(states[stack[-1]][arg[0]][1])
+
+    def _accepts_end(self, stack: list[int]) -> bool:
+        states = self._states
+        if "$END" not in states[stack[-1]]:
+            return False
+        st = list(stack)
+        while True:
+            act = states[st[-1]].get("$END")
+            if act is None or act[0]:
+                return False
+            name, size = act[1][0], act[1][1]
+            if size:
+                del st[-size:]
+            g = states[st[-1]].get(name)
+            if g is None:
+                return False
+            st.append(g[1])
+            if st[-1] == self._end:
+                return True
+
+    def _build(self, toks: list[Tok], i: int, end: int) -> _Node | None:
+        states = self._states
+        stack = [self._start]
+        values: list = []
+        k = i
+        while True:
+            typ = toks[k].type if k < end else "$END"
+            act = states[stack[-1]].get(typ)
+            if act is None:
+                return None
+            shift, arg = act
+            if shift:
+                stack.append(arg)
+                values.append(k)
+                k += 1
+                continue
+            name, size, inline, expand1, alias = arg
+            kids = values[-size:] if size else []
+            if size:
+                del stack[-size:]
+                del values[-size:]
+            children: list = []
+            for c in kids:
+                if isinstance(c, tuple):  # inlined rule: splice its children
+                    children.extend(c[1])
+                else:
+                    children.append(c)
+            if inline:
+                node = ("inline", children)
+            elif expand1 and len(children) == 1:
+                node = children[0]
+            else:
+                node = _Node(alias or name, children)
+            stack.append(states[stack[-1]][name][1])
+            values.append(node)
+            if typ == "$END" and stack[-1] == self._end:
+                return values[-1]
+
+    # -- search --------------------------------------------------------------------------
+    def parse_all(self, toks: list[Tok]) -> list[Bound]:
+        out: list[Bound] = []
+        n = len(toks)
+        # index of the next NUMBER at or after i within the same window (no OTHER between)
+        next_num = [n] * (n + 1)
+        nxt = n
+        for k in range(n - 1, -1, -1):
+            if toks[k].type == "OTHER":
+                nxt = n
+            elif toks[k].type == "NUMBER":
+                nxt = k
+            next_num[k] = nxt
+        i = 0
+        while i < n:
+            if toks[i].type not in START_TYPES or next_num[i] >= n:
+                i += 1
+                continue
+            res = self._longest(toks, i)
+            if res is None:
+                i += 1
+                continue
+            bounds, end = res
+            out.extend(bounds)
+            i = end
+        return out
+
+    def _longest(self, toks: list[Tok], i: int) -> tuple[list[Bound], int] | None:
+        stack = [self._start]
+        ends: list[int] = []
+        for k in range(i, len(toks)):
+            t = toks[k]
+            if t.type == "OTHER" or not self._feed(stack, t.type):
+                break
+            if self._accepts_end(stack):
+                ends.append(k + 1)
+        for end in reversed(ends):
+            tree = self._build(toks, i, end)
+            if tree is None:  # pragma: no cover - the recognizer accepted this prefix
+                continue
+            bounds = self._expr(tree, toks)
+            if bounds:
+                return bounds, end
+        return None
+
+    def lark_tree(self, toks: list[Tok], i: int, end: int) -> Tree:
+        """The same prefix parsed by Lark itself (reference for tests and debugging)."""
+        return self.lark.parse([_lark_token(toks[k], k) for k in range(i, end)])
+
+    # -- tree -> bounds ------------------------------------------------------------------
+    def _expr(self, tree: Tree, toks: list[Tok]) -> list[Bound]:
+        expr = tree.children[0]
+        out: list[Bound] = []
+        for conj in expr.children:
+            if not isinstance(conj, (Tree, _Node)):
+                continue  # OR
+            bounds = [b for b in (self._bound(c, toks) for c in conj.children
+                                  if isinstance(c, (Tree, _Node))) if b is not None]
+            out.extend(merge_list(bounds))
+        return out
+
+    @staticmethod
+    def _leaves(tree, toks: list[Tok]) -> list[Tok]:
+        return [toks[int(v)] for v in tree.scan_values(lambda v: isinstance(v, (Token, int)))]
+
+    def _quantity(self, node: Tree, toks: list[Tok]) -> tuple[Decimal, str | None, int, int]:
+        """(value, unit, end, core_end) of a value/rvalue node."""
+        q = next(node.find_data("quantity"))
+        leaves = self._leaves(q, toks)
+        num = next(t for t in leaves if t.type == "NUMBER")
+        unit = num.unit
+        core_end = num.end
+        for t in leaves:
+            if t.type in ("UNIT", "PUNIT"):
+                unit = t.op
+        return num.value, unit, leaves[-1].end, core_end
+
+    def _bound(self, node: Tree, toks: list[Tok]) -> Bound | None:
+        kind = node.data
+        leaves = self._leaves(node, toks)
+        start, end = leaves[0].start, leaves[-1].end
+        core_end = end if leaves[-1].type != "UNIT" else None
+        subs = {c.data: c for c in node.children if isinstance(c, (Tree, _Node))}
+        negated = "neg" in subs
+        if kind in ("prefix", "prefix_post", "postfix"):
+            v, unit, _, qcore = self._quantity(subs["value"], toks)
+            if core_end is None:
+                core_end = qcore
+            if kind == "postfix":
+                op = self._op(subs["post"], toks)
+                if op not in ("gt", "ge", "lt", "le"):
+                    return None
+            else:
+                op = self._op(subs["cmp"], toks)
+                if negated:
+                    op = negate_op(op)
+                if kind == "prefix_post":
+                    u = union_ops(op, self._op(subs["post"], toks))
+                    if u is None:
+                        return None
+                    op = u
+            return from_op(op, v, unit, negated, start, end, kind, core_end)
+        # ranges
+        vals = [c for c in node.children if isinstance(c, (Tree, _Node))
+                and c.data in ("value", "rvalue")]
+        if len(vals) != 2:
+            return None
+        a, ua, _, _ = self._quantity(vals[0], toks)
+        b, ub, _, bcore = self._quantity(vals[1], toks)
+        if core_end is None:
+            core_end = bcore
+        if ua and ub and ua != ub:
+            unit = None
+        else:
+            unit = ub or ua
+        if kind in ("dash_range", "bare_range") and a >= b:
+            return None  # "52-12" is a code, not a range
+        if kind == "dash_range" and not all(t.digits for t in leaves if t.type == "NUMBER"):
+            return None  # "One-fourth" is a fraction word, not the range 1-4
+        if kind == "bare_range" and (ua is None) != (ub is None) and ua is not None:
+            return None  # "3 kV a 5" reads oddly; keep only clean bare ranges
+        return make_range(a, b, unit, half_open=self.half_open, negated=negated, start=start,
+                          end=end, production=kind, core_end=core_end)
+
+    @staticmethod
+    def _op(node: Tree, toks: list[Tok]) -> str:
+        tok = toks[int(node.children[0])]
+        return tok.op or "eq"

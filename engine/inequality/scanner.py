@@ -1,0 +1,328 @@
+"""Text -> the grammar's token stream, cheaply.
+
+Three passes, all linear:
+1. raw tokens: digit runs ("4.000", "1,2"), letter runs, comparator symbols and single marks,
+   with exact character offsets (no spaCy needed, so the grammar runs anywhere);
+2. blocking: digits that are part of a date ("12/03/2024", "1995-01"), a time ("10h15"),
+   a phone number or a code ("IO-ON.NE.2NE", "AT-03") never become numbers;
+3. lexicon matching: longest phrase wins, with two look-aheads that keep postfix phrases
+   honest ("ou igual a 6000" is OR + "igual a", "ou menor que 5" is OR + "menor que"), and
+   numbers parsed by `NumberParser`.
+Words the lexicon does not know become OTHER, which ends a parse window.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from decimal import Decimal
+
+from ..textfold import fold
+from .lexicon import Lexicon
+from .numbers import NumberParser, RawTok, parse_digits
+
+__all__ = ["Tok", "Scanner", "raw_tokens"]
+
+_RAW_RE = re.compile(
+    r"(?P<num>\d+(?:[.,]\d+)*)"
+    r"|(?P<word>[^\W\d_]+(?:'[^\W\d_]+)?)"
+    r"|(?P<sym><=|>=|=<|=>|<>|!=|==|''|[^\w\s])"
+    r"|(?P<other>_+)",
+    re.UNICODE,
+)
+_DATE_MULTI = re.compile(r"\d+([/\-])\d+\1\d+")  # 12/03/2024, 2024-03-12, 222-2222-2222
+_YEAR_MONTH = re.compile(r"(\d{4})[/\-](\d{1,2})")
+_MONTH_YEAR = re.compile(r"(\d{1,2})/(\d{4})")
+_TIME = re.compile(r"\d{1,2}(?::\d{2}|h\d{2})")
+_CHUNK_STRIP_R = ".,;:!?)]}\"'»"
+_CHUNK_STRIP_L = "([{\"'«"
+_SIGNS = frozenset({"-", "−"})
+# window around each number, in raw tokens: comparator phrases and negations come before it,
+# units and postfix phrases after it
+_BEFORE = 14
+_AFTER = 10
+
+
+@dataclass(slots=True)
+class Tok:
+    """One grammar terminal with its span and meaning."""
+
+    type: str
+    start: int
+    end: int
+    op: str | None = None  # comparator op for CMP/POST/CMPPOST/CMPTO, unit symbol for UNIT
+    value: Decimal | None = None  # NUMBER
+    unit: str | None = None  # NUMBER with a built-in unit ("1 dollar and 42 cents")
+    digits: bool = True  # NUMBER written with digits (word numbers never form "a-b" ranges)
+
+
+def raw_tokens(text: str) -> list[RawTok]:
+    folded = fold(text)  # length-preserving, so folded[a:b] is the folded token
+    out = []
+    for m in _RAW_RE.finditer(text):
+        kind = m.lastgroup
+        a, b = m.span()
+        s = m.group()
+        if kind == "word":
+            out.append(RawTok("word", a, b, s, folded[a:b]))
+        else:
+            out.append(RawTok("sym" if kind == "other" else kind, a, b, s, s))
+    return out
+
+
+class Scanner:
+    """Turns text into `Tok`s for one lexicon. Stateless after construction."""
+
+    def __init__(self, lex: Lexicon):
+        self.lex = lex
+        self.numbers = NumberParser(lex.numbers)
+        nw = lex.numbers
+        unit_first = {k[0] for k, cats in lex.phrases.items() if "UNIT" in cats}
+        unit_first |= {fold(k[0]) for k in lex.exact_units}
+        #: words that may be glued right after digits without making a code ("500MW", "5k")
+        self.glue_ok = frozenset(unit_first | set(nw.suffix_scales) | set(nw.scales))
+        self.first_words = lex.first_words
+        self.exact_first = frozenset(k[0] for k in lex.exact_units)
+        self._trie = self._make_trie({k: cats for k, cats in lex.phrases.items()})
+        self._exact_trie = self._make_trie({k: {"UNIT": v} for k, v in lex.exact_units.items()})
+        #: number words: the scanner only looks at tokens within a window around these
+        self.anchors = frozenset(set(nw.cardinals) | set(nw.scales) | set(nw.ordinals)
+                                 | set(nw.standalone))
+        #: folded words that can start anything the scanner emits; other words are OTHER
+        self.interesting = frozenset(
+            set(self.first_words) | set(nw.cardinals) | set(nw.scales) | set(nw.ordinals)
+            | set(nw.standalone) | set(nw.negative) | set(nw.article_one)
+            | {fold(w) for w in self.exact_first})
+
+    @staticmethod
+    def _make_trie(entries: dict) -> dict:
+        root: dict = {}
+        for words, cats in entries.items():
+            node = root
+            for w in words:
+                node = node.setdefault(w, {})
+            node[None] = cats
+        return root
+
+    # -- pass 2: block digits that are not quantities --------------------------------
+    def _block(self, text: str, raws: list[RawTok]) -> None:
+        n = len(raws)
+        done = -1
+        for k in range(n):
+            if raws[k].kind != "num" or k < done:
+                continue
+            i = k
+            while i > 0 and raws[i].start == raws[i - 1].end:
+                i -= 1
+            j = k + 1
+            while j < n and raws[j].start == raws[j - 1].end:
+                j += 1
+            self._block_chunk(text, raws, i, j)
+            done = j
+
+    def _block_chunk(self, text: str, raws: list[RawTok], i: int, j: int) -> None:
+        s = text[raws[i].start:raws[j - 1].end]
+        core = s.rstrip(_CHUNK_STRIP_R).lstrip(_CHUNK_STRIP_L)
+        block_all = False
+        if _DATE_MULTI.search(core) or _TIME.search(core) or core.startswith("+") and (
+                len(core) > 1 and core[1].isdigit() and "-" in core[1:]):
+            block_all = True
+        else:
+            for rx in (_YEAR_MONTH, _MONTH_YEAR):
+                m = rx.fullmatch(core)
+                if m:
+                    y, mo = (m.group(1), m.group(2)) if rx is _YEAR_MONTH else (m.group(2), m.group(1))
+                    if 1800 <= int(y) <= 2199 and 1 <= int(mo) <= 12:
+                        block_all = True
+        if block_all:
+            for k in range(i, j):
+                if raws[k].kind == "num":
+                    raws[k].blocked = True
+            return
+        for k in range(i, j):
+            r = raws[k]
+            if r.kind != "num":
+                continue
+            left = raws[k - 1] if k > i else None
+            right = raws[k + 1] if k + 1 < j else None
+            if left is not None and left.kind == "word":
+                r.blocked = True  # "NE2", "UG3", "h15"
+            elif right is not None and right.kind == "word" and right.f not in self.glue_ok:
+                r.blocked = True  # "2NE", "3a"
+            elif (left is not None and left.kind == "sym" and left.text in "-./_" and k - 2 >= i
+                  and raws[k - 2].kind == "word" and raws[k - 2].f not in self.glue_ok):
+                r.blocked = True  # "AT-03", "ON.2"
+            elif (right is not None and right.kind == "sym" and right.text in "-./_" and k + 2 < j
+                  and raws[k + 2].kind == "word" and raws[k + 2].f not in self.glue_ok
+                  and raws[k + 2].f not in self.lex.numbers.cardinals):
+                r.blocked = True  # "03-AT"
+            elif left is not None and left.kind == "sym" and left.text == "_":
+                r.blocked = True
+
+    # -- pass 3 ----------------------------------------------------------------------
+    def _phrases_at(self, raws: list[RawTok], i: int) -> list[tuple[int, dict]]:
+        """All lexicon matches starting at raws[i], longest first: (length, {cat: op})."""
+        out = []
+        n = len(raws)
+        for trie, attr in ((self._trie, "f"), (self._exact_trie, "text")):
+            node = trie
+            k = i
+            while k < n:
+                node = node.get(getattr(raws[k], attr))
+                if node is None:
+                    break
+                k += 1
+                cats = node.get(None)
+                if cats is not None:
+                    out.append((k - i, cats))
+        if len(out) > 1:
+            out.sort(key=lambda x: -x[0])
+        return out
+
+    def _extends(self, raws: list[RawTok], i: int, L: int) -> bool:
+        """Does a phrase starting inside raws[i+1 : i+L] run past i+L?"""
+        for k in range(i + 1, i + L):
+            for L2, cats in self._phrases_at(raws, k):
+                if k + L2 > i + L and "UNIT" not in cats:
+                    return True
+        return False
+
+    def _pick(self, raws: list[RawTok], i: int, prev: Tok | None,
+              matches: list[tuple[int, dict]]) -> tuple[int, dict] | None:
+        prev_num = prev is not None and prev.type == "NUMBER" and prev.end <= raws[i].start
+        for L, cats in matches:
+            cats = dict(cats)
+            if "POST" in cats and "CMP" not in cats:
+                if self.numbers.starts_number(raws, i + L) or self._extends(raws, i, L):
+                    continue
+            if "UNIT" in cats:
+                sym = cats["UNIT"]
+                u = self.lex.units.get(sym)
+                nxt_num = self.numbers.starts_number(raws, i + L)
+                ok = prev_num or (u is not None and u.prefix and nxt_num)
+                short = L == 1 and len(raws[i].text) <= 2 and raws[i].kind == "word"
+                glued = prev_num and prev.end == raws[i].start
+                spaced = i + L < len(raws) and raws[i + L].start > raws[i + L - 1].end
+                if ok and short and nxt_num and spaced and not glued and not (
+                        u is not None and u.prefix):
+                    ok = False  # "more than 30000 in 2009": "in" is not inches here
+                if not ok:
+                    del cats["UNIT"]
+                    if not cats:
+                        continue
+            return L, cats
+        return None
+
+    def scan(self, text: str) -> list[Tok]:
+        raws = raw_tokens(text)
+        if not raws:
+            return []
+        self._block(text, raws)
+        toks: list[Tok] = []
+        n = len(raws)
+        i = 0
+        nparse = self.numbers
+        nw = self.lex.numbers
+        interesting = self.interesting
+        # candidate windows: only tokens near a number can belong to an inequality
+        anchors = self.anchors
+        active = [False] * n
+        for k, r in enumerate(raws):
+            if (r.kind == "num" and not r.blocked) or r.f in anchors:
+                for x in range(max(0, k - _BEFORE), min(n, k + _AFTER + 1)):
+                    active[x] = True
+        while i < n:
+            r = raws[i]
+            if not active[i] or (r.kind == "word" and r.f not in interesting):
+                # fast path: a word the lexicon does not know; runs of them are one OTHER
+                if toks and toks[-1].type == "OTHER":
+                    toks[-1].end = r.end
+                else:
+                    toks.append(Tok("OTHER", r.start, r.end))
+                i += 1
+                continue
+            prev = toks[-1] if toks else None
+            prev_numeric = prev is not None and prev.type in ("NUMBER", "UNIT")
+            # fractions written with a slash: "1/2"
+            if (r.kind == "num" and not r.blocked and i + 2 < n and raws[i + 1].text == "/"
+                    and raws[i + 1].start == r.end and raws[i + 2].start == raws[i + 1].end
+                    and raws[i + 2].kind == "num"):
+                a, b = parse_digits(r.text, nw), parse_digits(raws[i + 2].text, nw)
+                if (a is not None and b and not raws[i + 2].text.startswith("0") and a < b <= 100
+                        and a == a.to_integral_value() and b == b.to_integral_value()):
+                    toks.append(Tok("NUMBER", r.start, raws[i + 2].end, value=a / b))
+                    i += 3
+                    continue
+                toks.append(Tok("OTHER", r.start, raws[i + 2].end))
+                i += 3
+                continue
+            num = None
+            if (r.kind == "num" or r.f in nw.negative or nw.is_word(r.f) or r.f in nw.article_one
+                    or r.text in _SIGNS):
+                num = nparse.parse_at(raws, i, allow_sign=not prev_numeric)
+            matches = self._phrases_at(raws, i) if (
+                r.f in self.first_words or r.text in self.exact_first) else []
+            pick = self._pick(raws, i, prev, matches) if matches else None
+            plen = pick[0] if pick else 0
+            nlen = num[1] - i if num else 0
+            if num and (pick is None or nlen > plen or (nlen == plen and not (
+                    "UNIT" in pick[1] and prev is not None and prev.type == "NUMBER"))):
+                toks.append(Tok("NUMBER", r.start, raws[num[1] - 1].end, value=num[0],
+                                digits=r.kind == "num" or r.text in _SIGNS))
+                i = num[1]
+                continue
+            if pick:
+                L, cats = pick
+                end = raws[i + L - 1].end
+                toks.append(self._tok(cats, r.start, end, prev_numeric))
+                i += L
+                continue
+            # "a dollar", "an hour": the article is the number one before a unit word
+            if r.f in nw.article_one and i + 1 < n:
+                nm = self._phrases_at(raws, i + 1)
+                if nm and "UNIT" in nm[0][1] and len(raws[i + 1].text) >= 3:
+                    toks.append(Tok("NUMBER", r.start, r.end, value=Decimal(1)))
+                    i += 1
+                    continue
+            toks.append(Tok("OTHER", r.start, r.end))
+            i += 1
+        return self._post(toks)
+
+    def _tok(self, cats: dict, start: int, end: int, prev_numeric: bool) -> Tok:
+        if "CMP" in cats and "POST" in cats:
+            return Tok("CMPPOST", start, end, op=cats["CMP"])
+        if "CMP" in cats and "TO" in cats:
+            return Tok("CMPTO", start, end, op=cats["CMP"])
+        if "APPROX" in cats and "DASH" in cats:
+            return Tok("DASH" if prev_numeric else "APPROX", start, end)
+        if "DASH" in cats and not prev_numeric:
+            return Tok("OTHER", start, end)
+        (cat, op), = list(cats.items())[:1]
+        return Tok(cat, start, end, op=op)
+
+    def _post(self, toks: list[Tok]) -> list[Tok]:
+        units = self.lex.units
+        out: list[Tok] = []
+        i = 0
+        n = len(toks)
+        while i < n:
+            t = toks[i]
+            # "1 dollar and 42 cents" -> one number 1.42 with unit $
+            if (t.type == "NUMBER" and i + 4 < n and toks[i + 1].type == "UNIT"
+                    and toks[i + 2].type == "AND" and toks[i + 3].type == "NUMBER"
+                    and toks[i + 4].type == "UNIT"):
+                main, sub = units.get(toks[i + 1].op), units.get(toks[i + 4].op)
+                if (main is not None and sub is not None and sub.subunit_of == main.symbol
+                        and sub.factor is not None):
+                    out.append(Tok("NUMBER", t.start, toks[i + 4].end,
+                                   value=t.value + toks[i + 3].value * sub.factor,
+                                   unit=main.symbol))
+                    i += 5
+                    continue
+            if (t.type == "UNIT" and i + 1 < n and toks[i + 1].type == "NUMBER"
+                    and (not out or out[-1].type != "NUMBER")):
+                u = units.get(t.op)
+                if u is not None and u.prefix:
+                    t = Tok("PUNIT", t.start, t.end, op=t.op)
+            out.append(t)
+            i += 1
+        return out

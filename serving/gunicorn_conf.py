@@ -1,0 +1,132 @@
+"""gunicorn settings for the predictor, derived from SageMaker's environment variables.
+
+Usable two ways: `serve` (serving.entrypoint) reads `settings()`, and plain gunicorn can
+load it as a config file: `gunicorn -c python:serving.gunicorn_conf serving.wsgi:app`.
+
+| variable | default | gunicorn setting |
+|---|---|---|
+| `SAGEMAKER_BIND_TO_PORT` | 8080 | `bind = 0.0.0.0:PORT` |
+| `SAGEMAKER_MODEL_SERVER_WORKERS` / `MODEL_SERVER_WORKERS` | memory-safe default, see `default_workers` | `workers` |
+| `SAGEMAKER_MODEL_SERVER_TIMEOUT` | 60 | `timeout` (raise it to 600 for Batch Transform) |
+| `ENTREC_GRACEFUL_TIMEOUT` | 20 | `graceful_timeout`: in-flight requests get this long after SIGTERM, inside SageMaker's 30 s window |
+| `ENTREC_WORKER_RSS_MB` | 350 | memory budgeted per worker when choosing the default worker count |
+
+Why `preload_app`: the model is loaded and verified once in the master before forking, so
+a broken artifact stops the container at start (not on the first ping) and the workers
+share the loaded engine's memory copy-on-write.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Mapping
+
+from serving.logs import LOGCONFIG_DICT
+
+__all__ = ["settings", "default_workers", "memory_limit_bytes", "WORKER_RSS_MB_DEFAULT"]
+
+#: Budget per worker (MiB). Measured RSS per worker (docs/serving.md) is ~150-200 MiB with
+#: the default engine and a small NER model; budgeting more keeps headroom for large
+#: batches and for pages that copy-on-write un-shares over time.
+WORKER_RSS_MB_DEFAULT = 350
+#: Master + OS share of memory kept out of the worker budget.
+_RESERVED_FRACTION = 0.25
+
+
+def _read_int(path: str) -> int | None:
+    try:
+        raw = Path(path).read_text().strip()
+    except OSError:
+        return None
+    return int(raw) if raw.isdigit() else None
+
+
+def memory_limit_bytes() -> int | None:
+    """The container's memory limit (cgroup v2, then v1), else the machine's MemTotal."""
+    limits = [v for v in (_read_int("/sys/fs/cgroup/memory.max"),
+                          _read_int("/sys/fs/cgroup/memory/memory.limit_in_bytes"))
+              if v is not None and v < (1 << 60)]
+    total = None
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal:"):
+                total = int(line.split()[1]) * 1024
+                break
+    except (OSError, ValueError, IndexError):
+        pass
+    candidates = limits + ([total] if total else [])
+    return min(candidates) if candidates else None
+
+
+def default_workers(cpus: int | None = None, memory_bytes: int | None = None,
+                    worker_rss_mb: int = WORKER_RSS_MB_DEFAULT) -> int:
+    """One worker per CPU, capped so workers x budget fits in 75 % of memory; at least 1."""
+    cpus = cpus or os.cpu_count() or 1
+    memory_bytes = memory_bytes if memory_bytes is not None else memory_limit_bytes()
+    if not memory_bytes:
+        return max(1, cpus)
+    by_memory = int(memory_bytes * (1 - _RESERVED_FRACTION) // (worker_rss_mb * 1024 * 1024))
+    return max(1, min(cpus, by_memory))
+
+
+def _env_int(env: Mapping[str, str], *names: str) -> int | None:
+    for n in names:
+        raw = env.get(n)
+        if raw and raw.strip():
+            try:
+                v = int(raw)
+            except ValueError:
+                raise SystemExit(f"serve: {n}={raw!r} is not an integer") from None
+            if v < 1:
+                raise SystemExit(f"serve: {n}={v} must be >= 1")
+            return v
+    return None
+
+
+def settings(env: Mapping[str, str] | None = None, *, host: str = "0.0.0.0",
+             port: int | None = None, workers: int | None = None,
+             timeout: int | None = None) -> dict[str, Any]:
+    """The gunicorn settings dict (explicit arguments win over the environment)."""
+    env = os.environ if env is None else env
+    port = port or _env_int(env, "SAGEMAKER_BIND_TO_PORT") or 8080
+    rss = _env_int(env, "ENTREC_WORKER_RSS_MB") or WORKER_RSS_MB_DEFAULT
+    workers = (workers or _env_int(env, "SAGEMAKER_MODEL_SERVER_WORKERS", "MODEL_SERVER_WORKERS")
+               or default_workers(worker_rss_mb=rss))
+    timeout = timeout or _env_int(env, "SAGEMAKER_MODEL_SERVER_TIMEOUT") or 60
+    graceful = _env_int(env, "ENTREC_GRACEFUL_TIMEOUT") or 20
+    shm = "/dev/shm" if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK) else None
+    conf: dict[str, Any] = {
+        "bind": [f"{host}:{port}"],
+        "workers": workers,
+        "worker_class": "sync",
+        "timeout": timeout,
+        "graceful_timeout": graceful,
+        "keepalive": 5,
+        "preload_app": True,
+        "backlog": 2048,
+        "accesslog": None,
+        "logconfig_dict": LOGCONFIG_DICT,
+        "proc_name": "entrec-serve",
+        "limit_request_line": 8190,
+        "limit_request_fields": 100,
+        "forwarded_allow_ips": "127.0.0.1",
+    }
+    if shm:
+        conf["worker_tmp_dir"] = shm  # heartbeat file off the (possibly slow) overlay fs
+    return conf
+
+
+# Plain `gunicorn -c python:serving.gunicorn_conf` reads module-level names.
+_conf = settings()
+bind = _conf["bind"]
+workers = _conf["workers"]
+worker_class = _conf["worker_class"]
+timeout = _conf["timeout"]
+graceful_timeout = _conf["graceful_timeout"]
+keepalive = _conf["keepalive"]
+preload_app = _conf["preload_app"]
+backlog = _conf["backlog"]
+accesslog = _conf["accesslog"]
+logconfig_dict = _conf["logconfig_dict"]
+proc_name = _conf["proc_name"]
+worker_tmp_dir = _conf.get("worker_tmp_dir")

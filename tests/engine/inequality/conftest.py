@@ -1,0 +1,15 @@
+from __future__ import annotations
+
+import pytest
+
+from engine.inequality import InequalityExtractor
+
+
+@pytest.fixture(scope="session")
+def ext() -> InequalityExtractor:
+    return InequalityExtractor.load()
+
+
+@pytest.fixture(scope="session")
+def ext_half() -> InequalityExtractor:
+    return InequalityExtractor.load(half_open=True)

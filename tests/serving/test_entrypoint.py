@@ -1,0 +1,97 @@
+"""`serve` configuration: SageMaker environment variables -> gunicorn settings."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from serving import gunicorn_conf
+from serving.gunicorn_conf import default_workers, settings
+from serving.settings import Settings, model_dir_from_env
+
+GiB = 1024 ** 3
+
+
+def test_sagemaker_env_maps_to_gunicorn():
+    conf = settings({"SAGEMAKER_BIND_TO_PORT": "9090", "SAGEMAKER_MODEL_SERVER_WORKERS": "3",
+                     "SAGEMAKER_MODEL_SERVER_TIMEOUT": "600"})
+    assert conf["bind"] == ["0.0.0.0:9090"] and conf["workers"] == 3 and conf["timeout"] == 600
+    assert conf["preload_app"] is True and conf["graceful_timeout"] < 30
+    assert settings({"MODEL_SERVER_WORKERS": "5"})["workers"] == 5
+    conf = settings({}, port=7000, workers=1, timeout=9, host="127.0.0.1")
+    assert conf["bind"] == ["127.0.0.1:7000"] and conf["workers"] == 1 and conf["timeout"] == 9
+    assert settings({})["timeout"] == 60 and settings({})["bind"] == ["0.0.0.0:8080"]
+
+
+@pytest.mark.parametrize("bad", ["zero", "0", "-2"])
+def test_bad_worker_env_is_refused(bad):
+    with pytest.raises(SystemExit):
+        settings({"SAGEMAKER_MODEL_SERVER_WORKERS": bad})
+
+
+def test_default_workers_memory_bound():
+    # 4 CPUs, 1 GiB: 0.75 GiB / 350 MiB -> 2 workers, not 4
+    assert default_workers(cpus=4, memory_bytes=1 * GiB) == 2
+    assert default_workers(cpus=4, memory_bytes=16 * GiB) == 4
+    assert default_workers(cpus=8, memory_bytes=100 * 1024 ** 2) == 1  # never 0
+    assert default_workers(cpus=2, memory_bytes=4 * GiB, worker_rss_mb=2048) == 1
+    assert gunicorn_conf.memory_limit_bytes() is None or gunicorn_conf.memory_limit_bytes() > 0
+
+
+def test_app_settings_from_env():
+    s = Settings.from_env({"ENTREC_MAX_PAYLOAD_BYTES": "100", "ENTREC_LOCAL_RUNTIME": "true",
+                           "MODEL_SERVER_WORKERS": "4"})
+    assert s.max_payload_bytes == 100 and s.local_runtime and s.workers == 4
+    assert Settings.from_env({}).max_payload_bytes == 6_291_456
+    from engine.errors import EntrecError
+
+    with pytest.raises(EntrecError) as e:
+        Settings.from_env({"ENTREC_MAX_TEXTS": "many"})
+    assert e.value.code == "bad-setting"
+
+
+def test_model_dir_from_env(tmp_path: Path):
+    assert model_dir_from_env({"SM_MODEL_DIR": str(tmp_path)}) is None  # empty: default engine
+    (tmp_path / "model.tar.gz").write_bytes(b"x")
+    assert model_dir_from_env({"SM_MODEL_DIR": str(tmp_path)}) == tmp_path
+    from engine.errors import EntrecError
+
+    with pytest.raises(EntrecError):
+        model_dir_from_env({"SM_MODEL_DIR": str(tmp_path / "missing")})
+
+
+def test_serve_argument_is_accepted_and_bad_model_exits_2(tmp_path, capsys):
+    """`docker run image serve` passes `serve`; a missing model fails before gunicorn."""
+    from serving.entrypoint import main
+
+    rc = main(["serve", "--model", str(tmp_path / "nope"), "--port", "1"])
+    assert rc == 2
+    line = json.loads(capsys.readouterr().err.strip().splitlines()[-1])
+    assert line["code"] == "artifact-not-found" and line["event"] == "startup-failed"
+
+
+def test_cli_serve_command_registered():
+    import argparse
+
+    from engine.cli import serve
+
+    p = argparse.ArgumentParser()
+    serve.add_arguments(p)
+    args = p.parse_args(["--port", "8081", "--local-runtime"])
+    assert args.host == "127.0.0.1" and args.port == 8081 and args.local_runtime
+    assert args.model is None
+
+
+def test_wsgi_module_loads_model_from_sm_model_dir(artifact, monkeypatch):
+    """`gunicorn serving.wsgi:app` path: SM_MODEL_DIR holding model.tar.gz (SageMaker style)."""
+    import importlib
+    import sys
+
+    monkeypatch.setenv("SM_MODEL_DIR", str(artifact.parent))
+    sys.modules.pop("serving.wsgi", None)
+    wsgi = importlib.import_module("serving.wsgi")
+    r = wsgi.app.test_client().get("/ping")
+    assert r.status_code == 200
+    assert r.get_json()["model"] == {"name": "entrec-test", "version": "2024.1"}
+    sys.modules.pop("serving.wsgi", None)

@@ -1,0 +1,194 @@
+"""import -> split -> train -> evaluate -> package: the one function `entrec train` and the
+Glue retraining job call, so both produce the same artifact from the same data.
+
+Output folder (`out_dir`, shaped like one `models/<version>/` prefix of DESIGN §8):
+
+```
+model.tar.gz   the artifact (training.package)   model/   the same, unpacked
+metrics.json   figures (also in the manifest)     report.md   evaluation, human-readable
+evaluation.json  the full evaluation (per label, confusion, misses)
+```
+
+The evaluation runs on the dev set against a staged copy of the artifact (loaded through
+`Engine.load`, so checksums and the artifact's own rules are exercised), and the final
+artifact is packaged with those metrics in its manifest.
+"""
+from __future__ import annotations
+
+import hashlib
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+from engine.errors import EntrecError
+
+__all__ = ["TrainingRun", "run_training", "data_sha256", "rule_spans_from"]
+
+
+@dataclass
+class TrainingRun:
+    out_dir: Path
+    artifact: Path  # model.tar.gz
+    model_dir: Path  # unpacked artifact
+    metrics: dict[str, Any]
+    report_path: Path | None
+    evaluation: Any = None  # training.evaluate.EvaluationReport
+    train: Any = field(default=None, repr=False)  # training.train.TrainResult
+    import_report: Any = field(default=None, repr=False)
+    dev_import_report: Any = field(default=None, repr=False)
+    split: Any = None
+    arbitration: dict | None = None
+    seconds: float = 0.0
+
+
+def data_sha256(paths: Sequence[str | Path]) -> str:
+    """One digest over every input file (sorted by name, then bytes): the training data id."""
+    from engine.artifact import sha256_file
+
+    files: list[Path] = []
+    for p in paths:
+        p = Path(p)
+        files += sorted(q for q in p.rglob("*") if q.is_file()) if p.is_dir() else [p]
+    h = hashlib.sha256()
+    for f in sorted(files, key=lambda q: q.as_posix()):
+        h.update(f.name.encode() + b"\0" + sha256_file(f).encode() + b"\n")
+    return h.hexdigest()
+
+
+def rule_spans_from(rules: Sequence[str | Path] | None, lang: str = "pt"
+                    ) -> Callable[[Sequence[str]], list[list[tuple[int, int, str]]]]:
+    """texts -> resolved rule matches: the input of rule features / presets."""
+    from engine.ml import rule_spans_from_packs
+
+    return rule_spans_from_packs(rules, lang)
+
+
+def _load(paths, *, fmt, labels, lang):
+    from training.importers import load_documents
+
+    docs, report = load_documents([str(p) for p in paths], format=fmt, labels=labels, lang=lang)
+    if not docs:
+        raise EntrecError(f"no usable labeled documents in {', '.join(map(str, paths))}",
+                          code="no-training-data",
+                          hint="see the import report: every skipped record has a reason")
+    return docs, report
+
+
+def run_training(data: Sequence[str | Path], *, out_dir: str | Path,
+                 rules: Sequence[str | Path] | None = None,
+                 dev: Sequence[str | Path] | None = None, config: str | Path | None = None,
+                 fmt: str | None = None, labels: Sequence[str] | None = None, lang: str = "pt",
+                 seed: int | None = None, epochs: int | None = None, patience: int | None = None,
+                 max_seconds: float | None = None, dev_fraction: float = 0.1,
+                 rule_features: bool | None = None, rule_placement: str | None = None,
+                 name: str = "entrec-model",
+                 version: str | None = None, evaluate: bool = True, arbitration: bool = False,
+                 progress: Callable | None = None, log: Callable[[str], None] | None = None
+                 ) -> TrainingRun:
+    """Train a model from labeled files and package it into `out_dir` (must be empty)."""
+    from training.config import load_config
+    from training.package import layout, package_model
+    from training.split import split_documents
+    from training.train import save_ner, train_ner
+
+    say = log or (lambda _msg: None)
+    t0 = time.perf_counter()
+    out = Path(out_dir)
+    lay = layout(out)
+    if lay.tarball.exists() or lay.model_dir.exists():
+        raise EntrecError(f"{out} already holds a model", code="train-out-exists",
+                          hint="choose an empty --out folder")
+    overrides: dict[str, Any] = {}
+    if seed is not None:
+        overrides["training.seed"] = seed
+        overrides["system.seed"] = seed
+    if epochs is not None:
+        overrides["training.max_epochs"] = epochs
+    if patience is not None:
+        overrides["training.patience"] = patience
+    if max_seconds is not None:
+        overrides["training.max_seconds"] = max_seconds
+    if rule_features is not None:
+        overrides["training.rule_features"] = rule_features
+    if rule_placement is not None:
+        overrides["training.rule_placement"] = rule_placement
+    cfg = load_config(config, lang=lang, overrides=overrides)
+    seed_v = int(cfg["training"].get("seed", 0) or 0)
+
+    docs, imp = _load(data, fmt=fmt, labels=labels, lang=lang)
+    say(f"imported {len(docs)} documents ({imp.skipped_records} records skipped, "
+        f"{imp.skipped_spans} spans skipped)")
+    split = None
+    dev_imp = None
+    if dev:
+        dev_docs, dev_imp = _load(dev, fmt=fmt, labels=labels, lang=lang)
+        train_docs = docs
+        say(f"dev set: {len(dev_docs)} documents from {', '.join(map(str, dev))}")
+    else:
+        train_docs, dev_docs, split = split_documents(docs, dev_fraction=dev_fraction, seed=seed_v)
+        say(f"dev split: {split.n_train} train / {split.n_dev} dev "
+            f"({'stratified by label presence' if split.stratified else 'unstratified: too few documents'}, seed {seed_v})")
+
+    rule_spans = None
+    if cfg["training"].get("rule_features"):
+        rule_spans = rule_spans_from(rules, lang)
+    result = train_ner(train_docs, dev_docs, config=cfg, labels=labels, progress=progress,
+                       rule_spans=rule_spans)
+    say(f"best dev F1 {100 * result.best_dev_f:.1f} at epoch {result.best_epoch} "
+        f"({result.stopped}, {result.seconds:.0f}s)")
+
+    version = version or time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+    sha = data_sha256(list(data) + list(dev or []))
+    work = Path(tempfile.mkdtemp(prefix="entrec-train-"))
+    try:
+        ner_dir = save_ner(result, work / "ner")
+        metrics: dict[str, Any] = {
+            "train": result.summary(),
+            "data": {"train_docs": len(train_docs), "dev_docs": len(dev_docs),
+                     "imported": imp.imported, "skipped_records": imp.skipped_records,
+                     "skipped_spans": imp.skipped_spans},
+            "config": {"seed": seed_v,
+                       "rule_placement": result.nlp.meta["entrec"]["rule_placement"]},
+        }
+        if split is not None:
+            metrics["split"] = {"n_train": split.n_train, "n_dev": split.n_dev,
+                                "stratified": split.stratified, "seed": split.seed}
+        evaluation = None
+        arb_summary = None
+        if evaluate:
+            from training.evaluate import evaluate_engines, load_engines
+
+            stage = work / "stage"
+            package_model(stage, rules=rules, ner_dir=ner_dir, name=name, version=version,
+                          training_data_sha256=sha)
+            say("evaluating rules-only / model-only / hybrid on dev")
+            engines = load_engines(stage / "model")
+            evaluation = evaluate_engines(dev_docs, engines, labels=labels)
+            if arbitration:
+                from training.arbitration import compare_on_dev
+
+                arb_summary = compare_on_dev(engines["hybrid"], dev_docs, labels=evaluation.labels)
+                evaluation.extra["arbitration"] = arb_summary
+                if arb_summary.get("keep"):
+                    from training.arbitration import ARBITER_FILE
+
+                    (ner_dir / ARBITER_FILE).write_text(arb_summary["model_json"], encoding="utf-8")
+                arb_summary = {k: v for k, v in arb_summary.items() if k != "model_json"}
+                evaluation.extra["arbitration"] = arb_summary
+            metrics["dev"] = evaluation.summary()
+        tarball = package_model(out, rules=rules, ner_dir=ner_dir, name=name, version=version,
+                                metrics=metrics, training_data_sha256=sha)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    report_path = None
+    if evaluation is not None:
+        from training.evaluate import write_report
+
+        report_path, _ = write_report(evaluation, out, title=f"{name} {version}: dev evaluation")
+    return TrainingRun(out_dir=out, artifact=tarball, model_dir=lay.model_dir, metrics=metrics,
+                       report_path=report_path, evaluation=evaluation, train=result,
+                       import_report=imp, dev_import_report=dev_imp, split=split,
+                       arbitration=arb_summary, seconds=time.perf_counter() - t0)
