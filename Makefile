@@ -19,11 +19,17 @@ $(STAMP): pyproject.toml setup.py
 	$(PY) -m pip install --quiet -e ".[test]"
 	touch $(STAMP)
 
+# Trains (or reuses, cached by fingerprint) a small default model from the bundled labeled
+# sample, then extracts over the sample text: rule, grammar and model entities together.
 run: $(STAMP)
-	$(PY) -m engine.cli.main extract --display --lines $(SAMPLE)
+	$(PY) -m training.default_model $(MODEL) >/dev/null
+	$(PY) -m engine.cli.main extract --display --lines --model $(MODEL)/model $(SAMPLE)
 
 test: $(STAMP)
 	$(PY) -m pytest -q
+
+lambda: $(STAMP)
+	$(PY) lambda/build.py --out dist $(LAMBDA_BUILD_FLAGS)
 
 wheel: $(STAMP)
 	$(PY) -m build --wheel --outdir dist .

@@ -6,6 +6,7 @@ with importlib.resources and never needs the checkout.
 """
 from setuptools import find_packages, setup
 
-packages = find_packages(include=["engine", "engine.*", "training", "training.*", "serving", "serving.*"])
+packages = find_packages(include=["engine", "engine.*", "training", "training.*", "serving", "serving.*",
+                                        "pipeline", "pipeline.*"])
 packages += ["entrec_data", "entrec_data.grammars", "entrec_data.rules"]
 setup(packages=packages)

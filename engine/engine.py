@@ -107,6 +107,15 @@ class Engine:
 
             model_source = ModelSource.from_dir(model_dir / "ner")
 
+        if any(p.resolution.policy == "learned.v1" for p in packs.values()):
+            # the learned arbitration policy lives with the training code and its weights
+            # with the model; registering it is an explicit opt-in of the rule pack
+            from training import arbitration
+
+            arbiter = model_dir / "ner" / "arbiter.json" if model_dir else None
+            if arbiter is not None and arbiter.is_file() and hasattr(arbitration, "use_arbiter"):
+                arbitration.use_arbiter(arbiter)
+
         runtimes: dict[str, _LangRuntime] = {}
         for code in SUPPORTED_LANGS:
             nlp = make_nlp(code)
@@ -143,6 +152,20 @@ class Engine:
 
     def sources(self, lang: str | None = None) -> list[CandidateSource]:
         return list(self._runtime(lang).sources)
+
+    def subset(self, components: Sequence[str]) -> "Engine":
+        """A view of this engine running only some sources (shares the loaded parts, so it
+        costs no load time or memory): `engine.subset(("grammar",))` is the inequality model."""
+        kinds = {"rules": "rule", "grammar": "grammar", "model": "model"}
+        unknown = [c for c in components if c not in kinds]
+        if unknown:
+            raise EntrecError(f"unknown component(s) {unknown}", code="component-unknown",
+                              hint=f"choose from {', '.join(COMPONENTS)}")
+        keep = {kinds[c] for c in components}
+        runtimes = {code: _LangRuntime(rt.nlp, [s for s in rt.sources if s.source in keep], rt.config, rt.pack)
+                    for code, rt in self.runtimes.items()}
+        return Engine(default_lang=self.default_lang, runtimes=runtimes, manifest=self.manifest,
+                      model_dir=self.model_dir, components=tuple(components), packs=self.packs)
 
     # -------------------------------------------------------------- extraction
     def _runtime(self, lang: str | None) -> _LangRuntime:

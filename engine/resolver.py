@@ -92,7 +92,15 @@ def register_policy(name: str) -> Callable:
     return deco
 
 
+#: policies registered by modules outside the engine core, imported on first use
+_LAZY_POLICIES = {"learned.v1": "training.arbitration"}
+
+
 def get_policy(name: str) -> Policy:
+    if name not in POLICIES and name in _LAZY_POLICIES:
+        import importlib
+
+        importlib.import_module(_LAZY_POLICIES[name])
     try:
         return POLICIES[name]
     except KeyError:
@@ -100,6 +108,14 @@ def get_policy(name: str) -> Policy:
 
         raise EntrecError(f"unknown resolution policy {name!r}", code="policy-unknown",
                           hint=did_you_mean(name, POLICIES) or f"one of: {', '.join(sorted(POLICIES))}") from None
+
+
+def is_known_policy(name: str) -> bool:
+    try:
+        get_policy(name)
+        return True
+    except EntrecError:
+        return False
 
 
 def _source_rank(c: Candidate, config: ResolutionConfig) -> int:
@@ -136,21 +152,23 @@ class _KeyPolicy:
 
     def explain(self, loser: Candidate, winner: Candidate, config: ResolutionConfig) -> str:
         head = f"lost to {_who(winner)}"
-        if (loser.start, loser.end, loser.label) == (winner.start, winner.end, winner.label):
-            return f"{head}: duplicate of the same span and label"
+        same = (loser.start, loser.end, loser.label) == (winner.start, winner.end, winner.label)
+        tail = " (same span and label)" if same else ""
         for crit in self.criteria + ("position",):
             a, b = self._parts(loser, config)[crit], self._parts(winner, config)[crit]
             if a == b:
                 continue
             if crit == "priority":
-                return f"{head}: lower priority {loser.priority} < {winner.priority}"
+                return f"{head}: lower priority {loser.priority} < {winner.priority}{tail}"
             if crit == "length":
-                return f"{head}: shorter span {loser.length} < {winner.length} chars"
+                return f"{head}: shorter span {loser.length} < {winner.length} chars{tail}"
             if crit == "source":
-                return f"{head}: source order {loser.source} after {winner.source}"
+                return f"{head}: source order {loser.source} after {winner.source}{tail}"
             if crit == "score":
-                return f"{head}: lower score {loser.score:.3f} < {winner.score:.3f}"
+                return f"{head}: lower score {loser.score:.3f} < {winner.score:.3f}{tail}"
             return f"{head}: starts later ({loser.start} > {winner.start})"
+        if same:
+            return f"{head}: duplicate of the same span and label"
         return f"{head}: tie broken by rule id"
 
 

@@ -66,8 +66,10 @@ def run(args) -> int:
     from .. import Engine
     from ._render import entity_table, highlight
 
-    records = _records(args)
+    # load (and validate) rules and model first: a broken rule file is reported before
+    # anything is read from stdin
     engine = Engine.load(rules=args.rules, model=args.model, lang=args.lang, half_open=args.half_open)
+    records = _records(args)
     pretty = args.display or (not args.json and sys.stdout.isatty())
     color = pretty and not args.no_color and sys.stdout.isatty()
     for rec in records:

@@ -18,7 +18,7 @@ from spacy.vocab import Vocab
 
 from ..diagnostics import Diagnostic, did_you_mean
 from ..errors import RuleFileError
-from ..resolver import POLICIES, ResolutionConfig
+from ..resolver import POLICIES, ResolutionConfig, is_known_policy
 from ..yamlsource import YamlDocument, load_yaml
 from .compact import CompactPatternError, parse_compact
 from .phrases import PhraseIndex, PhraseRow, PhrasesFileError, read_phrases_file
@@ -388,7 +388,7 @@ def check_rule_files(paths: Iterable[str | Path]) -> tuple[dict[str, RulePack], 
         pack.labels.update(res.top.labels)
         if res.top.resolution is not None:
             r = res.top.resolution
-            if r.policy not in POLICIES:
+            if not is_known_policy(r.policy):
                 diags.append(res.doc.diagnostic("policy-unknown", f"unknown resolution policy `{r.policy}`",
                                                 ("resolution", "policy"),
                                                 hint=did_you_mean(r.policy, POLICIES) or
