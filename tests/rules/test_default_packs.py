@@ -156,9 +156,6 @@ def test_en_held_out_sentences(eng, text, spans):
 
 
 # ---------------------------------------------------------------------- ids
-@pytest.mark.xfail(strict=True, reason="tokenizer keeps a single capital letter and the final period "
-                   "together ('COSR-S.', 'I.'), so the span grows to the token; needs a suffix rule "
-                   "in engine/tokenizer.py (reported to the lead)")
 def test_single_capital_letter_before_final_period(eng):
     got = _pairs(eng.extract("Informar o COSR-S.", "pt")) | _pairs(eng.extract("Parar a UTE Porto Novo I.", "pt"))
     assert ("COSR-S", "CENTRO_OPERACAO") in got

@@ -66,7 +66,7 @@ def test_extract_explain_lists_discarded(pack, capsys, monkeypatch):
     monkeypatch.setattr(sys, "stdin", io.StringIO("Na SE Xingu."))
     assert main(["extract", "--rules", str(pack), "--json", "--explain"]) == 0
     out = json.loads(capsys.readouterr().out)
-    assert out["discarded"][0]["reason"] == "lost to pt.se: lower priority 1 < 5"
+    assert out["discarded"][0]["reason"] == "lost to pt.se: lower priority 1 < 5 (same span and label)"
     assert out["discarded"][0]["candidate"]["rule_id"] == "pt.se.curto"
 
 
