@@ -32,25 +32,41 @@ class CompiledRule:
         return self.model.id
 
 
-def _context_ok(doc: Doc, tstart: int, tend: int, ctx: ContextModel) -> bool:
-    def window_text(a: int, b: int) -> str:
-        return " " + " ".join(fold(t.text) for t in doc[max(a, 0):max(b, 0)]) + " "
+def _needles(words_list: list[str]) -> tuple[str, ...]:
+    return tuple(f" {' '.join(w for _, _, w in words(fold(n)))} " for n in words_list)
 
-    before = window_text(tstart - ctx.window, tstart)
-    after = window_text(tend, min(tend + ctx.window, len(doc)))
 
-    def has(hay: str, needles: list[str]) -> bool:
-        return any(f" {' '.join(w for _, _, w in words(fold(n)))} " in hay for n in needles)
+@dataclass(frozen=True)
+class _Context:
+    """A context clause with its word lists folded once, at compile time."""
 
-    if ctx.require_before and not has(before, ctx.require_before):
-        return False
-    if ctx.require_after and not has(after, ctx.require_after):
-        return False
-    if ctx.forbid_before and has(before, ctx.forbid_before):
-        return False
-    if ctx.forbid_after and has(after, ctx.forbid_after):
-        return False
-    return True
+    window: int
+    require_before: tuple[str, ...]
+    forbid_before: tuple[str, ...]
+    require_after: tuple[str, ...]
+    forbid_after: tuple[str, ...]
+
+    @classmethod
+    def compile(cls, ctx: ContextModel) -> "_Context":
+        return cls(ctx.window, _needles(ctx.require_before), _needles(ctx.forbid_before),
+                   _needles(ctx.require_after), _needles(ctx.forbid_after))
+
+    def ok(self, folded: list[str], tstart: int, tend: int) -> bool:
+        before = " " + " ".join(folded[max(tstart - self.window, 0):tstart]) + " "
+        after = " " + " ".join(folded[tend:tend + self.window]) + " "
+        if self.require_before and not any(n in before for n in self.require_before):
+            return False
+        if self.require_after and not any(n in after for n in self.require_after):
+            return False
+        if self.forbid_before and any(n in before for n in self.forbid_before):
+            return False
+        if self.forbid_after and any(n in after for n in self.forbid_after):
+            return False
+        return True
+
+
+def text_tokens(doc: Doc) -> list[str]:
+    return [t.text for t in doc]
 
 
 class RuleSource:
@@ -73,6 +89,8 @@ class RuleSource:
         self._phrase_modes = sorted({(r.phrase_index.lower, r.phrase_index.strip_accents)
                                      for r in self.rules if r.kind == "phrases"})
         self._vocab = vocab
+        self._contexts = {r.id: _Context.compile(r.model.context) for r in self.rules
+                          if r.model.context is not None}
 
     def __len__(self) -> int:
         return len(self.rules)
@@ -95,8 +113,8 @@ class RuleSource:
                         out.append((m.start(), m.end(), r, None))
         if self._by_key:
             if self._uses_norm:
-                for t in doc:
-                    t.norm_ = fold(t.text)
+                for t, f in zip(doc, (fold(x) for x in text_tokens(doc))):
+                    t.norm_ = f
             strings = self._vocab.strings
             for key, ts, te in self._matcher(doc):
                 r = self._by_key[strings[key]]
@@ -106,6 +124,7 @@ class RuleSource:
 
     def find(self, doc: Doc) -> list[Candidate]:
         text = doc.text  # Doc.text is rebuilt on every access: read it once
+        folded: list[str] | None = None  # folded token texts, built on first context check
         seen: set[tuple[int, int, str]] = set()
         out: list[Candidate] = []
         for s, e, r, cid in self.raw_matches(doc):
@@ -114,8 +133,12 @@ class RuleSource:
                 continue
             # expansion never crosses into whitespace: trim to the original match ends
             start, end = span.start_char, span.end_char
-            if r.model.context is not None and not _context_ok(doc, span.start, span.end, r.model.context):
-                continue
+            ctx = self._contexts.get(r.id)
+            if ctx is not None:
+                if folded is None:
+                    folded = [fold(t) for t in text_tokens(doc)]
+                if not ctx.ok(folded, span.start, span.end):
+                    continue
             key = (start, end, r.id)
             if key in seen:
                 continue
