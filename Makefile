@@ -15,7 +15,7 @@ venv: $(STAMP)
 # Re-installs whenever the project metadata changes (refreshes an existing .venv).
 $(STAMP): pyproject.toml setup.py
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet --upgrade pip "setuptools>=69" wheel
 	$(PY) -m pip install --quiet -e ".[test]"
 	touch $(STAMP)
 
