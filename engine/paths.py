@@ -9,14 +9,19 @@ _CHECKOUT = Path(__file__).resolve().parent.parent
 
 
 def _data_dir(name: str) -> Path:
-    try:
-        from importlib.resources import files
+    # `entrec_data.grammars` / `.rules` are folders without __init__.py (namespace
+    # packages), so ask the import system where they are rather than importlib.resources
+    # (which returns a MultiplexedPath for namespaces). Works for wheels and editable installs.
+    import importlib.util
 
-        p = Path(str(files(f"entrec_data.{name}")))
-        if p.is_dir():
-            return p
-    except (ModuleNotFoundError, TypeError):  # pragma: no cover - checkout without install
-        pass
+    try:
+        spec = importlib.util.find_spec(f"entrec_data.{name}")
+    except ModuleNotFoundError:  # pragma: no cover - checkout without install
+        spec = None
+    if spec is not None and spec.submodule_search_locations:
+        for loc in spec.submodule_search_locations:
+            if Path(loc).is_dir():
+                return Path(loc)
     return _CHECKOUT / name
 
 
