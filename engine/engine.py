@@ -8,7 +8,7 @@ with forked workers (gunicorn --preload, multiprocessing).
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Iterable, Iterator, Sequence
 
@@ -220,8 +220,6 @@ class Engine:
         for c in cands:
             p = config.priority_of(c.source) if c.source != "rule" else None
             if p is not None and p != c.priority:
-                from dataclasses import replace
-
                 c = replace(c, priority=p)
             out.append(c)
         return out

@@ -88,9 +88,6 @@ def discover_rule_files(paths: Iterable[str | Path]) -> list[Path]:
     return uniq
 
 
-_FIELDS: dict[str, type[BaseModel]] = {}
-
-
 def _model_for(path: tuple) -> type[BaseModel]:
     """Which pydantic model describes the mapping at `path` (for did-you-mean hints)."""
     names = [p for p in path if isinstance(p, str)]
@@ -169,13 +166,18 @@ def _get(data: Any, path: tuple) -> Any:
     return cur
 
 
-def _regex_column(doc: YamlDocument, path: tuple, pattern: str, message: str) -> tuple[int, int]:
+def _column_in_value(doc: YamlDocument, path: tuple, offset: int) -> tuple[int, int]:
+    """(line, column) of character `offset` inside the scalar at `path`, skipping an
+    opening quote, so carets point at the offending construct, not the value start."""
     line, col = doc.locate(path)
-    frag = message.rsplit(": ", 1)[-1] if ": " in message else ""
-    off = pattern.find(frag) if frag else -1
     src = doc.lines[line - 1] if 0 < line <= len(doc.lines) else ""
     quoted = 1 if col - 1 < len(src) and src[col - 1] in "'\"" else 0
-    return line, col + quoted + max(off, 0)
+    return line, col + quoted + max(offset, 0)
+
+
+def _regex_column(doc: YamlDocument, path: tuple, pattern: str, message: str) -> tuple[int, int]:
+    frag = message.rsplit(": ", 1)[-1] if ": " in message else ""
+    return _column_in_value(doc, path, pattern.find(frag) if frag else -1)
 
 
 def _compile_rule(doc: YamlDocument, rule: RuleModel, path: tuple, base: Path,
@@ -201,35 +203,25 @@ def _compile_rule(doc: YamlDocument, rule: RuleModel, path: tuple, base: Path,
                                hint="RE2 has no backreferences or lookaround (it guarantees linear time);"
                                     " see https://github.com/google/re2/wiki/Syntax")
             return None, [Diagnostic(**{**d.__dict__, "line": line, "column": col})]
-        if rx.match("") is not None and rx.search("") is not None and rx.pattern in ("", ".*"):
-            pass
         return CompiledRule(rule, doc.file, "regex", regex=rx), []
     if kind == "pattern":
         raw = rule.pattern
-        specs: list = []
-        if isinstance(raw, str):
-            specs = [raw]
-        elif raw and all(isinstance(x, str) for x in raw):
-            specs = list(raw)
-        elif raw and all(isinstance(x, dict) for x in raw):
-            specs = [raw]
-        else:
-            specs = list(raw or [])
+        # one pattern (a compact string or a list of token dicts) or a list of patterns;
+        # only in the latter case do YAML paths carry an index
+        single = isinstance(raw, str) or (bool(raw) and all(isinstance(x, dict) for x in raw))
+        specs: list = [raw] if single else list(raw or [])
         patterns: list[list[dict]] = []
         for i, spec in enumerate(specs):
-            sub = path + ("pattern",) + ((i,) if not isinstance(raw, str) and len(specs) > 1 or
-                                         (isinstance(raw, list) and isinstance(spec, str)) else ())
+            sub = path + ("pattern",) + (() if single else (i,))
             if isinstance(spec, str):
                 try:
                     patterns.append(parse_compact(spec, case_sensitive=bool(rule.case_sensitive),
                                                   accent_sensitive=rule.accent_sensitive))
                 except CompactPatternError as exc:
-                    line, col = doc.locate(sub)
-                    src = doc.lines[line - 1] if 0 < line <= len(doc.lines) else ""
-                    quoted = 1 if col - 1 < len(src) and src[col - 1] in "'\"" else 0
+                    _, col = _column_in_value(doc, sub, exc.column)
                     d = doc.diagnostic("pattern-invalid", f"compact pattern: {exc.message}", sub,
                                        hint=exc.hint)
-                    return None, [Diagnostic(**{**d.__dict__, "column": col + quoted + exc.column})]
+                    return None, [Diagnostic(**{**d.__dict__, "column": col})]
             elif isinstance(spec, list) and all(isinstance(t, dict) for t in spec) and spec:
                 patterns.append(spec)
             else:
