@@ -13,17 +13,17 @@ MODEL  := .cache/default-model
 venv: $(STAMP)
 
 # Re-installs whenever the project metadata changes (refreshes an existing .venv).
-$(STAMP): pyproject.toml setup.py
+$(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip "setuptools>=69" wheel
+	$(PY) -m pip install --quiet --upgrade pip "setuptools>=77" wheel
 	$(PY) -m pip install --quiet -e ".[test]"
 	touch $(STAMP)
 
 # Trains (or reuses, cached by fingerprint) a small default model from the bundled labeled
 # sample, then extracts over the sample text: rule, grammar and model entities together.
 run: $(STAMP)
-	$(PY) -m training.default_model $(MODEL) >/dev/null
-	$(PY) -m engine.cli.main extract --display --lines --model $(MODEL)/model $(SAMPLE)
+	$(PY) -m entrec.training.default_model $(MODEL) >/dev/null
+	$(PY) -m entrec.cli extract --display --lines --model $(MODEL)/model $(SAMPLE)
 
 test: $(STAMP)
 	$(PY) -m pytest -q

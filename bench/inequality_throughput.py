@@ -121,7 +121,7 @@ def timeit(fn, data, repeat: int) -> float:
 
 def f1_bounds(pairs_fn, path: pathlib.Path) -> tuple[float, float]:
     """(strict, relaxed) F1 on span + bounds, inclusivity ignored."""
-    from engine.inequality.conformance import DUCKLING_UNITS, _close, _expected_span
+    from entrec.engine.inequality.conformance import DUCKLING_UNITS, _close, _expected_span
 
     recs = [json.loads(l) for l in path.open(encoding="utf-8") if l.strip()]
     unitless = all(e.get("unit") is None for r in recs for e in r["expected"])
@@ -168,7 +168,7 @@ def main() -> int:
     ap.add_argument("--no-duckling", action="store_true")
     args = ap.parse_args()
 
-    from engine.inequality import InequalityExtractor
+    from entrec.engine.inequality import InequalityExtractor
 
     ext = InequalityExtractor.load(half_open=True)
     data = sentences(args.n)

@@ -5,7 +5,7 @@
     python bench/lener_br.py --ner-dir /tmp/ner               # re-evaluate a trained model
 
 Data: ../shared/data/lener-br/{train,dev}.conll (CoNLL, BIO; imported with
-training.importers, 10 sentences per document). Rules: rules/examples/lener-br (LEGISLACAO,
+entrec.training.importers, 10 sentences per document). Rules: rules/examples/lener-br (LEGISLACAO,
 JURISPRUDENCIA, TEMPO). Baseline printed alongside: the LeNER-Br paper's LSTM-CRF, 86.6
 entity-level F1 on its *test* split (the test split is not available here; these are dev
 figures).
@@ -78,12 +78,12 @@ def main(argv=None) -> int:
     if not (DATA / "train.conll").is_file():
         print(f"LeNER-Br not found at {DATA}", file=sys.stderr)
         return 2
-    from training.config import load_config
-    from training.evaluate import evaluate_engines, load_engines, with_placement
-    from training.importers import load_documents
-    from training.package import package_model
-    from training.pipeline import rule_spans_from
-    from training.train import save_ner, train_ner
+    from entrec.training.config import load_config
+    from entrec.training.evaluate import evaluate_engines, load_engines, with_placement
+    from entrec.training.importers import load_documents
+    from entrec.training.package import package_model
+    from entrec.training.pipeline import rule_spans_from
+    from entrec.training.train import save_ner, train_ner
 
     train_docs, _ = load_documents([str(DATA / "train.conll")])
     dev_docs, _ = load_documents([str(DATA / "dev.conll")])
@@ -157,7 +157,7 @@ def main(argv=None) -> int:
         figures["features_train"] = res_f.summary()
 
     if args.arbitration:
-        from training.arbitration import compare_on_dev
+        from entrec.training.arbitration import compare_on_dev
 
         arb = compare_on_dev(engines["hybrid"], dev_docs, labels=report.labels)
         figures["arbitration_resolver"] = {

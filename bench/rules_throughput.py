@@ -36,7 +36,7 @@ rules:
 STARTUP = """\
 import sys, time
 t = time.perf_counter()
-from engine import Engine
+from entrec.engine import Engine
 Engine.load(rules=sys.argv[1:], components=("rules",))
 print(time.perf_counter() - t)
 """
@@ -66,8 +66,8 @@ def main() -> None:
     args = ap.parse_args()
     import spacy
 
-    from engine import Engine
-    from engine.engine import default_rule_paths
+    from entrec.engine import Engine
+    from entrec.engine.engine import default_rule_paths
 
     texts = corpus()
     with tempfile.TemporaryDirectory() as d:

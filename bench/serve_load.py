@@ -143,7 +143,7 @@ def load(url: str, concurrency: int, seconds: float) -> dict:
 
 
 def in_process(model: str | None, seconds: float) -> dict:
-    from engine import Engine
+    from entrec.engine import Engine
 
     eng = Engine.load(model=model)
     eng.extract(TEXT)
@@ -166,7 +166,7 @@ def start(model: str | None, workers: int) -> tuple[subprocess.Popen, str, float
     env = {**os.environ, "SAGEMAKER_MODEL_SERVER_WORKERS": str(workers),
            "SAGEMAKER_BIND_TO_PORT": str(port),
            "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
-    args = [sys.executable, "-m", "serving.entrypoint", "--host", "127.0.0.1"]
+    args = [sys.executable, "-m", "entrec.serving.entrypoint", "--host", "127.0.0.1"]
     if model:
         args += ["--model", model]
     t0 = time.monotonic()

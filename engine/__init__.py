@@ -1,6 +1,6 @@
 """entrec: entity recognition for operational documents of the Brazilian grid.
 
-    from engine import Engine
+    from entrec.engine import Engine
     eng = Engine.load()                      # embedded rule packs + inequality grammar
     for ent in eng.extract("Manter a tensão na SE Xingu entre 525 kV e 550 kV"):
         print(ent.to_dict())
@@ -20,7 +20,7 @@ __all__ = [
 
 
 def __getattr__(name: str):
-    # Engine pulls in spaCy; import it lazily so `import engine.errors` stays cheap.
+    # Engine pulls in spaCy; import it lazily so `import entrec.engine.errors` stays cheap.
     if name == "Engine":
         from .engine import Engine
 

@@ -110,7 +110,7 @@ class Engine:
         if any(p.resolution.policy == "learned.v1" for p in packs.values()):
             # the learned arbitration policy lives with the training code and its weights
             # with the model; registering it is an explicit opt-in of the rule pack
-            from training import arbitration
+            from entrec.training import arbitration
 
             arbiter = model_dir / "ner" / "arbiter.json" if model_dir else None
             if arbiter is not None and arbiter.is_file() and hasattr(arbitration, "use_arbiter"):

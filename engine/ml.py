@@ -1,7 +1,7 @@
 """The trainable spaCy NER component as a `CandidateSource` (source="model").
 
 The model is a spaCy pipeline saved by `entrec train` (`ner/` in the artifact, DESIGN §7).
-It carries its own tokenizer: training builds it with `engine.tokenizer.make_nlp`, spaCy
+It carries its own tokenizer: training builds it with `entrec.engine.tokenizer.make_nlp`, spaCy
 serializes the affix regexes with the pipeline, so the model sees exactly the tokens the
 rules see and every candidate's char offsets index the input text.
 

@@ -1,38 +1,26 @@
-"""Where the embedded package data lives, in a checkout and in an installed wheel."""
+"""Where the embedded package data lives, in a checkout and in an installed wheel.
+
+The wheel installs `grammars/` and `rules/` as `entrec/grammars` and `entrec/rules`, siblings
+of `entrec/engine`; a checkout (editable install) has them as siblings of `engine/`. Either
+way they sit next to this package's folder, so no import-system lookup is needed.
+"""
 from __future__ import annotations
 
 from pathlib import Path
 
 __all__ = ["grammars_dir", "rules_dir", "samples_dir"]
 
-_CHECKOUT = Path(__file__).resolve().parent.parent
-
-
-def _data_dir(name: str) -> Path:
-    # `entrec_data.grammars` / `.rules` are folders without __init__.py (namespace
-    # packages), so ask the import system where they are rather than importlib.resources
-    # (which returns a MultiplexedPath for namespaces). Works for wheels and editable installs.
-    import importlib.util
-
-    try:
-        spec = importlib.util.find_spec(f"entrec_data.{name}")
-    except ModuleNotFoundError:  # pragma: no cover - checkout without install
-        spec = None
-    if spec is not None and spec.submodule_search_locations:
-        for loc in spec.submodule_search_locations:
-            if Path(loc).is_dir():
-                return Path(loc)
-    return _CHECKOUT / name
+_ROOT = Path(__file__).resolve().parent.parent
 
 
 def grammars_dir() -> Path:
     """Folder with `inequality.lark` and `lexicon/*.yaml`."""
-    return _data_dir("grammars")
+    return _ROOT / "grammars"
 
 
 def rules_dir() -> Path:
     """Folder with the default rule packs (`pt/`, `en/`, `examples/`)."""
-    return _data_dir("rules")
+    return _ROOT / "rules"
 
 
 def samples_dir() -> Path:

@@ -93,7 +93,7 @@ def register_policy(name: str) -> Callable:
 
 
 #: policies registered by modules outside the engine core, imported on first use
-_LAZY_POLICIES = {"learned.v1": "training.arbitration"}
+_LAZY_POLICIES = {"learned.v1": "entrec.training.arbitration"}
 
 
 def get_policy(name: str) -> Policy:

@@ -1,6 +1,6 @@
 """AWS Glue job script: retrain, gate and promote the entrec model of one environment.
 
-A thin shell on purpose: everything it does lives in `training.retrain` (installed from the
+A thin shell on purpose: everything it does lives in `entrec.training.retrain` (installed from the
 entrec wheel that the job's `--additional-python-modules` points at) and is tested there.
 This file only resolves the job arguments and maps the outcome to an exit status.
 
@@ -28,7 +28,7 @@ def _glue_values(argv: list[str]) -> dict | None:
         from awsglue.utils import getResolvedOptions  # type: ignore[import-not-found]
     except ImportError:
         return None
-    from training.retrain import ARGUMENTS, REQUIRED_ARGUMENTS
+    from entrec.training.retrain import ARGUMENTS, REQUIRED_ARGUMENTS
 
     present = [name for name in ARGUMENTS
                if name in REQUIRED_ARGUMENTS or f"--{name}" in argv]
@@ -37,7 +37,7 @@ def _glue_values(argv: list[str]) -> dict | None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from training.retrain import main as retrain_main
+    from entrec.training.retrain import main as retrain_main
 
     argv = list(sys.argv if argv is None else argv)
     values = _glue_values(argv)

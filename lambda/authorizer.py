@@ -9,7 +9,7 @@ the route being called would then deny the token's other granted routes.
 
 Two key sources, chosen per token by its (unverified) `iss`, then fully verified:
 - HS key set in Secrets Manager (`KEYSET_SECRET_ID`): `current` and `previous` keys with
-  `kid`, issuer/audience, revoked token ids (format: `entrec_tokens`, i.e. `engine/tokens.py`
+  `kid`, issuer/audience, revoked token ids (format: `entrec_tokens`, i.e. `keyset/__init__.py`
   vendored by `lambda/build.py`). Cached `KEYSET_CACHE_SECONDS` (300); an unknown `kid`
   forces a refresh at most every `KEYSET_MIN_REFRESH_SECONDS` (30), so a fresh rotation
   works at once.
@@ -36,10 +36,10 @@ from aws_lambda_powertools.utilities.data_classes.api_gateway_authorizer_event i
     APIGatewayAuthorizerEventV2, APIGatewayAuthorizerRequestEvent, APIGatewayAuthorizerResponse,
     APIGatewayAuthorizerTokenEvent, parse_api_gateway_arn)
 
-try:  # inside the zip: vendored copy of engine/tokens.py
+try:  # inside the zip: vendored copy of keyset/__init__.py
     import entrec_tokens as tokens
 except ImportError:  # running from the checkout
-    from engine import tokens
+    from entrec import keyset as tokens
 
 __all__ = ["Settings", "KeySetCache", "JwksVerifier", "Authorizer", "lambda_handler", "UNAUTHORIZED"]
 

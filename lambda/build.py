@@ -2,7 +2,7 @@
 """Build the two Lambda zips: `dist/lambda-proxy.zip` and `dist/lambda-authorizer.zip`.
 
 Each zip holds its handler at the top level, `entrec_tokens.py` (a verbatim copy of
-`engine/tokens.py`: the one key-set/route schema shared with the CLI) and only the
+`keyset/__init__.py`: the one key-set/route schema shared with the CLI) and only the
 third-party packages its `lambda/requirements-<name>.txt` lists, minus what the Lambda
 Python runtime already ships (boto3, botocore, s3transfer, jmespath, urllib3, dateutil, six).
 
@@ -38,7 +38,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
-TOKENS_SRC = ROOT / "engine" / "tokens.py"
+TOKENS_SRC = ROOT / "keyset" / "__init__.py"
 
 # Shipped by the Lambda Python runtime; never bundled (smaller zip, AWS patches them).
 RUNTIME_PROVIDED = {"boto3", "botocore", "s3transfer", "jmespath", "urllib3", "python-dateutil", "six"}

@@ -34,10 +34,10 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-try:  # inside the zip: vendored copy of engine/tokens.py (stdlib only on this path)
+try:  # inside the zip: vendored copy of keyset/__init__.py (stdlib only on this path)
     import entrec_tokens as tokens
 except ImportError:  # running from the checkout
-    from engine import tokens
+    from entrec import keyset as tokens
 
 __all__ = ["Settings", "Proxy", "ProxyError", "lambda_handler", "MAX_PAYLOAD_BYTES"]
 

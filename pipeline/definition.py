@@ -10,7 +10,7 @@ that every reference resolves.
 
 Steps (the same stages as the Glue job, each a container run of the entrec image):
 
-    TrainModel (Training)      python -m training.retrain sm-train
+    TrainModel (Training)      python -m entrec.training.retrain sm-train
       -> EvaluateModel (Processing)  sm-evaluate: candidate AND production on the same
                                      held-out split, gate -> evaluation.json (property file)
       -> CheckGate (Condition)  gate.passed == true and candidate F1 >= MinF1
@@ -31,7 +31,7 @@ from typing import Any
 __all__ = ["PipelineOptions", "build_definition", "definition_json", "PIPELINE_SCHEMA_VERSION"]
 
 PIPELINE_SCHEMA_VERSION = "2020-12-01"
-ENTRYPOINT = ["python", "-m", "training.retrain"]
+ENTRYPOINT = ["python", "-m", "entrec.training.retrain"]
 CONTENT_TYPES = ["application/json", "application/jsonlines", "text/plain"]
 RESPONSE_TYPES = ["application/json", "application/jsonlines"]
 

@@ -1,7 +1,7 @@
 """entrec's SageMaker-compatible predictor: Flask app (`create_app`), gunicorn entrypoint
-(`serve`, see `serving.entrypoint`), Dockerfile and OpenAPI description (package data).
+(`serve`, see `entrec.serving.entrypoint`), Dockerfile and OpenAPI description (package data).
 
-    from serving import create_app
+    from entrec.serving import create_app
     app = create_app("/opt/ml/model")   # loads and verifies both models, then serves
 """
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Flask app factory for the SageMaker bring-your-own-container contract (DESIGN §5).
 
 Routes: `GET /ping`, `POST /invocations`, `GET /execution-parameters` and, in local mode,
-`POST /endpoints/<name>/invocations` (see `serving.local_runtime`). Every error, including
+`POST /endpoints/<name>/invocations` (see `entrec.serving.local_runtime`). Every error, including
 404/405 and unexpected failures, is a JSON `{"error": {"code", "message"}}`; anything a
 client can send gets a 4xx, never a 5xx.
 """
@@ -176,7 +176,7 @@ def create_app(model_dir: Path | str | None = None, *, settings: Settings | None
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception) -> Response:
-        from engine.errors import InputError
+        from entrec.engine.errors import InputError
 
         if isinstance(exc, InputError):  # the engine refused the input: a client problem
             g.error_code = exc.code

@@ -71,7 +71,7 @@ def run_server(*, model: str | Path | None = None, host: str = "0.0.0.0", port: 
     model_from_env: without `model`, look at SM_MODEL_DIR / /opt/ml/model (the container);
     `entrec serve` passes False so that no `--model` means the embedded default engine.
     """
-    from engine.errors import EntrecError
+    from entrec.engine.errors import EntrecError
 
     from .logs import configure_logging
 

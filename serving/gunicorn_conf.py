@@ -1,7 +1,7 @@
 """gunicorn settings for the predictor, derived from SageMaker's environment variables.
 
-Usable two ways: `serve` (serving.entrypoint) reads `settings()`, and plain gunicorn can
-load it as a config file: `gunicorn -c python:serving.gunicorn_conf serving.wsgi:app`.
+Usable two ways: `serve` (entrec.serving.entrypoint) reads `settings()`, and plain gunicorn can
+load it as a config file: `gunicorn -c python:entrec.serving.gunicorn_conf entrec.serving.wsgi:app`.
 
 | variable | default | gunicorn setting |
 |---|---|---|
@@ -21,7 +21,7 @@ import os
 from pathlib import Path
 from typing import Any, Mapping
 
-from serving.logs import LOGCONFIG_DICT
+from entrec.serving.logs import LOGCONFIG_DICT
 
 __all__ = ["settings", "default_workers", "memory_limit_bytes", "WORKER_RSS_MB_DEFAULT"]
 
@@ -116,7 +116,7 @@ def settings(env: Mapping[str, str] | None = None, *, host: str = "0.0.0.0",
     return conf
 
 
-# Plain `gunicorn -c python:serving.gunicorn_conf` reads module-level names.
+# Plain `gunicorn -c python:entrec.serving.gunicorn_conf` reads module-level names.
 _conf = settings()
 bind = _conf["bind"]
 workers = _conf["workers"]

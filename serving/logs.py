@@ -38,7 +38,7 @@ class JsonFormatter(logging.Formatter):
 LOGCONFIG_DICT: dict[str, Any] = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"json": {"()": "serving.logs.JsonFormatter"}},
+    "formatters": {"json": {"()": "entrec.serving.logs.JsonFormatter"}},
     "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "json",
                             "stream": "ext://sys.stderr"}},
     "loggers": {

@@ -11,7 +11,6 @@ first real request and, under gunicorn `--preload`, into the shared pre-fork mem
 """
 from __future__ import annotations
 
-import dataclasses
 import logging
 import threading
 import time
@@ -19,7 +18,7 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any, Sequence
 
-from engine.entity import Entity
+from entrec.engine.entity import Entity
 
 from .protocol import MODEL_NAMES, Record
 
@@ -33,28 +32,11 @@ WARMUP_TEXTS = {
 }
 
 
-def grammar_only(full: Any) -> Any | None:
-    """The `inequalities` engine derived from the loaded full engine, or None.
-
-    Equivalent to `Engine.load(model=dir, components=("grammar",))` (same rule packs for
-    the resolution settings, only the grammar source) without compiling the grammar and
-    the rule packs a second time: that halves start-up time and the memory every worker
-    holds. Uses `Engine.subset(components)` when the engine offers it; otherwise rebuilds
-    the per-language runtimes keeping the grammar sources. None if neither works, and the
-    caller falls back to a second `Engine.load`.
-    """
-    subset = getattr(full, "subset", None)
-    if callable(subset):
-        return subset(("grammar",))
-    try:
-        runtimes = {code: dataclasses.replace(
-            rt, sources=[s for s in rt.sources if getattr(s, "source", None) == "grammar"])
-            for code, rt in full.runtimes.items()}
-        if not all(rt.sources for rt in runtimes.values()):
-            return None
-        return dataclasses.replace(full, runtimes=runtimes, components=("grammar",))
-    except (AttributeError, TypeError, ValueError):
-        return None
+def grammar_only(full: Any) -> Any:
+    """The `inequalities` engine derived from the loaded full engine: same rule packs (for
+    the resolution settings), only the grammar source, sharing the compiled parts, so it
+    costs no second load and no extra memory per worker (`Engine.subset`)."""
+    return full.subset(("grammar",))
 
 
 class ModelSet:
@@ -88,11 +70,11 @@ class ModelSet:
             self.state = "loading"
             t0 = time.perf_counter()
             try:
-                from engine import Engine
+                from entrec.engine import Engine
 
                 model = None
                 if self.model_dir is not None:
-                    from engine.artifact import open_model
+                    from entrec.engine.artifact import open_model
 
                     model, manifest = open_model(self.model_dir, workdir=self.workdir)
                     log.info("model artifact verified", extra={"fields": {
@@ -102,8 +84,7 @@ class ModelSet:
                 full = Engine.load(model=model)
                 engines = {
                     "entities": full,
-                    "inequalities": grammar_only(full)
-                    or Engine.load(model=model, components=("grammar",)),
+                    "inequalities": grammar_only(full),
                 }
                 for eng in engines.values():
                     for lang, text in WARMUP_TEXTS.items():
@@ -124,7 +105,7 @@ class ModelSet:
     def load_in_background(self) -> threading.Thread:
         """Load on a thread (for `create_app(eager=False)`); `/ping` answers 503 until done."""
         def target() -> None:
-            from engine.errors import EntrecError
+            from entrec.engine.errors import EntrecError
 
             try:
                 self.load()

@@ -19,7 +19,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping, Sequence
 
-from engine.entity import Entity
+from entrec.engine.entity import Entity
 
 __all__ = [
     "ApiError", "Record", "ParsedRequest", "MODEL_NAMES", "DEFAULT_MODELS", "JSON", "JSONL",

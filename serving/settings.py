@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping
 
-from engine.errors import EntrecError
+from entrec.engine.errors import EntrecError
 
 __all__ = ["Settings", "DEFAULT_MODEL_DIR", "SAGEMAKER_PAYLOAD_LIMIT", "env_flag", "model_dir_from_env"]
 

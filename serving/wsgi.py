@@ -1,8 +1,8 @@
-"""WSGI module for running under any server: `gunicorn -c python:serving.gunicorn_conf serving.wsgi:app`.
+"""WSGI module for running under any server: `gunicorn -c python:entrec.serving.gunicorn_conf entrec.serving.wsgi:app`.
 
 Importing it loads and verifies the model (SM_MODEL_DIR or /opt/ml/model, else the
 embedded defaults), so with gunicorn's `preload_app` that happens once before forking.
-`serve` (serving.entrypoint) is the supported way; this is for other WSGI servers.
+`serve` (entrec.serving.entrypoint) is the supported way; this is for other WSGI servers.
 """
 from __future__ import annotations
 

@@ -1,2 +1,2 @@
 """Training side of entrec: importers of labeled data, training and evaluation of the
-spaCy NER component, and packaging of model artifacts (`training.package`, DESIGN §7)."""
+spaCy NER component, and packaging of model artifacts (`entrec.training.package`, DESIGN §7)."""

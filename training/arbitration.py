@@ -33,8 +33,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
 
-from engine.entity import Candidate
-from engine.resolver import ResolutionConfig, get_policy, register_policy, resolve
+from entrec.engine.entity import Candidate
+from entrec.engine.resolver import ResolutionConfig, get_policy, register_policy, resolve
 
 __all__ = [
     "ARBITER_FILE", "Arbiter", "candidate_features", "fit_arbiter", "LearnedPolicy",
@@ -209,7 +209,7 @@ def compare_on_dev(engine: Any, dev_docs: Sequence, *, labels: Sequence[str] | N
     Returns figures, `keep` (learned strictly better in exact F1) and `model_json` (the
     arbiter fitted on the whole dev set).
     """
-    from training.metrics import score_documents
+    from entrec.training.metrics import score_documents
 
     docs = list(dev_docs)
     texts = [d.text for d in docs]

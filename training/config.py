@@ -19,7 +19,7 @@ from pathlib import Path
 
 from thinc.api import Config
 
-from engine.errors import EntrecError
+from entrec.engine.errors import EntrecError
 
 __all__ = ["DEFAULT_CONFIG", "RULE_FEATURE_ATTR", "default_config", "load_config", "ConfigError"]
 

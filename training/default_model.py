@@ -16,7 +16,7 @@ import json
 import shutil
 from pathlib import Path
 
-from engine.paths import samples_dir
+from entrec.engine.paths import samples_dir
 
 __all__ = ["ensure_default_model", "main", "SAMPLE_NAME", "DEFAULT_EPOCHS"]
 
@@ -27,8 +27,8 @@ _STAMP = "default-model.json"
 
 
 def _fingerprint(sample: Path, epochs: int, seed: int) -> str:
-    from engine.engine import default_rule_paths
-    from training.config import DEFAULT_CONFIG
+    from entrec.engine.engine import default_rule_paths
+    from entrec.training.config import DEFAULT_CONFIG
 
     h = hashlib.sha256()
     h.update(sample.read_bytes())
@@ -45,7 +45,7 @@ def ensure_default_model(cache_dir: str | Path, *, epochs: int = DEFAULT_EPOCHS,
                          seed: int = DEFAULT_SEED, progress=None, log=None) -> Path:
     """Return the unpacked artifact folder (`cache_dir/model`) for `Engine.load(model=...)`,
     training it first when the cache is missing or stale."""
-    from training.pipeline import run_training
+    from entrec.training.pipeline import run_training
 
     cache = Path(cache_dir)
     sample = samples_dir() / SAMPLE_NAME
@@ -69,11 +69,11 @@ def ensure_default_model(cache_dir: str | Path, *, epochs: int = DEFAULT_EPOCHS,
 
 
 def main(argv: list[str] | None = None) -> int:
-    """`python -m training.default_model [CACHE_DIR]`: build (or reuse) the default model and
+    """`python -m entrec.training.default_model [CACHE_DIR]`: build (or reuse) the default model and
     print the folder to pass to `entrec extract --model` (what `make run` calls)."""
     import sys
 
-    from engine.errors import EntrecError
+    from entrec.engine.errors import EntrecError
 
     args = sys.argv[1:] if argv is None else argv
     cache = Path(args[0]) if args else Path(".cache") / "default-model"

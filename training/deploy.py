@@ -22,7 +22,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from engine.errors import EntrecError
+from entrec.engine.errors import EntrecError
 
 __all__ = [
     "DeployError", "DeploySpec", "DeployResult", "deploy_version", "resource_name",

@@ -2,7 +2,7 @@
 
 The three systems are the same `Engine` loaded with different components (hybrid = every
 source through the resolver, as `entrec extract` runs it), so the figures measure what a
-user gets, not a component in a lab setting. Scores come from `training.metrics`
+user gets, not a component in a lab setting. Scores come from `entrec.training.metrics`
 (exact-span and partial-overlap P/R/F1, per label and overall); this module adds what a
 person needs to act on them: a confusion table of label errors and the worst misses.
 
@@ -40,7 +40,7 @@ SPURIOUS = "(none)"
 @dataclass
 class SystemResult:
     name: str
-    scores: Any  # training.metrics.ScoreReport
+    scores: Any  # entrec.training.metrics.ScoreReport
     predictions: list[list[Any]] = field(repr=False, default_factory=list)
     seconds: float = 0.0
 
@@ -107,7 +107,7 @@ class EvaluationReport:
 
     def format(self, max_misses: int = 15) -> str:
         """Terminal tables: scores side by side, confusion, worst misses."""
-        from training.importers.tables import text_table
+        from entrec.training.importers.tables import text_table
 
         header, rows = self._rows()
         parts = [f"{self.n_docs} documents; exact-span P/R/F1 and partial-overlap F1 (F1~), in %",
@@ -129,7 +129,7 @@ class EvaluationReport:
         return "\n".join(parts)
 
     def to_markdown(self, title: str = "entrec evaluation", max_misses: int = 25) -> str:
-        from training.importers.tables import md_table
+        from entrec.training.importers.tables import md_table
 
         header, rows = self._rows()
         out = [f"# {title}", "", f"{self.n_docs} documents. Exact-span precision / recall / F1 "
@@ -168,7 +168,7 @@ def _pct(v: float | None) -> str:
 
 
 def _metric(report: Any, label: str | None, mode: str, key: str) -> float | None:
-    """One figure out of a `training.metrics.ScoreReport`; None when the label is absent."""
+    """One figure out of a `entrec.training.metrics.ScoreReport`; None when the label is absent."""
     ls = report.overall if label is None else report.labels.get(label)
     if ls is None:
         return None
@@ -236,7 +236,7 @@ def evaluate_predictions(gold_docs: Sequence, systems: Mapping[str, Sequence[Seq
 
     Scored labels: `only_labels` when given, else the gold labels plus `labels`.
     """
-    from training.metrics import score_documents
+    from entrec.training.metrics import score_documents
 
     gold_docs = list(gold_docs)
     if only_labels:
@@ -263,7 +263,7 @@ def with_placement(engine: Any, placement: str, rule_spans: Any = None) -> Any:
     """A copy of `engine` whose model source runs under another rule placement."""
     from dataclasses import replace
 
-    from engine.ml import ModelSource
+    from entrec.engine.ml import ModelSource
 
     runtimes = {}
     for code, rt in engine.runtimes.items():
@@ -281,7 +281,7 @@ def load_engines(model: str | Path | None, *, rules: Sequence[str | Path] | str 
     Model-only is the model alone: a model trained for the `presets` placement would
     otherwise leave the rule-fixed spans out of its output.
     """
-    from engine import Engine
+    from entrec.engine import Engine
 
     engines = {}
     for name in systems:

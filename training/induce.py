@@ -6,12 +6,12 @@ it, and keep it when it is labeled often enough (`support`) and reliably enough 
 
 - phrase precision = (occurrences of the phrase in the training texts that are gold spans
   with that label) / (all occurrences of the phrase), where an occurrence is a run of words
-  as the phrase matcher sees them (`engine.textfold.words` on case- and accent-folded text,
+  as the phrase matcher sees them (`entrec.engine.textfold.words` on case- and accent-folded text,
   the default `case_sensitive: false` / `accent_sensitive: false`). When the folded phrase
   fails but its most frequent exact spelling passes, the rule is emitted with
   `case_sensitive: true` / `accent_sensitive: true`.
 - pattern precision: same ratio over the token matches of the spaCy Matcher pattern on
-  `engine.tokenizer.make_nlp(lang)` tokens. Patterns are pure `SHAPE` sequences, or the
+  `entrec.engine.tokenizer.make_nlp(lang)` tokens. Patterns are pure `SHAPE` sequences, or the
   label's most frequent first word (`LOWER`) followed by shapes; only shapes holding a digit
   or a symbol are proposed (a bare `Xxxxx` would match any capitalized word).
 
@@ -25,8 +25,8 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Sequence
 
-from engine.textfold import fold, words
-from training.importers.document import LabeledDocument
+from entrec.engine.textfold import fold, words
+from entrec.training.importers.document import LabeledDocument
 
 __all__ = ["Proposal", "InduceResult", "induce_rules", "render_rule_file"]
 
@@ -196,7 +196,7 @@ def _specific(shape: str) -> bool:
 
 def _pattern_proposals(docs: Sequence[LabeledDocument], lang: str, max_tokens: int,
                        min_variety: int = 2) -> list[Proposal]:
-    from training.importers import _nlp
+    from entrec.training.importers import _nlp
 
     nlp = _nlp(lang)
     sdocs = [nlp.make_doc(d.text) for d in docs]
@@ -431,7 +431,7 @@ def make_tests(rule_file_text: str, docs: Sequence[LabeledDocument], *, lang: st
     from pathlib import Path
 
     try:
-        from engine import Engine
+        from entrec.engine import Engine
 
         with tempfile.TemporaryDirectory() as tmp:
             path = Path(tmp) / "induced.yaml"

@@ -19,8 +19,8 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping, Sequence
 
-from training.importers.document import LabeledDocument, Span
-from training.importers.tables import md_table, text_table
+from entrec.training.importers.document import LabeledDocument, Span
+from entrec.training.importers.tables import md_table, text_table
 
 __all__ = ["score_documents", "ScoreReport", "LabelScore", "Miss", "as_span", "compare_reports",
            "MISSED", "SPURIOUS"]
@@ -247,7 +247,7 @@ def score_documents(gold: Sequence[LabeledDocument], pred: Sequence[Iterable[Any
     predicted, are ignored) — e.g. to score a model on the labels it was trained for.
     """
     if len(gold) != len(pred):
-        from engine.errors import InputError
+        from entrec.engine.errors import InputError
         raise InputError(f"{len(gold)} gold document(s) but {len(pred)} prediction list(s)",
                          code="length-mismatch")
     keep = set(labels) if labels is not None else None

@@ -11,7 +11,7 @@ out_dir/
 ```
 
 `package_model` returns the path of `model.tar.gz`; `Engine.load(model=...)` and
-`engine.artifact.open_model` accept the tarball, `out_dir/model/` or `out_dir` itself.
+`entrec.engine.artifact.open_model` accept the tarball, `out_dir/model/` or `out_dir` itself.
 
 Why deterministic: the tarball's sha256 is what `models/PRODUCTION` pins and what a
 promotion compares, so the same inputs (same files, `version` and `created_at`) must give
@@ -31,9 +31,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
-from engine.artifact import (COMPONENT_DIRS, FORMAT_VERSION, MANIFEST_NAME, TARBALL_NAME,
+from entrec.engine.artifact import (COMPONENT_DIRS, FORMAT_VERSION, MANIFEST_NAME, TARBALL_NAME,
                              iter_artifact_files, sha256_file, verify_model_dir)
-from engine.errors import ArtifactError
+from entrec.engine.errors import ArtifactError
 
 __all__ = ["package_model", "write_tarball", "UNPACKED_DIRNAME", "PackageLayout", "layout"]
 
@@ -111,7 +111,7 @@ def _versions() -> tuple[str, str]:
 
         entrec_version = version("entrec")
     except Exception:  # not installed: the checkout's version
-        from engine import __version__ as entrec_version
+        from entrec.engine import __version__ as entrec_version
     try:
         from importlib.metadata import version
 
@@ -181,7 +181,7 @@ def package_model(out_dir: Path | str, *, rules: Iterable[Path | str] | None = N
     deploy time (raises `RuleFileError`), and verify the written artifact.
     `out_dir` must not hold a previous artifact (`package-out-exists`).
     """
-    from engine.paths import grammars_dir as default_grammars_dir
+    from entrec.engine.paths import grammars_dir as default_grammars_dir
 
     lay = layout(out_dir)
     if lay.model_dir.exists() or lay.tarball.exists():
@@ -193,7 +193,7 @@ def package_model(out_dir: Path | str, *, rules: Iterable[Path | str] | None = N
     if not isinstance(name, str) or not name.strip():
         raise ArtifactError("model name must be a non-empty string", code="package-bad-input")
     if rules is None:
-        from engine.engine import default_rule_paths
+        from entrec.engine.engine import default_rule_paths
 
         rule_paths = default_rule_paths()
     else:
@@ -222,7 +222,7 @@ def package_model(out_dir: Path | str, *, rules: Iterable[Path | str] | None = N
             components.append("model")
             language = language or _ner_language(ner)
         if validate and "rules" in components:
-            from engine.rules.loader import load_rule_files
+            from entrec.engine.rules.loader import load_rule_files
 
             load_rule_files([staging / COMPONENT_DIRS["rules"]])
         entrec_version, spacy_version = _versions()

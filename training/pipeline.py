@@ -4,7 +4,7 @@ Glue retraining job call, so both produce the same artifact from the same data.
 Output folder (`out_dir`, shaped like one `models/<version>/` prefix of DESIGN §8):
 
 ```
-model.tar.gz   the artifact (training.package)   model/   the same, unpacked
+model.tar.gz   the artifact (entrec.training.package)   model/   the same, unpacked
 metrics.json   figures (also in the manifest)     report.md   evaluation, human-readable
 evaluation.json  the full evaluation (per label, confusion, misses)
 ```
@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
-from engine.errors import EntrecError
+from entrec.engine.errors import EntrecError
 
 __all__ = ["TrainingRun", "run_training", "data_sha256", "rule_spans_from"]
 
@@ -35,8 +35,8 @@ class TrainingRun:
     model_dir: Path  # unpacked artifact
     metrics: dict[str, Any]
     report_path: Path | None
-    evaluation: Any = None  # training.evaluate.EvaluationReport
-    train: Any = field(default=None, repr=False)  # training.train.TrainResult
+    evaluation: Any = None  # entrec.training.evaluate.EvaluationReport
+    train: Any = field(default=None, repr=False)  # entrec.training.train.TrainResult
     import_report: Any = field(default=None, repr=False)
     dev_import_report: Any = field(default=None, repr=False)
     split: Any = None
@@ -46,7 +46,7 @@ class TrainingRun:
 
 def data_sha256(paths: Sequence[str | Path]) -> str:
     """One digest over every input file (sorted by name, then bytes): the training data id."""
-    from engine.artifact import sha256_file
+    from entrec.engine.artifact import sha256_file
 
     files: list[Path] = []
     for p in paths:
@@ -61,13 +61,13 @@ def data_sha256(paths: Sequence[str | Path]) -> str:
 def rule_spans_from(rules: Sequence[str | Path] | None, lang: str = "pt"
                     ) -> Callable[[Sequence[str]], list[list[tuple[int, int, str]]]]:
     """texts -> resolved rule matches: the input of rule features / presets."""
-    from engine.ml import rule_spans_from_packs
+    from entrec.engine.ml import rule_spans_from_packs
 
     return rule_spans_from_packs(rules, lang)
 
 
 def _load(paths, *, fmt, labels, lang):
-    from training.importers import load_documents
+    from entrec.training.importers import load_documents
 
     docs, report = load_documents([str(p) for p in paths], format=fmt, labels=labels, lang=lang)
     if not docs:
@@ -89,10 +89,10 @@ def run_training(data: Sequence[str | Path], *, out_dir: str | Path,
                  progress: Callable | None = None, log: Callable[[str], None] | None = None
                  ) -> TrainingRun:
     """Train a model from labeled files and package it into `out_dir` (must be empty)."""
-    from training.config import load_config
-    from training.package import layout, package_model
-    from training.split import split_documents
-    from training.train import save_ner, train_ner
+    from entrec.training.config import load_config
+    from entrec.training.package import layout, package_model
+    from entrec.training.split import split_documents
+    from entrec.training.train import save_ner, train_ner
 
     say = log or (lambda _msg: None)
     t0 = time.perf_counter()
@@ -159,7 +159,7 @@ def run_training(data: Sequence[str | Path], *, out_dir: str | Path,
         evaluation = None
         arb_summary = None
         if evaluate:
-            from training.evaluate import evaluate_engines, load_engines
+            from entrec.training.evaluate import evaluate_engines, load_engines
 
             stage = work / "stage"
             package_model(stage, rules=rules, ner_dir=ner_dir, name=name, version=version,
@@ -168,12 +168,12 @@ def run_training(data: Sequence[str | Path], *, out_dir: str | Path,
             engines = load_engines(stage / "model")
             evaluation = evaluate_engines(dev_docs, engines, labels=labels)
             if arbitration:
-                from training.arbitration import compare_on_dev
+                from entrec.training.arbitration import compare_on_dev
 
                 arb_summary = compare_on_dev(engines["hybrid"], dev_docs, labels=evaluation.labels)
                 evaluation.extra["arbitration"] = arb_summary
                 if arb_summary.get("keep"):
-                    from training.arbitration import ARBITER_FILE
+                    from entrec.training.arbitration import ARBITER_FILE
 
                     (ner_dir / ARBITER_FILE).write_text(arb_summary["model_json"], encoding="utf-8")
                 arb_summary = {k: v for k, v in arb_summary.items() if k != "model_json"}
@@ -185,7 +185,7 @@ def run_training(data: Sequence[str | Path], *, out_dir: str | Path,
         shutil.rmtree(work, ignore_errors=True)
     report_path = None
     if evaluation is not None:
-        from training.evaluate import write_report
+        from entrec.training.evaluate import write_report
 
         report_path, _ = write_report(evaluation, out, title=f"{name} {version}: dev evaluation")
     return TrainingRun(out_dir=out, artifact=tarball, model_dir=lay.model_dir, metrics=metrics,

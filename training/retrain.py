@@ -1,11 +1,11 @@
 """The retraining job: labeled data in S3 -> gated, atomic promotion of a new model version.
 
 This is the tested core behind `glue/entrec_retrain.py` (a thin Glue shell) and the
-SageMaker Pipeline steps (`python -m training.retrain sm-train|sm-evaluate`). S3 layout
+SageMaker Pipeline steps (`python -m entrec.training.retrain sm-train|sm-evaluate`). S3 layout
 (DESIGN §8), one bucket per environment:
 
 ```
-labeled/            input (every format training.importers reads)
+labeled/            input (every format entrec.training.importers reads)
 models/<version>/   model.tar.gz, import_report.json, report.md, metrics.json (written in
                     this order: metrics.json marks the version folder complete)
 models/PRODUCTION   {"version", "sha256", "promoted_at", "previous"}: written LAST
@@ -48,7 +48,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
-from engine.errors import EntrecError
+from entrec.engine.errors import EntrecError
 
 __all__ = [
     "RetrainConfig", "RetrainResult", "RetrainError", "GateCheck", "GateResult",
@@ -429,20 +429,20 @@ def gate(candidate: dict, production: dict | None, *, min_f1: float, max_f1_drop
 # import / train / evaluate (the training pipeline does the work)
 # ---------------------------------------------------------------------------------------
 def import_documents(files: Sequence[Path], lang: str):
-    from training.importers import load_documents
+    from entrec.training.importers import load_documents
 
     return load_documents([str(f) for f in files], format=None, labels=None, lang=lang)
 
 
 def split_heldout(docs, cfg: RetrainConfig):
-    from training.split import split_documents
+    from entrec.training.split import split_documents
 
     return split_documents(docs, dev_fraction=cfg.dev_fraction, seed=cfg.seed)
 
 
 def _training_config(cfg: RetrainConfig, work: Path, s3=None):
     """The spaCy training config: built-in defaults, or `--base-model` (a .cfg, local/S3)."""
-    from training.config import load_config
+    from entrec.training.config import load_config
 
     path = None
     base = (cfg.base_model or "").strip()
@@ -470,8 +470,8 @@ def train_candidate(train_docs, dev_docs, out_dir: Path, cfg: RetrainConfig, *,
     Returns (model.tar.gz, training summary). The artifact carries the embedded rule packs
     and grammar, so evaluating it evaluates the engine as it will be deployed.
     """
-    from training.package import package_model
-    from training.train import save_ner, train_ner
+    from entrec.training.package import package_model
+    from entrec.training.train import save_ner, train_ner
 
     config = _training_config(cfg, out_dir.parent, s3)
     labels = sorted({s.label for d in list(train_docs) + list(dev_docs) for s in d.spans})
@@ -492,8 +492,8 @@ def evaluate_model(model_path: Path, docs, *, lang: str, labels: set[str] | None
     Predictions are restricted to the labels present in the gold data: the engine also finds
     labels the annotators were not asked for (e.g. INEQUALITY), which are not errors.
     """
-    from engine import Engine
-    from training.metrics import score_documents
+    from entrec.engine import Engine
+    from entrec.training.metrics import score_documents
 
     engine = Engine.load(model=model_path, lang=lang)
     gold_labels = labels if labels is not None else {s.label for d in docs for s in d.spans}
@@ -551,7 +551,7 @@ def _download(s3, bucket: str, key: str, dest: Path) -> Path:
 def verify_uploaded(s3, cfg: RetrainConfig, version: str, expected_sha256: str,
                     work: Path) -> Path:
     """Download models/<version>/model.tar.gz again and check it end to end."""
-    from engine.artifact import open_model
+    from entrec.engine.artifact import open_model
 
     key = f"{cfg.models}{version}/model.tar.gz"
     local = _download(s3, cfg.bucket, key, work / f"verify-{version}" / "model.tar.gz")
@@ -716,7 +716,7 @@ def early_stopping_split(train_docs, cfg: RetrainConfig):
     """Early stopping gets its own dev slice of the training part: choosing the epoch on the
     held-out documents would bias the candidate's score against production's."""
     if len(train_docs) >= 4:
-        from training.split import split_documents
+        from entrec.training.split import split_documents
         fit_docs, dev_docs, _ = split_documents(train_docs, dev_fraction=0.15, seed=cfg.seed)
         return fit_docs, dev_docs
     return train_docs, train_docs
@@ -791,7 +791,7 @@ def _finish(cfg: RetrainConfig, s3, sagemaker, log: Log, work: Path, version: st
 
     deploy_info = None
     if cfg.deploy:
-        from training.deploy import DeployError, DeploySpec, deploy_version, model_data_url
+        from entrec.training.deploy import DeployError, DeploySpec, deploy_version, model_data_url
 
         if sagemaker is None:
             import boto3
@@ -880,7 +880,7 @@ def sm_evaluate(argv: Sequence[str], *, s3=None, log: Log = print,
         docs, report, _, heldout, split_rep = prepare_documents(data.files, cfg, log)
         tarball = root / "candidate" / "model.tar.gz"
         metrics, g = evaluate_and_gate(cfg, s3, tarball, docs, heldout, pointer, Path(tmp), log)
-    from engine.artifact import open_model
+    from entrec.engine.artifact import open_model
 
     mdir, manifest = open_model(tarball)
     metrics.update(version=manifest.get("version") or make_version(data.data_sha256),

@@ -14,7 +14,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Sequence, TypeVar
 
-from engine.errors import EntrecError
+from entrec.engine.errors import EntrecError
 
 __all__ = ["SplitReport", "split_documents", "strata_of"]
 

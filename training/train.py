@@ -25,8 +25,8 @@ from spacy.training import Example
 from spacy.util import filter_spans, fix_random_seed, registry
 from thinc.api import Config
 
-from engine.errors import EntrecError
-from engine.ml import RuleSpans, apply_rule_features
+from entrec.engine.errors import EntrecError
+from entrec.engine.ml import RuleSpans, apply_rule_features
 
 __all__ = [
     "AlignmentReport", "EpochStats", "TrainResult", "TrainingError", "build_nlp",
@@ -99,7 +99,7 @@ def build_nlp(config: Config) -> Language:
     """An untrained pipeline from `config` with entrec's tokenizer rules installed."""
     from spacy.util import load_model_from_config
 
-    from engine.tokenizer import customize_tokenizer
+    from entrec.engine.tokenizer import customize_tokenizer
 
     try:
         nlp = load_model_from_config(config, auto_fill=True, validate=True)
@@ -152,7 +152,7 @@ def _copy_for_prediction(nlp: Language, eg: Example, rule_features: bool) -> Doc
 
 def _dev_counts(nlp: Language, dev: Sequence[Example], rule_features: bool) -> dict[str, list[int]]:
     """label -> [tp, predicted, gold] of the current weights on dev (greedy decoding)."""
-    from engine.ml import _first_line, block_line_breaks
+    from entrec.engine.ml import _first_line, block_line_breaks
 
     docs = [block_line_breaks(_copy_for_prediction(nlp, eg, rule_features)) for eg in dev]
     for _name, proc in nlp.pipeline:

@@ -1,6 +1,6 @@
 """Inequality recognition (DESIGN §3): a Lark LALR grammar over a lexicon-driven token stream.
 
-    from engine.inequality import InequalityExtractor, InequalitySource
+    from entrec.engine.inequality import InequalityExtractor, InequalitySource
     ext = InequalityExtractor.load()                  # packaged grammar + lexicons
     ext.extract("superior a 4.000 MW", "pt")          # -> [Candidate(label="INEQUALITY", ...)]
 """

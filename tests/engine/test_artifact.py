@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from engine.artifact import open_model, safe_extract, verify_model_dir
-from engine.errors import ArtifactError
-from training.package import package_model
+from entrec.engine.artifact import open_model, safe_extract, verify_model_dir
+from entrec.engine.errors import ArtifactError
+from entrec.training.package import package_model
 
 RULES = """\
 version: 1
@@ -128,7 +128,7 @@ def test_package_refuses_existing_output_and_broken_rules(tmp_path: Path, inputs
         _pkg(tmp_path / "out", inputs)
     assert e.value.code == "package-out-exists"
     (inputs["rules"] / "bad.yaml").write_text("version: 1\nlanguage: xx\n", encoding="utf-8")
-    from engine.errors import RuleFileError
+    from entrec.engine.errors import RuleFileError
 
     with pytest.raises(RuleFileError):
         _pkg(tmp_path / "bad", inputs)
@@ -210,7 +210,7 @@ def test_tampered_tarball_is_refused_after_extraction(model: Path, tmp_path: Pat
     """A tarball whose file differs from its manifest fails verification on open."""
     src = model.parent / "model"
     (src / "rules" / "pt" / "basic.yaml").write_text(RULES + "# evil\n", encoding="utf-8")
-    from training.package import write_tarball
+    from entrec.training.package import write_tarball
 
     bad = write_tarball(src, tmp_path / "bad.tar.gz")
     with pytest.raises(ArtifactError) as e:
@@ -323,7 +323,7 @@ def test_sagemaker_dir_with_only_tarball(model: Path, tmp_path: Path):
 def test_cli_package(tmp_path: Path, inputs, capsys):
     import argparse
 
-    from engine.cli import package as cmd
+    from entrec.cli import package as cmd
 
     parser = argparse.ArgumentParser()
     cmd.add_arguments(parser)
@@ -338,7 +338,7 @@ def test_cli_package(tmp_path: Path, inputs, capsys):
     _, m = open_model(tmp_path / "o" / "model.tar.gz", workdir=tmp_path / "w")
     assert m["metrics"] == {"f1": 0.9}
     bad = parser.parse_args(["--out", str(tmp_path / "o2"), "--metrics", str(tmp_path / "nope.json")])
-    from engine.errors import InputError
+    from entrec.engine.errors import InputError
 
     with pytest.raises(InputError) as e:
         cmd.run(bad)

@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from engine.entity import Candidate
-from engine.errors import ArtifactError
-from engine.ml import ModelSource, apply_presets, apply_rule_features
-from engine.sources import CandidateSource, find_many
-from engine.tokenizer import make_nlp
+from entrec.engine.entity import Candidate
+from entrec.engine.errors import ArtifactError
+from entrec.engine.ml import ModelSource, apply_presets, apply_rule_features
+from entrec.engine.sources import CandidateSource, find_many
+from entrec.engine.tokenizer import make_nlp
 
 SAMPLE = Path(__file__).resolve().parents[2] / "engine" / "samples" / "labeled_pt.jsonl"
 
@@ -25,8 +25,8 @@ class _Doc:
 
 @pytest.fixture(scope="module")
 def ner_dir(tmp_path_factory) -> Path:
-    from training.config import load_config
-    from training.train import save_ner, train_ner
+    from entrec.training.config import load_config
+    from entrec.training.train import save_ner, train_ner
 
     recs = [json.loads(line) for line in SAMPLE.read_text(encoding="utf-8").splitlines()]
     docs = [_Doc(r) for r in recs]

@@ -5,9 +5,9 @@ import random
 
 import pytest
 
-from engine.entity import Candidate as C
-from engine.errors import EntrecError
-from engine.resolver import ResolutionConfig, get_policy, resolve
+from entrec.engine.entity import Candidate as C
+from entrec.engine.errors import EntrecError
+from entrec.engine.resolver import ResolutionConfig, get_policy, resolve
 
 TEXT = "Manter a tensão na SE Xingu entre 525 kV e 550 kV quando a UHE Belo Monte gerar"
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from training.deploy import DeployError, DeploySpec, deploy_version, resource_name
+from entrec.training.deploy import DeployError, DeploySpec, deploy_version, resource_name
 
 ROLE = "arn:aws:iam::123456789012:role/entrec-dev-sagemaker"
 IMAGE = "123456789012.dkr.ecr.us-east-1.amazonaws.com/entrec-predictor:1"

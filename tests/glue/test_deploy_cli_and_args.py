@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from training.retrain import RetrainError, config_from_mapping, gate
+from entrec.training.retrain import RetrainError, config_from_mapping, gate
 
 ROOT = Path(__file__).resolve().parents[2]
 ROLE = "arn:aws:iam::123456789012:role/entrec-dev-sagemaker"
@@ -16,8 +16,8 @@ IMAGE = "123456789012.dkr.ecr.us-east-1.amazonaws.com/entrec-predictor:1"
 
 
 def _upload_version(s3, bucket, tmp_path, version):
-    from engine.artifact import sha256_file
-    from training.package import package_model
+    from entrec.engine.artifact import sha256_file
+    from entrec.training.package import package_model
 
     tar = package_model(tmp_path / version, name="entrec", version=version)  # rules-only, fast
     s3.upload_file(str(tar), bucket, f"models/{version}/model.tar.gz")
@@ -27,7 +27,7 @@ def _upload_version(s3, bucket, tmp_path, version):
 
 
 def _deploy(moto_endpoint, bucket, version, *extra):
-    from engine.cli.main import main
+    from entrec.cli.main import main
 
     return main(["deploy", "--bucket", bucket, "--version", version, "--env", "dev",
                  "--endpoint-name", "entrec-dev", "--image-uri", IMAGE, "--role-arn", ROLE,
@@ -81,7 +81,7 @@ def test_glue_path_uses_getresolvedoptions(tmp_path, monkeypatch):
         "    return vars(ns)\n")
     monkeypatch.syspath_prepend(str(tmp_path))
     seen = {}
-    import training.retrain as rt
+    import entrec.training.retrain as rt
 
     monkeypatch.setattr(rt, "run_retrain", lambda cfg: seen.setdefault("cfg", cfg) and
                         rt.RetrainResult("noop", "ok"))

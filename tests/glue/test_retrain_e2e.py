@@ -77,7 +77,7 @@ def test_first_run_promotes_and_artifact_serves_from_s3(s3, bucket, promoted, tm
     assert "PASSED" in report and "malformed-record" in report and "PESSOA" in report
 
     # load the artifact from S3 into the engine and extract
-    from engine import Engine
+    from entrec.engine import Engine
 
     local = tmp_path / "model.tar.gz"
     s3.download_file(bucket, f"models/{v}/model.tar.gz", str(local))

@@ -100,7 +100,7 @@ def test_glue_job_command_version_worker(tpl):
 
 def test_glue_arguments_are_the_job_scripts(tpl):
     """Every `--name` the template passes is an argument the job accepts (and the required ones)."""
-    from training.retrain import ARGUMENTS, REQUIRED_ARGUMENTS
+    from entrec.training.retrain import ARGUMENTS, REQUIRED_ARGUMENTS
 
     (job,) = resources(tpl, "AWS::Glue::Job").values()
     args = job["Properties"]["DefaultArguments"]

@@ -68,7 +68,7 @@ def secrets_client(moto_url):
 @pytest.fixture()
 def secret_id(secrets_client, request):
     """A fresh key-set secret per test (unique name; moto state is shared by the session)."""
-    from engine import tokens
+    from entrec import keyset as tokens
 
     name = f"entrec/test/{request.node.name[:40]}-{time.monotonic_ns()}"
     name = re.sub(r"[^A-Za-z0-9/_+=.@-]", "-", name)

@@ -17,7 +17,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 
 import authorizer as au
-from engine import tokens
+from entrec import keyset as tokens
 from lambda_fn_support import authorizer_event, method_arn, policy_allows
 
 ENT, INEQ = "/v1/entities", "/v1/inequalities"

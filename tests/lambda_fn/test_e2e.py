@@ -19,7 +19,7 @@ import pytest
 
 import authorizer as au
 import lambda_function as lf
-from engine import tokens
+from entrec import keyset as tokens
 from lambda_fn_support import authorizer_event, free_port, policy_allows, proxy_event
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
@@ -39,7 +39,7 @@ def predictor(tmp_path_factory):
            "PYTHONPATH": str(ROOT)}
     log = tmp_path_factory.mktemp("predictor-log") / "serve.log"
     with open(log, "wb") as fh:
-        proc = subprocess.Popen([sys.executable, "-m", "serving.entrypoint", "--host", "127.0.0.1",
+        proc = subprocess.Popen([sys.executable, "-m", "entrec.serving.entrypoint", "--host", "127.0.0.1",
                                  "--port", str(port), "--workers", "1", "--timeout", "30", "--local-runtime"],
                                 cwd=ROOT, env=env, stdout=fh, stderr=subprocess.STDOUT, start_new_session=True)
     url = f"http://127.0.0.1:{port}"

@@ -7,8 +7,8 @@ import time
 import jwt
 import pytest
 
-from engine import tokens
-from engine.cli.main import main
+from entrec import keyset as tokens
+from entrec.cli.main import main
 
 
 @pytest.fixture()

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.definition import PipelineOptions, build_definition
+from entrec.pipeline.definition import PipelineOptions, build_definition
 
 ROOT = Path(__file__).resolve().parents[2]
 STEP_TYPES = {"Training", "Processing", "Condition", "RegisterModel", "Fail", "Lambda", "Model",
@@ -164,8 +164,8 @@ def test_shape_train_evaluate_condition_register(defn):
 
 
 def test_condition_reads_fields_the_evaluate_step_writes(defn):
-    """The JsonGet paths exist in the metrics the job writes (training.retrain)."""
-    from training.retrain import gate
+    """The JsonGet paths exist in the metrics the job writes (entrec.training.retrain)."""
+    from entrec.training.retrain import gate
 
     g = gate({"overall": {"f1": 0.9}, "labels": {}}, None, min_f1=0.5, max_f1_drop=0.02)
     sample = {"gate": g.to_dict(), "summary": {"candidate_f1": 0.9}}
@@ -178,13 +178,13 @@ def test_condition_reads_fields_the_evaluate_step_writes(defn):
 
 
 def test_container_commands_exist(defn):
-    from training.retrain import SM_COMMANDS
+    from entrec.training.retrain import SM_COMMANDS
 
     for s in all_steps(defn["Steps"]):
         spec = s["Arguments"].get("AppSpecification") or s["Arguments"].get("AlgorithmSpecification")
         if spec:
             ep = spec["ContainerEntrypoint"]
-            assert ep[:3] == ["python", "-m", "training.retrain"] and ep[3] in SM_COMMANDS
+            assert ep[:3] == ["python", "-m", "entrec.training.retrain"] and ep[3] in SM_COMMANDS
 
 
 def test_instance_types(defn):

@@ -11,12 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from engine import Engine
-from engine.engine import default_rule_paths
-from engine.paths import rules_dir, samples_dir
-from engine.rules.loader import check_rule_files
-from engine.rules.phrases import read_phrases_file
-from engine.textfold import fold
+from entrec.engine import Engine
+from entrec.engine.engine import default_rule_paths
+from entrec.engine.paths import rules_dir, samples_dir
+from entrec.engine.rules.loader import check_rule_files
+from entrec.engine.rules.phrases import read_phrases_file
+from entrec.engine.textfold import fold
 
 PT = rules_dir() / "pt"
 
@@ -196,7 +196,7 @@ def test_default_packs_validate_without_errors_or_warnings():
 
 
 def test_every_pt_file_loads_and_passes_its_tests_on_its_own():
-    from engine.dryrun import run_tests
+    from entrec.engine.dryrun import run_tests
 
     for f in sorted(PT.glob("*.yaml")):
         packs, diags = check_rule_files([f])
@@ -208,7 +208,7 @@ def test_every_pt_file_loads_and_passes_its_tests_on_its_own():
 
 
 def test_embedded_tests_pass_rules_only(eng):
-    from engine.dryrun import run_tests
+    from entrec.engine.dryrun import run_tests
 
     report = run_tests(eng)
     failures = [(c.file, c.line, [f.to_dict() for f in c.findings]) for c in report.cases if not c.passed]
@@ -237,7 +237,7 @@ def test_sample_texts_shape_and_coverage(eng):
 
 
 def test_full_engine_grammar_does_not_clobber_rule_entities():
-    pytest.importorskip("engine.inequality", reason="inequality grammar not installed")
+    pytest.importorskip("entrec.engine.inequality", reason="inequality grammar not installed")
     try:
         full = Engine.load()
     except ImportError as exc:  # grammar package present but incomplete

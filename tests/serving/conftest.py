@@ -42,7 +42,7 @@ def _train_tiny_ner(path: Path) -> Path:
     """A real (tiny) spaCy NER trained for a few steps: label ORGAO, like `entrec train` saves."""
     from spacy.training import Example
 
-    from engine.tokenizer import make_nlp
+    from entrec.engine.tokenizer import make_nlp
 
     nlp = make_nlp("pt")
     ner = nlp.add_pipe("ner")
@@ -64,7 +64,7 @@ def _train_tiny_ner(path: Path) -> Path:
 @pytest.fixture(scope="session")
 def artifact(tmp_path_factory) -> Path:
     """`model.tar.gz` with rules, the embedded grammar and a NER model (name/version set)."""
-    from training.package import package_model
+    from entrec.training.package import package_model
 
     base = tmp_path_factory.mktemp("artifact")
     rules = base / "rules" / "pt"
@@ -77,14 +77,14 @@ def artifact(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def models(artifact):
-    from serving.models import ModelSet
+    from entrec.serving.models import ModelSet
 
     return ModelSet(artifact).load()
 
 
 @pytest.fixture
 def settings():
-    from serving.settings import Settings
+    from entrec.serving.settings import Settings
 
     return Settings(max_payload_bytes=20_000, max_texts=5, max_text_chars=2_000, workers=2,
                     local_runtime=True, local_endpoint_name="entrec-local")
@@ -92,7 +92,7 @@ def settings():
 
 @pytest.fixture
 def app(models, settings):
-    from serving.app import create_app
+    from entrec.serving.app import create_app
 
     return create_app(models=models, settings=settings)
 
@@ -144,12 +144,12 @@ SERVER_ENV = {
 
 def start_server(model: Path | None, env_extra: dict | None = None,
                  wait: float = 120.0) -> Server:
-    """Start `serve` (python -m serving.entrypoint: the console script's main) on a free port."""
+    """Start `serve` (python -m entrec.serving.entrypoint: the console script's main) on a free port."""
     port = free_port()
     env = {**os.environ, **SERVER_ENV, **(env_extra or {}), "SAGEMAKER_BIND_TO_PORT": str(port),
            "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
     env.pop("SM_MODEL_DIR", None)
-    args = [sys.executable, "-m", "serving.entrypoint", "serve", "--host", "127.0.0.1"]
+    args = [sys.executable, "-m", "entrec.serving.entrypoint", "serve", "--host", "127.0.0.1"]
     if model is not None:
         args += ["--model", str(model)]
     t0 = time.monotonic()

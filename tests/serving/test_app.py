@@ -6,8 +6,8 @@ import threading
 
 import pytest
 
-from serving.app import create_app
-from serving.models import ModelSet
+from entrec.serving.app import create_app
+from entrec.serving.models import ModelSet
 
 TEXT = "A CHESF deve manter a tensão na SE Xingu entre 525 kV e 550 kV."  # same as conftest.TEXT
 
@@ -67,8 +67,8 @@ def test_ping_503_when_load_failed(tmp_path, settings):
 
 
 def test_eager_load_of_tampered_artifact_raises(artifact, tmp_path):
-    from engine.errors import ArtifactError
-    from engine.artifact import safe_extract
+    from entrec.engine.errors import ArtifactError
+    from entrec.engine.artifact import safe_extract
 
     d = safe_extract(artifact, tmp_path / "m")
     (d / "rules" / "pt" / "test.yaml").write_text("# tampered\n", encoding="utf-8")
@@ -122,7 +122,7 @@ def test_both_models_union_and_by_model(client):
 
 def test_inequalities_engine_matches_a_grammar_only_load(models, artifact):
     """The derived `inequalities` engine equals Engine.load(components=("grammar",))."""
-    from engine import Engine
+    from entrec.engine import Engine
 
     ref = Engine.load(model=artifact, components=("grammar",))
     texts = [TEXT, "Tensão não superior a 800 kV; frequência acima de 59,5 Hz.",
@@ -241,7 +241,7 @@ def test_request_id_echoed_and_access_log(client, caplog):
 
 def test_engine_input_error_is_400(app, models, monkeypatch):
     """An InputError raised inside the engine is the client's problem: 400, not 500."""
-    from engine.errors import InputError
+    from entrec.engine.errors import InputError
 
     def boom(*a, **k):
         raise InputError("bad text", code="text-weird")
@@ -262,7 +262,7 @@ def test_unexpected_error_is_json_500(app, models, monkeypatch):
 
 def test_default_engine_without_model(settings):
     """No model dir: the embedded default engine, default name/version."""
-    from engine import __version__
+    from entrec.engine import __version__
 
     app = create_app(None, settings=settings)
     body = app.test_client().post("/invocations", json={"text": "entre 525 kV e 550 kV"}).get_json()

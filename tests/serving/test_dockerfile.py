@@ -39,3 +39,16 @@ def test_runtime_stage_is_slim_non_root_without_toolchain():
     assert not re.search(r"apt-get install|build-essential|gcc|\bmake\b", runs)
     assert "--only-binary=:all:" in runs and "command -v serve" in runs
     assert any(op == "EXPOSE" and rest == "8080" for op, rest in runtime)
+
+
+def test_build_stage_copies_every_mapped_folder():
+    """The wheel is built from the folders pyproject.toml maps under `entrec`; a folder the
+    Dockerfile forgets to COPY would be missing from the image's wheel."""
+    import tomllib
+
+    pyproject = tomllib.loads((DOCKERFILE.parents[1] / "pyproject.toml").read_text(encoding="utf-8"))
+    mapped = set(pyproject["tool"]["setuptools"]["package-dir"].values())
+    copied = {rest.split()[0] for op, rest in _instructions() if op == "COPY" and "--from" not in rest}
+    assert mapped <= copied, mapped - copied
+    runs = " ".join(rest for op, rest in _instructions() if op == "RUN")
+    assert "[serve]" in runs  # the predictor's extra (flask, gunicorn) is installed

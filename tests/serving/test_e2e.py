@@ -180,13 +180,13 @@ def test_bad_artifact_stops_startup(artifact, tmp_path, serve_control):
     import subprocess
     import sys
 
-    from engine.artifact import safe_extract
+    from entrec.engine.artifact import safe_extract
 
     d = safe_extract(artifact, tmp_path / "m")
     (d / "manifest.json").write_text(
         (d / "manifest.json").read_text().replace('"version": "2024.1"', '"version": "x"'))
     (d / "grammars" / "inequality.lark").write_text("tampered")
-    proc = subprocess.run([sys.executable, "-m", "serving.entrypoint", "serve", "--model", str(d),
+    proc = subprocess.run([sys.executable, "-m", "entrec.serving.entrypoint", "serve", "--model", str(d),
                            "--port", "1"], cwd=serve_control.root, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 2
     line = json.loads(proc.stderr.strip().splitlines()[-1])

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from serving import gunicorn_conf
-from serving.gunicorn_conf import default_workers, settings
-from serving.settings import Settings, model_dir_from_env
+from entrec.serving import gunicorn_conf
+from entrec.serving.gunicorn_conf import default_workers, settings
+from entrec.serving.settings import Settings, model_dir_from_env
 
 GiB = 1024 ** 3
 
@@ -44,7 +44,7 @@ def test_app_settings_from_env():
                            "MODEL_SERVER_WORKERS": "4"})
     assert s.max_payload_bytes == 100 and s.local_runtime and s.workers == 4
     assert Settings.from_env({}).max_payload_bytes == 6_291_456
-    from engine.errors import EntrecError
+    from entrec.engine.errors import EntrecError
 
     with pytest.raises(EntrecError) as e:
         Settings.from_env({"ENTREC_MAX_TEXTS": "many"})
@@ -55,7 +55,7 @@ def test_model_dir_from_env(tmp_path: Path):
     assert model_dir_from_env({"SM_MODEL_DIR": str(tmp_path)}) is None  # empty: default engine
     (tmp_path / "model.tar.gz").write_bytes(b"x")
     assert model_dir_from_env({"SM_MODEL_DIR": str(tmp_path)}) == tmp_path
-    from engine.errors import EntrecError
+    from entrec.engine.errors import EntrecError
 
     with pytest.raises(EntrecError):
         model_dir_from_env({"SM_MODEL_DIR": str(tmp_path / "missing")})
@@ -63,7 +63,7 @@ def test_model_dir_from_env(tmp_path: Path):
 
 def test_serve_argument_is_accepted_and_bad_model_exits_2(tmp_path, capsys):
     """`docker run image serve` passes `serve`; a missing model fails before gunicorn."""
-    from serving.entrypoint import main
+    from entrec.serving.entrypoint import main
 
     rc = main(["serve", "--model", str(tmp_path / "nope"), "--port", "1"])
     assert rc == 2
@@ -74,7 +74,7 @@ def test_serve_argument_is_accepted_and_bad_model_exits_2(tmp_path, capsys):
 def test_cli_serve_command_registered():
     import argparse
 
-    from engine.cli import serve
+    from entrec.cli import serve
 
     p = argparse.ArgumentParser()
     serve.add_arguments(p)
@@ -84,14 +84,14 @@ def test_cli_serve_command_registered():
 
 
 def test_wsgi_module_loads_model_from_sm_model_dir(artifact, monkeypatch):
-    """`gunicorn serving.wsgi:app` path: SM_MODEL_DIR holding model.tar.gz (SageMaker style)."""
+    """`gunicorn entrec.serving.wsgi:app` path: SM_MODEL_DIR holding model.tar.gz (SageMaker style)."""
     import importlib
     import sys
 
     monkeypatch.setenv("SM_MODEL_DIR", str(artifact.parent))
-    sys.modules.pop("serving.wsgi", None)
-    wsgi = importlib.import_module("serving.wsgi")
+    sys.modules.pop("entrec.serving.wsgi", None)
+    wsgi = importlib.import_module("entrec.serving.wsgi")
     r = wsgi.app.test_client().get("/ping")
     assert r.status_code == 200
     assert r.get_json()["model"] == {"name": "entrec-test", "version": "2024.1"}
-    sys.modules.pop("serving.wsgi", None)
+    sys.modules.pop("entrec.serving.wsgi", None)

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from serving.protocol import ERROR_CODES
+from entrec.serving.protocol import ERROR_CODES
 
 TEXT = "A CHESF deve manter a tensão na SE Xingu entre 525 kV e 550 kV."  # same as conftest.TEXT
 

@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import pytest
 
-from engine.entity import Entity
-from serving.protocol import (JSON, JSONL, ApiError, combine, negotiate, parse_body,
+from entrec.engine.entity import Entity
+from entrec.serving.protocol import (JSON, JSONL, ApiError, combine, negotiate, parse_body,
                               parse_content_type, parse_custom_attributes, parse_models, render)
-from serving.settings import Settings
+from entrec.serving.settings import Settings
 
 S = Settings(max_texts=3, max_text_chars=50)
 LANGS = ("pt", "en")

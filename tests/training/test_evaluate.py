@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from engine.entity import Candidate, Entity
-from engine.resolver import POLICIES, ResolutionConfig, resolve
-from training.arbitration import (Arbiter, LearnedPolicy, candidate_features, fit_arbiter,
+from entrec.engine.entity import Candidate, Entity
+from entrec.engine.resolver import POLICIES, ResolutionConfig, resolve
+from entrec.training.arbitration import (Arbiter, LearnedPolicy, candidate_features, fit_arbiter,
                                   use_arbiter)
-from training.evaluate import confusion_table, evaluate_predictions
-from training.importers import LabeledDocument, Span
+from entrec.training.evaluate import confusion_table, evaluate_predictions
+from entrec.training.importers import LabeledDocument, Span
 
 ROOT = Path(__file__).resolve().parents[2]
 TEXT = "A SE Xingu e a UHE Belo Monte da CHESF."
@@ -132,7 +132,7 @@ def test_arbiter_round_trips_as_json_and_registers(tmp_path):
 
 # ------------------------------------------------------------------ LeNER-Br example pack
 def test_lener_br_pack_finds_its_labels():
-    from engine import Engine
+    from entrec.engine import Engine
 
     eng = Engine.load(rules=[ROOT / "rules" / "examples" / "lener-br"], components=("rules",))
     text = ("nos termos do art . 71 da Lei 8.666/93 e da Súmula nº 331 do TST , "
@@ -143,8 +143,8 @@ def test_lener_br_pack_finds_its_labels():
 
 
 def test_rules_only_artifact_evaluates_rules_only(tmp_path):
-    from training.evaluate import evaluate_model
-    from training.package import package_model
+    from entrec.training.evaluate import evaluate_model
+    from entrec.training.package import package_model
 
     package_model(tmp_path / "art", name="rules-only", version="1")
     doc = LabeledDocument("A CHESF desligou a SE Xingu.", (Span(2, 7, "AGENTE"), Span(19, 27, "SUBESTACAO")))

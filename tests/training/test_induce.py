@@ -4,9 +4,9 @@ import json
 import pytest
 import yaml
 
-from engine.cli.main import main
-from training.importers import LabeledDocument, Span
-from training.induce import induce_rules, render_rule_file
+from entrec.cli.main import main
+from entrec.training.importers import LabeledDocument, Span
+from entrec.training.induce import induce_rules, render_rule_file
 
 
 def _doc(text, *pairs):
@@ -65,7 +65,7 @@ def test_max_rules(docs):
 
 
 def test_rendered_file_is_a_valid_rule_file(docs, tmp_path):
-    from engine.rules.loader import check_rule_files
+    from entrec.engine.rules.loader import check_rule_files
 
     res = induce_rules(docs, min_support=3, min_precision=0.9)
     text = render_rule_file(res, source="unit test")
@@ -83,8 +83,8 @@ def test_rendered_file_is_a_valid_rule_file(docs, tmp_path):
 
 
 def test_cli_writes_rules_with_passing_tests(tmp_path, capsys):
-    from engine import Engine
-    from engine.dryrun import run_tests
+    from entrec.engine import Engine
+    from entrec.engine.dryrun import run_tests
 
     data = tmp_path / "data.jsonl"
     rows = []

@@ -3,10 +3,10 @@ import json
 
 import pytest
 
-from engine.entity import Candidate, Entity
-from engine.errors import InputError
-from training.importers import LabeledDocument, Span
-from training.metrics import MISSED, SPURIOUS, compare_reports, score_documents
+from entrec.engine.entity import Candidate, Entity
+from entrec.engine.errors import InputError
+from entrec.training.importers import LabeledDocument, Span
+from entrec.training.metrics import MISSED, SPURIOUS, compare_reports, score_documents
 
 T = "A SE Xingu e a UHE Belo Monte e a CHESF e o ONS."
 

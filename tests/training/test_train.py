@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from engine.errors import ArtifactError, EntrecError
-from training.config import ConfigError, load_config
-from training.importers import LabeledDocument, Span
-from training.split import split_documents, strata_of
+from entrec.engine.errors import ArtifactError, EntrecError
+from entrec.training.config import ConfigError, load_config
+from entrec.training.importers import LabeledDocument, Span
+from entrec.training.split import split_documents, strata_of
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "engine" / "samples" / "labeled_pt.jsonl"
@@ -93,7 +93,7 @@ def test_split_needs_two_documents():
 
 # ------------------------------------------------------------------ training
 def _train(docs_tr, docs_dv, **over):
-    from training.train import train_ner
+    from entrec.training.train import train_ner
 
     cfg = load_config(overrides={"training.max_epochs": 3, "training.patience": 3, **over})
     return train_ner(docs_tr, docs_dv, config=cfg)
@@ -114,7 +114,7 @@ def test_early_stopping_on_dev_f1_and_time_cap():
     # dev annotated with a label the model never sees: dev F1 stays 0, so patience stops it
     dev = [LabeledDocument(d.text, tuple(Span(s.start, s.end, "OUTRO") for s in d.spans)) for d in docs[16:]]
     seen = []
-    from training.train import train_ner
+    from entrec.training.train import train_ner
 
     cfg = load_config(overrides={"training.max_epochs": 10, "training.patience": 2})
     res = train_ner(docs[:16], dev, config=cfg, progress=seen.append)
@@ -125,7 +125,7 @@ def test_early_stopping_on_dev_f1_and_time_cap():
 
 
 def test_unusable_spans_are_counted_not_lost():
-    from training.train import build_nlp, make_examples
+    from entrec.training.train import build_nlp, make_examples
 
     nlp = build_nlp(load_config())
     docs = [LabeledDocument("SE Xingu e SE Jupiá", (Span(0, 8, "SUBESTACAO"), Span(3, 8, "X"),
@@ -147,8 +147,8 @@ def test_training_without_spans_fails_clearly():
 # ------------------------------------------------------------------ end to end
 @pytest.mark.slow
 def test_train_evaluate_load_end_to_end(tmp_path, capsys):
-    from engine import Engine
-    from engine.cli.main import main
+    from entrec.engine import Engine
+    from entrec.cli.main import main
 
     data = tmp_path / "data.jsonl"
     data.write_text("\n".join(SAMPLE.read_text(encoding="utf-8").splitlines()[:60]) + "\n",
@@ -192,7 +192,7 @@ def test_train_evaluate_load_end_to_end(tmp_path, capsys):
 
 
 def test_train_cli_refuses_a_used_out_dir(tmp_path, capsys):
-    from engine.cli.main import main
+    from entrec.cli.main import main
 
     out = tmp_path / "m"
     (out / "model").mkdir(parents=True)
@@ -202,7 +202,7 @@ def test_train_cli_refuses_a_used_out_dir(tmp_path, capsys):
 
 
 def test_default_model_is_cached(tmp_path, monkeypatch):
-    import training.default_model as dm
+    import entrec.training.default_model as dm
 
     calls = []
 
@@ -212,7 +212,7 @@ def test_default_model_is_cached(tmp_path, monkeypatch):
         (out / "model").mkdir(parents=True)
         return type("R", (), {"artifact": out / "model.tar.gz"})()
 
-    monkeypatch.setattr("training.pipeline.run_training", fake_run)
+    monkeypatch.setattr("entrec.training.pipeline.run_training", fake_run)
     p1 = dm.ensure_default_model(tmp_path / "c")
     p2 = dm.ensure_default_model(tmp_path / "c")
     assert p1 == p2 == tmp_path / "c" / "model"

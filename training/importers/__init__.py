@@ -55,8 +55,8 @@ for _imp in (JsonlSpansImporter(), ConllImporter(), LabelStudioImporter(),
 
 
 def get_importer(fmt: str) -> Importer:
-    from engine.diagnostics import did_you_mean
-    from engine.errors import DataImportError
+    from entrec.engine.diagnostics import did_you_mean
+    from entrec.engine.errors import DataImportError
 
     key = fmt.strip().lower()
     name = key if key in IMPORTERS else _ALIASES.get(key)
@@ -70,7 +70,7 @@ def get_importer(fmt: str) -> Importer:
 
 def _expand(paths: Iterable[str | Path]) -> list[tuple[Path, str]]:
     """(file, display name) for every file under `paths`, sorted, hidden files excluded."""
-    from engine.errors import DataImportError
+    from entrec.engine.errors import DataImportError
 
     out: list[tuple[Path, str]] = []
     for p in paths:
@@ -90,7 +90,7 @@ def _expand(paths: Iterable[str | Path]) -> list[tuple[Path, str]]:
 @lru_cache(maxsize=4)
 def _nlp(lang: str):
     """One tokenizer per language per process (only `make_doc` is used: stateless)."""
-    from engine.tokenizer import make_nlp
+    from entrec.engine.tokenizer import make_nlp
 
     return make_nlp(lang)
 
@@ -107,7 +107,7 @@ def load_documents(paths: Iterable[str | Path] | str | Path, format: str | None 
     `documents="docs/"`, `dedupe=False`...). Raises `DataImportError` only when nothing can
     be attempted (missing path, unknown format name); per-record problems go to the report.
     """
-    from engine.errors import DataImportError
+    from entrec.engine.errors import DataImportError
 
     if isinstance(paths, (str, Path)):
         paths = [paths]

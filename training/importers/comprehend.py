@@ -173,7 +173,7 @@ def read_entity_list(path: str | Path, report: ImportReport | None = None) -> li
     reader = csv.DictReader(io.StringIO(content))
     fields = [_norm(f) for f in (reader.fieldnames or [])]
     if "text" not in fields or "type" not in fields:
-        from engine.errors import DataImportError
+        from entrec.engine.errors import DataImportError
         raise DataImportError(f"{path}: an entity list needs `Text` and `Type` columns",
                               code="bad-entity-list")
     reader.fieldnames = fields
@@ -211,7 +211,7 @@ class ComprehendEntityListImporter:
         return [d] if d.is_file() else []
 
     def read(self, ctx: ImportContext) -> Iterator[RawRecord]:
-        from engine.errors import DataImportError
+        from entrec.engine.errors import DataImportError
         docs = self._doc_files(ctx.options)
         if not docs:
             ctx.skip(0, "missing-document", "an entity list labels documents: pass the "

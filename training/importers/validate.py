@@ -6,7 +6,7 @@ Decisions (documented in docs/training-data.md):
 - Any other bad span (offsets, text mismatch, misalignment, overlap) skips the whole record:
   keeping the text without that span would teach the model that the entity is not one.
 - Spans are first trimmed of leading/trailing whitespace (counted as `trimmed-whitespace`);
-  a span still not on token boundaries of `engine.tokenizer.make_nlp(lang)` skips the record
+  a span still not on token boundaries of `entrec.engine.tokenizer.make_nlp(lang)` skips the record
   with `span-not-aligned`.
 - Duplicates: the first record with a given text is kept; a later one with the same spans
   is `duplicate`, with different spans `conflicting-duplicate` (the message lists both).

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from engine.inequality import InequalityExtractor
+from entrec.engine.inequality import InequalityExtractor
 
 
 @pytest.fixture(scope="session")

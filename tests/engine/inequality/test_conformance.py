@@ -9,7 +9,7 @@ from __future__ import annotations
 import pathlib
 import pytest
 
-from engine.inequality.conformance import score_file
+from entrec.engine.inequality.conformance import score_file
 
 ROOT = pathlib.Path(__file__).resolve().parents[3]
 CONF = ROOT.parent / "shared" / "conformance"
@@ -39,8 +39,8 @@ def test_conformance_floor(ext, ext_half, name, half_open, floor):
 def _cli(argv, capsys):
     import argparse
 
-    from engine.cli import conformance as cmd
-    from engine.errors import EntrecError
+    from entrec.cli import conformance as cmd
+    from entrec.engine.errors import EntrecError
 
     parser = argparse.ArgumentParser()
     cmd.add_arguments(parser)

@@ -5,9 +5,9 @@ import shutil
 
 import pytest
 
-from engine.errors import LexiconError
-from engine.inequality import InequalityExtractor, parse_lexicon
-from engine.paths import grammars_dir
+from entrec.engine.errors import LexiconError
+from entrec.engine.inequality import InequalityExtractor, parse_lexicon
+from entrec.engine.paths import grammars_dir
 
 MINIMAL = """lang: pt
 comparators:
@@ -111,7 +111,7 @@ def test_grammar_conflict_fails_at_load(tmp_path):
     g.write_text(g.read_text(encoding="utf-8").replace(
         "prefix: neg? cmp value\n", "prefix: neg? cmp value\n      | cmp quantity\n"),
         encoding="utf-8")
-    from engine.errors import EntrecError
+    from entrec.engine.errors import EntrecError
     with pytest.raises(EntrecError) as exc:
         InequalityExtractor.load(gdir)
     assert exc.value.code == "grammar-invalid"

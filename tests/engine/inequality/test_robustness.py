@@ -5,7 +5,7 @@ import pickle
 
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from engine.inequality import InequalitySource
+from entrec.engine.inequality import InequalitySource
 
 _ALPHABET = st.sampled_from(list("0123456789.,-–~<>=≤≥ %°/+:h$€ abcdeklmnoprstuvwxyzãéíóúç\n"))
 _WORDS = st.sampled_from(["maior", "que", "menos", "de", "entre", "e", "a", "até", "ou", "mais",
@@ -62,8 +62,8 @@ def test_pickle_roundtrip_behaves_the_same(ext):
 
 
 def test_source_protocol(ext):
-    from engine.sources import CandidateSource
-    from engine.tokenizer import make_nlp
+    from entrec.engine.sources import CandidateSource
+    from entrec.engine.tokenizer import make_nlp
 
     src = InequalitySource(ext)
     assert isinstance(src, CandidateSource)

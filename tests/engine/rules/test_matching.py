@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from engine import Engine
+from entrec.engine import Engine
 
 PACK = """\
 version: 1

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from engine.rules.loader import CODES, check_rule_files, load_rule_files
-from engine.errors import RuleFileError
+from entrec.engine.rules.loader import CODES, check_rule_files, load_rule_files
+from entrec.engine.errors import RuleFileError
 
 HEAD = """\
 version: 1

@@ -1,8 +1,8 @@
 """`entrec import`: report on the terminal, --json, --report FILE, --out docs.jsonl, exit codes."""
 import json
 
-from engine.cli.main import main
-from training.importers import read_documents_jsonl
+from entrec.cli.main import main
+from entrec.training.importers import read_documents_jsonl
 
 
 def test_import_cli_report_and_out(fx, tmp_path, capsys):

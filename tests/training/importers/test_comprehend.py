@@ -1,8 +1,8 @@
 """Amazon Comprehend annotations CSV (with its documents file) and entity list CSV."""
 import pytest
 
-from engine.errors import DataImportError
-from training.importers import load_documents, read_entity_list
+from entrec.engine.errors import DataImportError
+from entrec.training.importers import load_documents, read_entity_list
 
 
 def test_annotations_one_doc_per_line(fx):

@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from training.importers import load_documents
-from training.importers.conll import decode_tags
+from entrec.training.importers import load_documents
+from entrec.training.importers.conll import decode_tags
 
 LENER = Path(__file__).resolve().parents[3] / ".." / "shared" / "data" / "lener-br"
 

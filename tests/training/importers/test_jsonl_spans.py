@@ -1,7 +1,7 @@
 """Prodigy and doccano JSONL: real-shaped files with broken records and their report."""
 import json
 
-from training.importers import load_documents
+from entrec.training.importers import load_documents
 
 
 def by_reason(report):

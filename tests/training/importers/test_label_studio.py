@@ -1,7 +1,7 @@
 """Label Studio JSON export: annotation choice, cancelled/unannotated tasks, UTF-16 offsets."""
 import json
 
-from training.importers import load_documents
+from entrec.training.importers import load_documents
 
 
 def test_label_studio_export(fx):

@@ -3,8 +3,8 @@ import json
 
 import pytest
 
-from engine.errors import DataImportError
-from training.importers import (IMPORTERS, ImportReport, LabeledDocument, RawRecord, RawSpan,
+from entrec.engine.errors import DataImportError
+from entrec.training.importers import (IMPORTERS, ImportReport, LabeledDocument, RawRecord, RawSpan,
                                 Span, detect_format, load_documents, read_documents_jsonl,
                                 register_importer, write_documents)
 

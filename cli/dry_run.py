@@ -38,9 +38,9 @@ def _free_text(engine, texts: list[str], lang: str | None, as_json: bool) -> int
 
 
 def run(args) -> int:
-    from ..dryrun import run_tests
-    from ..engine import Engine, default_rule_paths
-    from ..errors import InputError
+    from entrec.engine.dryrun import run_tests
+    from entrec.engine.engine import Engine, default_rule_paths
+    from entrec.engine.errors import InputError
 
     paths = args.paths or default_rule_paths()
     components = ("rules",) if args.no_grammar else ("rules", "grammar")

@@ -1,4 +1,4 @@
-"""`entrec` entry point. Every module in `engine.cli` not starting with `_` is a command
+"""`entrec` entry point. Every module in `entrec.cli` not starting with `_` is a command
 exposing NAME, HELP, add_arguments(parser) and run(args) -> int."""
 from __future__ import annotations
 
@@ -8,26 +8,26 @@ import pkgutil
 import sys
 from types import ModuleType
 
-from ..errors import EntrecError
+from entrec.engine.errors import EntrecError
 
 __all__ = ["main", "build_parser"]
 
 
 def _commands() -> list[ModuleType]:
-    import engine.cli as pkg
+    import entrec.cli as pkg
 
     mods = []
     for info in sorted(pkgutil.iter_modules(pkg.__path__), key=lambda i: i.name):
         if info.name.startswith("_") or info.name == "main":
             continue
-        mod = importlib.import_module(f"engine.cli.{info.name}")
+        mod = importlib.import_module(f"entrec.cli.{info.name}")
         if hasattr(mod, "NAME") and hasattr(mod, "run"):
             mods.append(mod)
     return mods
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from .. import __version__
+    from entrec import __version__
 
     parser = argparse.ArgumentParser(prog="entrec", description="Entity recognition for grid operating "
                                      "procedures: rules, inequality grammar, trainable model.")

@@ -8,7 +8,7 @@ import textwrap
 
 import pytest
 
-from engine.cli.main import main
+from entrec.cli.main import main
 
 PACK = textwrap.dedent("""\
     version: 1
@@ -125,6 +125,6 @@ def test_schema_is_json_schema(capsys):
 
 
 def test_console_script_runs_without_traceback_on_missing_file():
-    r = subprocess.run([sys.executable, "-m", "engine.cli.main", "extract", "/nonexistent.txt"],
+    r = subprocess.run([sys.executable, "-m", "entrec.cli.main", "extract", "/nonexistent.txt"],
                        capture_output=True, text=True)
     assert r.returncode == 2 and "file-not-found" in r.stderr and "Traceback" not in r.stderr

@@ -41,7 +41,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args) -> int:
-    from training.importers import load_documents, write_documents
+    from entrec.training.importers import load_documents, write_documents
 
     labels = {x.strip() for x in args.labels.split(",") if x.strip()} if args.labels else None
     docs, report = load_documents(

@@ -26,7 +26,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def _records(args) -> list[dict]:
-    from ..errors import InputError
+    from entrec.engine.errors import InputError
 
     try:
         if args.file:
@@ -63,7 +63,7 @@ def _records(args) -> list[dict]:
 
 
 def run(args) -> int:
-    from .. import Engine
+    from entrec.engine import Engine
     from ._render import entity_table, highlight
 
     # load (and validate) rules and model first: a broken rule file is reported before

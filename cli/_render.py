@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 from typing import Sequence
 
-from ..entity import Entity
+from entrec.engine.entity import Entity
 
 __all__ = ["highlight", "entity_table", "color_for", "format_value"]
 

@@ -37,9 +37,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args) -> int:
-    from engine.errors import InputError
-    from training.importers import load_documents, read_entity_list
-    from training.induce import induce_rules, make_tests, render_rule_file
+    from entrec.engine.errors import InputError
+    from entrec.training.importers import load_documents, read_entity_list
+    from entrec.training.induce import induce_rules, make_tests, render_rule_file
 
     out = Path(args.out)
     if out.exists() and not args.force:

@@ -26,8 +26,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from engine.errors import InputError
-    from training.package import layout, package_model
+    from entrec.engine.errors import InputError
+    from entrec.training.package import layout, package_model
 
     metrics = None
     if args.metrics:
@@ -42,7 +42,7 @@ def run(args: argparse.Namespace) -> int:
     tar = package_model(args.out, rules=args.rules, grammars_dir=args.grammars,
                         ner_dir=args.ner, name=args.name, version=args.model_version,
                         metrics=metrics, training_data_sha256=args.training_data_sha256)
-    from engine.artifact import sha256_file
+    from entrec.engine.artifact import sha256_file
 
     lay = layout(args.out)
     manifest = json.loads((lay.model_dir / "manifest.json").read_text(encoding="utf-8"))

@@ -30,10 +30,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args) -> int:
-    from training.evaluate import evaluate_model, write_report
-    from training.importers import load_documents
+    from entrec.training.evaluate import evaluate_model, write_report
+    from entrec.training.importers import load_documents
 
-    from ..errors import EntrecError
+    from entrec.engine.errors import EntrecError
 
     docs, imp = load_documents(list(args.data), format=args.fmt, labels=args.labels, lang=args.lang)
     if not docs:

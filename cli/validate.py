@@ -17,14 +17,14 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args) -> int:
-    from ..engine import Engine, default_rule_paths
-    from ..rules.loader import check_rule_files
+    from entrec.engine.engine import Engine, default_rule_paths
+    from entrec.engine.rules.loader import check_rule_files
 
     paths = args.paths or default_rule_paths()
     packs, diags = check_rule_files(paths)
     errors = [d for d in diags if d.severity == "error"]
     if not errors and not args.no_lint:
-        from ..dryrun import lint
+        from entrec.engine.dryrun import lint
 
         try:
             engine = Engine.load(rules=paths)

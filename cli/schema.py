@@ -13,7 +13,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args) -> int:
-    from ..rules.schema import rule_file_json_schema
+    from entrec.engine.rules.schema import rule_file_json_schema
 
     text = json.dumps(rule_file_json_schema(), indent=2, ensure_ascii=False)
     if args.out:

@@ -63,7 +63,7 @@ class EpochPrinter:
 
 
 def run(args) -> int:
-    from training.pipeline import run_training
+    from entrec.training.pipeline import run_training
 
     def log(msg: str) -> None:
         if not args.quiet:

@@ -24,9 +24,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args) -> int:
-    from ..errors import InputError
-    from ..inequality import InequalityExtractor
-    from ..inequality.conformance import score_file
+    from entrec.engine.errors import InputError
+    from entrec.engine.inequality import InequalityExtractor
+    from entrec.engine.inequality.conformance import score_file
 
     ext = InequalityExtractor.load(args.grammars, half_open=args.half_open)
     scores = []

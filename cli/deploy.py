@@ -44,9 +44,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     import boto3
 
-    from engine.errors import InputError
-    from training.deploy import DeployError, DeploySpec, deploy_version, model_data_url
-    from training.retrain import (RetrainConfig, RetrainError, _get_json, promote, read_pointer,
+    from entrec.engine.errors import InputError
+    from entrec.training.deploy import DeployError, DeploySpec, deploy_version, model_data_url
+    from entrec.training.retrain import (RetrainConfig, RetrainError, _get_json, promote, read_pointer,
                                   verify_uploaded)
 
     env = args.env

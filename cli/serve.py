@@ -12,13 +12,13 @@ DESCRIPTION = ("Run the SageMaker-compatible predictor locally: the model is loa
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    from serving.entrypoint import add_server_arguments
+    from entrec.serving.entrypoint import add_server_arguments
 
     add_server_arguments(parser, default_host="127.0.0.1")
 
 
 def run(args: argparse.Namespace) -> int:
-    from serving.entrypoint import run_server
+    from entrec.serving.entrypoint import run_server
 
     return run_server(model=args.model, host=args.host, port=args.port, workers=args.workers,
                       timeout=args.timeout, local_runtime=args.local_runtime,

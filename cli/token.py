@@ -6,7 +6,7 @@
     entrec token revoke JTI|TOKEN                                     deny one token
     entrec token show                                                 kids, dates (no secrets)
 
-The key-set format and signing live in `engine.tokens`, the very file the authorizer zip
+The key-set format and signing live in `entrec.keyset`, the very file the authorizer zip
 vendors; every write is a new secret version, picked up by the authorizer within its cache
 time (KEYSET_CACHE_SECONDS, 5 min), at once for a new kid.
 """
@@ -69,7 +69,7 @@ def _fmt(epoch: int | None) -> str:
 
 
 def _run(args) -> int:
-    from .. import tokens
+    from entrec import keyset as tokens
 
     client = _client(args)
     sid = args.secret_id
@@ -136,8 +136,8 @@ def _run(args) -> int:
 
 
 def run(args) -> int:
-    from ..errors import EntrecError
-    from .. import tokens
+    from entrec.engine.errors import EntrecError
+    from entrec import keyset as tokens
 
     try:
         return _run(args)
