@@ -10,8 +10,11 @@ HELP = "train the NER model on labeled data, evaluate it on dev and package the 
 DESCRIPTION = (
     "Import labeled files (JSONL spans, CoNLL, Label Studio, Comprehend CSV), split off a "
     "reproducible dev set (unless --dev is given), train spaCy's NER on CPU with early "
-    "stopping on dev F1, evaluate rules-only / model-only / hybrid on dev, and write the "
-    "artifact (model.tar.gz, model/, metrics.json, report.md) into --out."
+    "stopping on dev F1, select the rule placement and arbitration policy by k-fold "
+    "cross-validation on the training data (a hybrid that loses to model-only on the held-out "
+    "folds is never shipped: model precedence ships instead), evaluate rules-only / "
+    "model-only / hybrid on dev, and write the artifact (model.tar.gz, model/, metrics.json, "
+    "report.md) into --out."
 )
 
 
@@ -35,8 +38,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                         "model meet only in the resolver (see docs/training.md)")
     p.add_argument("--rule-features", action="store_true",
                    help="feed rule matches to the model as a token feature (placement 'features')")
+    p.add_argument("--folds", type=int, metavar="K",
+                   help="folds of the cross-validation that selects placement and arbitration "
+                        "(default 3; 0: ship the packs' own policy unselected)")
+    p.add_argument("--fold-epochs", type=int, metavar="N",
+                   help="epochs per fold model (default: the final model's best epoch, at most 5)")
     p.add_argument("--arbitration", action="store_true",
-                   help="also fit the learned arbitration policy and compare it on dev")
+                   help="also try the learned (logistic regression) policy in the selection")
     p.add_argument("--no-evaluate", action="store_true", help="skip the dev evaluation")
     p.add_argument("--name", default="entrec-model", help="model name in the manifest")
     p.add_argument("--version", help="model version (default: UTC time)")
@@ -76,6 +84,7 @@ def run(args) -> int:
         rule_features=True if args.rule_features else None, rule_placement=args.rule_placement,
         name=args.name, version=args.version,
         evaluate=not args.no_evaluate, arbitration=args.arbitration,
+        folds=args.folds, fold_epochs=args.fold_epochs,
         progress=None if args.quiet else EpochPrinter(), log=log)
     if args.json:
         print(json.dumps(run_.metrics, indent=2, ensure_ascii=False, default=str))

@@ -10,7 +10,7 @@ from .errors import (ArtifactError, DataImportError, EntrecError, InputError, Le
                      RuleFileError)
 from .resolver import Discarded, Resolution, ResolutionConfig, register_policy
 
-__version__ = "0.1.0"
+from .version import __version__
 
 __all__ = [
     "Engine", "Entity", "Candidate", "Resolution", "Discarded", "ResolutionConfig",

@@ -1,31 +1,42 @@
 """`Engine`: load once, extract many times.
 
 Data flows one way: rule files / grammar / model artifact are loaded and compiled in
-`Engine.load`; `extract` tokenizes, asks every candidate source, and resolves. After load
+`Engine.load`; `extract` tokenizes, runs the rules and the grammar once, hands the rule
+matches to the model when its placement needs them, and resolves with the engine's own
+policy. After load
 the engine holds no mutable state that calls depend on, so one instance is safe to share
 with forked workers (gunicorn --preload, multiprocessing).
 """
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass, field, replace
+import json
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Iterable, Iterator, Sequence
+from typing import Any, Iterable, Iterator, Mapping, Sequence
 
 from spacy.language import Language
 from spacy.tokens import Doc
 
 from .entity import Candidate, Entity
-from .errors import EntrecError, InputError
+from .errors import ArtifactError, EntrecError, InputError
+from .ml import RULE_PLACEMENTS, ModelSource
 from .paths import rules_dir
-from .resolver import Resolution, ResolutionConfig, get_policy, resolve
+from .resolver import Policy, Resolution, ResolutionConfig, get_policy, make_policy, resolve
 from .rules.loader import RulePack, load_rule_files
 from .sources import CandidateSource, find_many
 from .tokenizer import SUPPORTED_LANGS, make_nlp
+from .version import __version__
 
-__all__ = ["Engine", "COMPONENTS", "default_rule_paths"]
+__all__ = ["Engine", "COMPONENTS", "default_rule_paths", "ARBITRATION_FILE", "ARBITRATION_FORMAT",
+           "read_arbitration"]
 
 COMPONENTS = ("rules", "grammar", "model")
+#: what `entrec train` selected on held-out folds, shipped next to the NER model
+ARBITRATION_FILE = "arbitration.json"
+ARBITRATION_FORMAT = "entrec-arbitration.v1"
+#: the learned arbiter of earlier versions, used when the pack selects `learned.v1`
+LEGACY_ARBITER_FILE = "arbiter.json"
 
 
 def default_rule_paths() -> list[Path]:
@@ -34,24 +45,51 @@ def default_rule_paths() -> list[Path]:
     return [base / lang for lang in SUPPORTED_LANGS if (base / lang).is_dir()]
 
 
-@dataclass
+@dataclass(frozen=True)
 class _LangRuntime:
     nlp: Language
-    sources: list[CandidateSource]
+    #: rule and grammar sources (they only read the text)
+    sources: tuple[CandidateSource, ...]
+    #: the model source, fed with this runtime's own rule matches when its placement needs them
+    model: ModelSource | None
     config: ResolutionConfig
     pack: RulePack | None
+    #: the policy this engine resolves with (owned by the engine: an arbiter shipped with
+    #: the model, or the pack's policy)
+    policy: Policy
+    #: the pack's own policy: what the rules-only view and the rule matches given to the
+    #: model are resolved with
+    pack_policy: Policy
+    #: sources (by kind) run only to feed the model, their candidates not returned: the
+    #: rules of a model-only view of a `features` model
+    feed_only: frozenset[str] = frozenset()
+
+    def all_sources(self) -> list[CandidateSource]:
+        return [s for s in self.sources if s.source not in self.feed_only] + (
+            [self.model] if self.model is not None else [])
 
 
-@dataclass
 class Engine:
-    """The entity recognizer. Build it with `Engine.load(...)`."""
+    """The entity recognizer. Build it with `Engine.load(...)`.
 
-    default_lang: str
-    runtimes: dict[str, _LangRuntime]
-    manifest: dict | None = None
-    model_dir: Path | None = None
-    components: tuple[str, ...] = COMPONENTS
-    packs: dict[str, RulePack] = field(default_factory=dict)
+    An engine owns everything a call reads (sources, resolution config, policy) and never
+    changes it after load: views such as `subset`, `with_placement` and `with_policy` are
+    new engines sharing the loaded parts, so evaluation never reaches inside one.
+    """
+
+    def __init__(self, *, default_lang: str, runtimes: Mapping[str, _LangRuntime],
+                 manifest: dict | None = None, model_dir: Path | None = None,
+                 components: tuple[str, ...] = COMPONENTS,
+                 packs: Mapping[str, RulePack] | None = None,
+                 arbitration: Mapping[str, Any] | None = None):
+        self.default_lang = default_lang
+        self._runtimes = dict(runtimes)
+        self.manifest = manifest
+        self.model_dir = model_dir
+        self.components = tuple(components)
+        self.packs = dict(packs or {})
+        #: what training selected and shipped (`ner/arbitration.json`), None without one
+        self.arbitration = dict(arbitration) if arbitration else None
 
     # ------------------------------------------------------------------ loading
     @classmethod
@@ -66,6 +104,10 @@ class Engine:
         verified before use. lang: default language for texts that don't say.
         components: which sources run ("rules", "grammar", "model").
         half_open: "entre X e Y" as [X, Y) instead of [X, Y].
+
+        A model artifact may ship the arbitration its training selected on held-out folds
+        (`ner/arbitration.json`: rule placement, policy and its fitted parameters); the
+        engine then resolves with its own instance of that policy.
         """
         components = tuple(components)
         unknown = [c for c in components if c not in COMPONENTS]
@@ -102,36 +144,36 @@ class Engine:
 
             grammar_source = InequalitySource(InequalityExtractor.load(grammars_dir=grammars, half_open=half_open))
         model_source = None
-        if "model" in components and model_dir is not None and (model_dir / "ner").is_dir():
-            from .ml import ModelSource
-
-            model_source = ModelSource.from_dir(model_dir / "ner")
-
-        if any(p.resolution.policy == "learned.v1" for p in packs.values()):
-            # the learned arbitration policy lives with the training code and its weights
-            # with the model; registering it is an explicit opt-in of the rule pack
-            from entrec.training import arbitration
-
-            arbiter = model_dir / "ner" / "arbiter.json" if model_dir else None
-            if arbiter is not None and arbiter.is_file() and hasattr(arbitration, "use_arbiter"):
-                arbitration.use_arbiter(arbiter)
+        arbitration = None
+        legacy_arbiter = None
+        ner_dir = model_dir / "ner" if model_dir is not None else None
+        if "model" in components and ner_dir is not None and ner_dir.is_dir():
+            arbitration = read_arbitration(ner_dir)
+            model_source = ModelSource.from_dir(
+                ner_dir, placement=(arbitration or {}).get("placement"))
+            if arbitration is None and (ner_dir / LEGACY_ARBITER_FILE).is_file():
+                legacy_arbiter = json.loads((ner_dir / LEGACY_ARBITER_FILE).read_text(encoding="utf-8"))
 
         runtimes: dict[str, _LangRuntime] = {}
         for code in SUPPORTED_LANGS:
             nlp = make_nlp(code)
             pack = packs.get(code)
             config = pack.resolution if pack else ResolutionConfig()
-            get_policy(config.policy)  # fail at load, not per call
+            pack_policy = get_policy(config.policy)  # fail at load, not per call
             sources: list[CandidateSource] = []
             if "rules" in components and pack is not None and pack.rules:
                 sources.append(pack.source(nlp.vocab))
             if grammar_source is not None:
                 sources.append(grammar_source)
-            if model_source is not None and _model_applies(manifest, code):
-                sources.append(model_source)
-            runtimes[code] = _LangRuntime(nlp, sources, config, pack)
+            mod = model_source if model_source is not None and _model_applies(manifest, code) else None
+            policy = pack_policy
+            if mod is not None and arbitration is not None:
+                policy = make_policy(arbitration["policy"], arbitration.get("params"))
+            elif mod is not None and legacy_arbiter is not None and config.policy == "learned.v1":
+                policy = make_policy("learned.v1", legacy_arbiter)
+            runtimes[code] = _LangRuntime(nlp, tuple(sources), mod, config, pack, policy, pack_policy)
         return cls(default_lang=default_lang, runtimes=runtimes, manifest=manifest, model_dir=model_dir,
-                   components=components, packs=packs)
+                   components=components, packs=packs, arbitration=arbitration)
 
     # --------------------------------------------------------------- properties
     @property
@@ -142,50 +184,129 @@ class Engine:
     def version(self) -> str:
         if self.manifest and self.manifest.get("version"):
             return str(self.manifest["version"])
-        from . import __version__
-
         return __version__
 
     @property
     def languages(self) -> tuple[str, ...]:
-        return tuple(self.runtimes)
+        return tuple(self._runtimes)
 
     def sources(self, lang: str | None = None) -> list[CandidateSource]:
-        return list(self._runtime(lang).sources)
+        return self._runtime(lang).all_sources()
+
+    def model_source(self, lang: str | None = None) -> ModelSource | None:
+        """The model source of `lang` (None in an engine without a model)."""
+        return self._runtime(lang).model
+
+    def resolution_config(self, lang: str | None = None) -> ResolutionConfig:
+        """The `resolution:` settings of the pack for `lang` (defaults without a pack)."""
+        return self._runtime(lang).config
+
+    def policy(self, lang: str | None = None) -> Policy:
+        """The policy this engine resolves `lang` with (its own instance)."""
+        return self._runtime(lang).policy
+
+    def make_doc(self, text: str, lang: str | None = None) -> Doc:
+        """`text` tokenized exactly as the sources see it."""
+        return self._runtime(lang).nlp.make_doc(_check_text(text))
+
+    # -------------------------------------------------------------------- views
+    def _view(self, runtimes: Mapping[str, _LangRuntime], **changes: Any) -> "Engine":
+        kw: dict[str, Any] = dict(default_lang=self.default_lang, manifest=self.manifest,
+                                  model_dir=self.model_dir, components=self.components,
+                                  packs=self.packs, arbitration=self.arbitration)
+        kw.update(changes)
+        return Engine(runtimes=runtimes, **kw)
 
     def subset(self, components: Sequence[str]) -> "Engine":
         """A view of this engine running only some sources (shares the loaded parts, so it
-        costs no load time or memory): `engine.subset(("grammar",))` is the inequality model."""
+        costs no load time or memory): `engine.subset(("grammar",))` is the inequality model.
+
+        Without "model" the view resolves with the packs' own policy (a shipped arbiter
+        weighs sources against the model). A model trained with rule `features` still
+        gets its rule matches in a model-only view (the rules run, their candidates are
+        not returned); a `presets` model is then the model alone.
+        """
         kinds = {"rules": "rule", "grammar": "grammar", "model": "model"}
         unknown = [c for c in components if c not in kinds]
         if unknown:
             raise EntrecError(f"unknown component(s) {unknown}", code="component-unknown",
                               hint=f"choose from {', '.join(COMPONENTS)}")
         keep = {kinds[c] for c in components}
-        runtimes = {code: _LangRuntime(rt.nlp, [s for s in rt.sources if s.source in keep], rt.config, rt.pack)
-                    for code, rt in self.runtimes.items()}
-        return Engine(default_lang=self.default_lang, runtimes=runtimes, manifest=self.manifest,
-                      model_dir=self.model_dir, components=tuple(components), packs=self.packs)
+        runtimes = {}
+        for code, rt in self._runtimes.items():
+            model = rt.model if "model" in keep else None
+            feed = frozenset({"rule"} - keep) if model is not None and model.placement == "features" else frozenset()
+            runtimes[code] = replace(
+                rt, sources=tuple(s for s in rt.sources if s.source in keep or s.source in feed),
+                model=model, feed_only=feed, policy=rt.policy if model is not None else rt.pack_policy)
+        return self._view(runtimes, components=tuple(components))
+
+    def with_placement(self, placement: str) -> "Engine":
+        """A view whose model runs under another rule placement ("resolver", "presets",
+        "features"): how evaluation compares placements of one trained model."""
+        runtimes = {code: replace(rt, model=rt.model.with_placement(placement))
+                    if rt.model is not None else rt for code, rt in self._runtimes.items()}
+        return self._view(runtimes)
+
+    def with_policy(self, policy: Policy | str, params: Mapping[str, Any] | None = None) -> "Engine":
+        """A view resolving with another policy (an instance, or a registered name and
+        its fitted parameters). The rules-only view of it still uses the pack's policy."""
+        pol = make_policy(policy, params) if isinstance(policy, str) else policy
+        runtimes = {code: replace(rt, policy=pol) for code, rt in self._runtimes.items()}
+        return self._view(runtimes)
+
+    def with_model(self, model: ModelSource | None) -> "Engine":
+        """A view with another model source (e.g. one trained on a cross-validation fold)."""
+        runtimes = {code: replace(rt, model=model) for code, rt in self._runtimes.items()}
+        return self._view(runtimes)
 
     # -------------------------------------------------------------- extraction
     def _runtime(self, lang: str | None) -> _LangRuntime:
         code = lang or self.default_lang
         try:
-            return self.runtimes[code]
+            return self._runtimes[code]
         except KeyError:
             raise InputError(f"unsupported language {code!r}", code="unsupported-language",
-                             hint=f"use one of: {', '.join(self.runtimes)}") from None
+                             hint=f"use one of: {', '.join(self._runtimes)}") from None
+
+    def _candidates_many(self, rt: _LangRuntime, docs: Sequence[Doc]) -> list[list[Candidate]]:
+        """Every source's candidates per doc. Rules run once; when the model's placement
+        needs rule matches it gets them from that same pass, resolved by the pack's policy."""
+        per_source = [find_many(s, docs) for s in rt.sources]
+        out = [[c for lists in per_source for c in lists[j]] for j in range(len(docs))]
+        if rt.model is None:
+            return out
+        spans = None
+        if rt.model.needs_rule_spans:
+            spans = []
+            for j, doc in enumerate(docs):
+                rule_cands = [c for c in out[j] if c.source == "rule"]
+                kept = resolve(doc.text, rule_cands, rt.config, policy=rt.pack_policy).kept if rule_cands else []
+                spans.append([(c.start, c.end, c.label) for c in kept])
+        for j, cands in enumerate(rt.model.find_many(docs, rule_spans=spans)):
+            out[j].extend(cands)
+        if rt.feed_only:
+            out = [[c for c in cands if c.source not in rt.feed_only] for cands in out]
+        return [self._prioritized(cands, rt.config) for cands in out]
 
     def candidates(self, text: str, lang: str | None = None) -> list[Candidate]:
+        """Every source's candidates, with the priorities the resolver compares."""
         rt = self._runtime(lang)
-        doc = rt.nlp.make_doc(_check_text(text))
-        return [c for s in rt.sources for c in s.find(doc)]
+        return self._candidates_many(rt, [rt.nlp.make_doc(_check_text(text))])[0]
+
+    def candidates_many(self, texts: Sequence[str], lang: str | None = None) -> list[list[Candidate]]:
+        """Candidates of every source per text (one batch; what arbitration is fitted on)."""
+        rt = self._runtime(lang)
+        return self._candidates_many(rt, [rt.nlp.make_doc(_check_text(t)) for t in texts])
+
+    def resolve(self, text: str, candidates: Iterable[Candidate], lang: str | None = None) -> Resolution:
+        """Resolve ready-made candidates of `text` the way this engine would."""
+        rt = self._runtime(lang)
+        return resolve(text, self._prioritized(list(candidates), rt.config), rt.config, policy=rt.policy)
 
     def explain(self, text: str, lang: str | None = None) -> Resolution:
         """Resolve with the full record: kept candidates and why each other one lost."""
-        rt = self._runtime(lang)
-        cands = self.candidates(text, lang)
-        return resolve(text, self._prioritized(cands, rt.config), rt.config)
+        return self.resolve(text, self.candidates(text, lang), lang)
 
     def extract(self, text: str, lang: str | None = None) -> list[Entity]:
         return self.explain(text, lang).entities
@@ -206,11 +327,9 @@ class Engine:
             for lg, idxs in by_lang.items():
                 rt = self._runtime(lg)
                 docs: list[Doc] = [rt.nlp.make_doc(_check_text(items[i][0])) for i in idxs]
-                per_source = [find_many(s, docs) for s in rt.sources]
-                for j, i in enumerate(idxs):
-                    cands = [c for lists in per_source for c in lists[j]]
-                    res = resolve(docs[j].text, self._prioritized(cands, rt.config), rt.config)
-                    results[i] = res.entities
+                for j, cands in enumerate(self._candidates_many(rt, docs)):
+                    res = resolve(docs[j].text, cands, rt.config, policy=rt.policy)
+                    results[idxs[j]] = res.entities
             yield from results  # type: ignore[misc]
 
     @staticmethod
@@ -223,6 +342,24 @@ class Engine:
                 c = replace(c, priority=p)
             out.append(c)
         return out
+
+
+def read_arbitration(ner_dir: Path) -> dict[str, Any] | None:
+    """The arbitration a training run shipped in `ner_dir` (None when there is none)."""
+    path = Path(ner_dir) / ARBITRATION_FILE
+    if not path.is_file():
+        return None
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except ValueError as exc:
+        raise ArtifactError(f"{path} is not valid JSON: {exc}", code="arbitration-invalid") from None
+    if not isinstance(data, dict) or data.get("format") != ARBITRATION_FORMAT or "policy" not in data:
+        raise ArtifactError(f"{path} is not an entrec arbitration file ({ARBITRATION_FORMAT})",
+                            code="arbitration-invalid")
+    if data.get("placement") is not None and data["placement"] not in RULE_PLACEMENTS:
+        raise ArtifactError(f"{path}: unknown rule placement {data['placement']!r}",
+                            code="arbitration-invalid", hint=f"one of: {', '.join(RULE_PLACEMENTS)}")
+    return data
 
 
 def _model_applies(manifest: dict | None, lang: str) -> bool:

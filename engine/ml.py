@@ -20,8 +20,9 @@ Rule placement (docs/training.md "Where the rules go"), recorded in the pipeline
 LeNER-Br) fixes the rule matches as entities before `ner`, which decodes around them and
 returns only its own entities; `features` feeds the matches to the model as a token
 feature (the model was trained so); `resolver` lets rules and model meet only in the
-resolver. The first two need rule matches (`rule_spans`, texts -> spans); `from_dir` builds
-them from the artifact's own rule packs.
+resolver. The first two need rule matches: the engine runs its rules once per text and
+passes their resolved spans to `find_many(docs, rule_spans=...)`; this module never
+builds rules or engines of its own.
 """
 from __future__ import annotations
 
@@ -38,7 +39,7 @@ from .errors import ArtifactError
 
 __all__ = [
     "ModelSource", "RuleSpans", "apply_rule_features", "apply_presets", "RULE_PLACEMENTS",
-    "NO_RULE_TAG", "block_line_breaks", "rule_spans_from_packs",
+    "NO_RULE_TAG", "block_line_breaks",
 ]
 
 log = logging.getLogger(__name__)
@@ -109,19 +110,6 @@ def apply_presets(doc: Doc, spans: Iterable[tuple[int, int, str]]) -> list[Span]
     return preset
 
 
-def rule_spans_from_packs(paths: Sequence[str | Path] | None, lang: str = "pt") -> RuleSpans:
-    """texts -> resolved rule matches of the packs at `paths` (rules only, no model)."""
-    from .engine import Engine
-
-    eng = Engine.load(rules=list(paths) if paths is not None else None, components=("rules",),
-                      lang=lang)
-
-    def spans(texts: Sequence[str]) -> list[list[tuple[int, int, str]]]:
-        return [[(e.start, e.end, e.label) for e in ents] for ents in eng.pipe(list(texts))]
-
-    return spans
-
-
 class ModelSource:
     """Runs a trained spaCy NER pipeline and returns its entities as model candidates."""
 
@@ -129,8 +117,7 @@ class ModelSource:
 
     def __init__(self, nlp: Language, *, name: str = "model:ner", priority: int = 0,
                  batch_size: int = 64,
-                 labels: Iterable[str] | None = None, rule_spans: RuleSpans | None = None,
-                 placement: str | None = None):
+                 labels: Iterable[str] | None = None, placement: str | None = None):
         self.nlp = nlp
         self.name = name
         self.priority = priority
@@ -144,7 +131,6 @@ class ModelSource:
         self.default_score = float(meta.get("precision", 1.0) or 1.0)
         if self.placement not in RULE_PLACEMENTS:
             raise ValueError(f"unknown rule placement {self.placement!r}")
-        self.rule_spans = rule_spans
         #: documents for which the model failed (logged; `find` never raises)
         self.failures = 0
         ner_names = [n for n, p in nlp.pipeline if p.__class__.__name__ == "EntityRecognizer"]
@@ -159,8 +145,7 @@ class ModelSource:
         """Load `ner/` as saved by `entrec train`; ArtifactError if it is not a pipeline.
 
         A model trained for the `presets` or `features` placement needs rule matches at
-        inference; unless `rule_spans` is passed, they come from the rule packs of the same
-        artifact (`ner/../rules`), so `Engine.load(model=...)` needs no extra wiring.
+        inference: the engine that holds this source passes them to `find_many`.
         """
         import spacy
 
@@ -178,50 +163,59 @@ class ModelSource:
         if not nlp.meta.get("entrec_tokenizer"):
             # a pipeline trained elsewhere: give it our tokenizer rules so offsets agree
             customize_tokenizer(nlp)
-        placement = kwargs.get("placement") or (nlp.meta.get("entrec") or {}).get("rule_placement", "resolver")
-        if placement != "resolver" and kwargs.get("rule_spans") is None:
-            rules = path.parent / "rules"
-            if rules.is_dir():
-                kwargs["rule_spans"] = rule_spans_from_packs([rules], lang=nlp.lang)
-            else:
-                log.warning("model in %s expects rule %s but the artifact has no rules/; "
-                            "running without them", path, placement)
         return cls(nlp, **kwargs)
+
+    def with_placement(self, placement: str) -> "ModelSource":
+        """The same loaded pipeline under another rule placement (a new source)."""
+        return ModelSource(self.nlp, name=self.name, priority=self.priority,
+                           batch_size=self.batch_size, labels=self.only_labels,
+                           placement=placement)
+
+    @property
+    def needs_rule_spans(self) -> bool:
+        """Whether `find_many` uses rule matches (placement presets or features)."""
+        return self.placement != "resolver"
 
     @property
     def labels(self) -> tuple[str, ...]:
         return tuple(self.nlp.get_pipe(self.ner_name).labels)
 
     # ------------------------------------------------------------------ running
-    def find(self, doc: Doc) -> list[Candidate]:
-        return self.find_many([doc])[0]
+    def find(self, doc: Doc, rule_spans: Sequence[tuple[int, int, str]] | None = None) -> list[Candidate]:
+        return self.find_many([doc], None if rule_spans is None else [rule_spans])[0]
 
-    def find_many(self, docs: Sequence[Doc]) -> list[list[Candidate]]:
+    def find_many(self, docs: Sequence[Doc],
+                  rule_spans: Sequence[Sequence[tuple[int, int, str]]] | None = None
+                  ) -> list[list[Candidate]]:
+        """Candidates per doc. `rule_spans` (per doc, (start, end, label)) are the rule
+        matches a `presets`/`features` model uses; without them it runs with none."""
         texts = [d.text if isinstance(d, Doc) else str(d) for d in docs]
+        spans = list(rule_spans) if rule_spans is not None else None
         out: list[list[Candidate]] = []
         for i in range(0, len(texts), self.batch_size):
             chunk = texts[i:i + self.batch_size]
+            chunk_spans = spans[i:i + self.batch_size] if spans is not None else None
             try:
-                out.extend(self._run(chunk))
+                out.extend(self._run(chunk, chunk_spans))
             except Exception:  # never raise from a source; count and log instead
                 log.exception("model:ner failed on a batch of %d text(s)", len(chunk))
-                for t in chunk:
+                for k, t in enumerate(chunk):
                     try:
-                        out.extend(self._run([t]))
+                        out.extend(self._run([t], None if chunk_spans is None else [chunk_spans[k]]))
                     except Exception:
                         self.failures += 1
                         log.exception("model:ner failed on one text (%d chars)", len(t))
                         out.append([])
         return out
 
-    def _prepare(self, texts: Sequence[str]) -> tuple[list[Doc], list[set[tuple[int, int, str]]]]:
+    def _prepare(self, texts: Sequence[str], rule_spans: Sequence[Sequence[tuple[int, int, str]]] | None
+                 ) -> tuple[list[Doc], list[set[tuple[int, int, str]]]]:
         mdocs = [self.nlp.make_doc(t) for t in texts]
         for d in mdocs:
             block_line_breaks(d)
         fixed: list[set[tuple[int, int, str]]] = [set() for _ in texts]
-        if self.placement != "resolver" and self.rule_spans is not None and texts:
-            matches = self.rule_spans(list(texts))
-            for k, (d, spans) in enumerate(zip(mdocs, matches)):
+        if self.placement != "resolver" and rule_spans is not None and texts:
+            for k, (d, spans) in enumerate(zip(mdocs, rule_spans)):
                 if self.placement == "features":
                     apply_rule_features(d, spans)
                 else:
@@ -236,9 +230,11 @@ class ModelSource:
             mdocs = list(proc.pipe(mdocs, batch_size=self.batch_size))
         return mdocs, fixed
 
-    def predict_spans(self, texts: Sequence[str]) -> list[list[tuple[int, int, str, float]]]:
+    def predict_spans(self, texts: Sequence[str],
+                      rule_spans: Sequence[Sequence[tuple[int, int, str]]] | None = None
+                      ) -> list[list[tuple[int, int, str, float]]]:
         """(start, end, label, score) per text, before turning them into Candidates."""
-        mdocs, fixed = self._prepare(texts)
+        mdocs, fixed = self._prepare(texts, rule_spans)
         ner = self.nlp.get_pipe(self.ner_name)
         results: list[list[tuple[int, int, str, float]]] = []
         for d, fx in zip(ner.pipe(mdocs, batch_size=self.batch_size), fixed):
@@ -255,9 +251,10 @@ class ModelSource:
         """Calibrated confidence of a prediction with `label` (see module docstring)."""
         return self.label_precision.get(label, self.default_score)
 
-    def _run(self, texts: Sequence[str]) -> list[list[Candidate]]:
+    def _run(self, texts: Sequence[str],
+             rule_spans: Sequence[Sequence[tuple[int, int, str]]] | None) -> list[list[Candidate]]:
         out = []
-        for spans in self.predict_spans(texts):
+        for spans in self.predict_spans(texts, rule_spans):
             cands = []
             for s, e, lab, score in spans:
                 if self.only_labels is not None and lab not in self.only_labels:

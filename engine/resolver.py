@@ -9,14 +9,15 @@ filters, and chosen in a rule file's `resolution:` section.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable, Iterable, Protocol, Sequence
+from typing import Any, Callable, Iterable, Mapping, Protocol, Sequence
 
+from .arbiters import CalibratedPolicy, Decision, LearnedPolicy, ModelPrecedence
 from .entity import SOURCES, Candidate, Entity
 from .errors import EntrecError
 
 __all__ = [
     "ResolutionConfig", "Discarded", "Resolution", "Policy", "register_policy", "get_policy",
-    "POLICIES", "resolve",
+    "POLICIES", "resolve", "make_policy", "Decision",
 ]
 
 
@@ -37,7 +38,9 @@ class ResolutionConfig:
 @dataclass(frozen=True)
 class Discarded:
     candidate: Candidate
-    winner: Candidate
+    #: the kept candidate it lost to; None when the policy dropped it outright
+    #: (e.g. an estimated precision below the shipped threshold)
+    winner: Candidate | None
     reason: str
 
     def to_dict(self, text: str | None = None) -> dict:
@@ -46,7 +49,9 @@ class Discarded:
         return d
 
 
-def _cand_dict(c: Candidate, text: str | None) -> dict:
+def _cand_dict(c: Candidate | None, text: str | None) -> dict | None:
+    if c is None:
+        return None
     d = {"start": c.start, "end": c.end, "label": c.label, "source": c.source,
          "rule_id": c.rule_id, "priority": c.priority, "score": c.score}
     if text is not None:
@@ -92,15 +97,8 @@ def register_policy(name: str) -> Callable:
     return deco
 
 
-#: policies registered by modules outside the engine core, imported on first use
-_LAZY_POLICIES = {"learned.v1": "entrec.training.arbitration"}
-
-
 def get_policy(name: str) -> Policy:
-    if name not in POLICIES and name in _LAZY_POLICIES:
-        import importlib
-
-        importlib.import_module(_LAZY_POLICIES[name])
+    """The registered policy `name` as configured by default (no fitted parameters)."""
     try:
         return POLICIES[name]
     except KeyError:
@@ -108,6 +106,22 @@ def get_policy(name: str) -> Policy:
 
         raise EntrecError(f"unknown resolution policy {name!r}", code="policy-unknown",
                           hint=did_you_mean(name, POLICIES) or f"one of: {', '.join(sorted(POLICIES))}") from None
+
+
+def make_policy(name: str, params: Mapping[str, Any] | None = None) -> Policy:
+    """A new policy instance with fitted `params` (an arbiter shipped with a model); the
+    registered instance when there are none. Each engine owns what this returns."""
+    base = get_policy(name)
+    if not params:
+        return base
+    with_params = getattr(base, "with_params", None)
+    if with_params is None:
+        raise EntrecError(f"resolution policy {name!r} takes no parameters", code="policy-params-invalid")
+    try:
+        return with_params(params)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise EntrecError(f"invalid parameters for resolution policy {name!r}: {exc}",
+                          code="policy-params-invalid") from None
 
 
 def is_known_policy(name: str) -> bool:
@@ -186,6 +200,23 @@ class LongestPriority(_KeyPolicy):
     criteria = ("length", "priority", "source", "score")
 
 
+# policies whose fitted parameters ship with a model (engine/arbiters.py); without
+# parameters they rank like the default policy
+POLICIES["calibrated.v1"] = CalibratedPolicy(fallback=POLICIES["priority-longest.v1"])
+POLICIES["learned.v1"] = LearnedPolicy(fallback=POLICIES["priority-longest.v1"])
+POLICIES["model-precedence.v1"] = ModelPrecedence(fallback=POLICIES["priority-longest.v1"])
+
+
+def _decide(policy: Policy, candidates: list[Candidate], config: ResolutionConfig) -> Decision:
+    """The policy's per-call decision: its own `decide` when it has one (nothing of the
+    call is kept on the policy, so resolving is thread-safe), else rank + explain."""
+    decide = getattr(policy, "decide", None)
+    if decide is not None:
+        return decide(candidates, config)
+    return Decision(policy.rank(candidates, config), [],
+                    lambda loser, winner: policy.explain(loser, winner, config))
+
+
 def _nested(inner: Candidate, outer: Candidate) -> bool:
     return outer.start <= inner.start and inner.end <= outer.end and (inner.start, inner.end) != (outer.start, outer.end)
 
@@ -195,10 +226,10 @@ def resolve(text: str, candidates: Iterable[Candidate], config: ResolutionConfig
     """Pick a non-overlapping subset of `candidates` and explain every discarded one."""
     config = config or ResolutionConfig()
     policy = policy or get_policy(config.policy)
-    ranked = policy.rank(list(candidates), config)
+    decision = _decide(policy, list(candidates), config)
     kept: list[Candidate] = []
-    discarded: list[Discarded] = []
-    for cand in ranked:
+    discarded: list[Discarded] = [Discarded(c, None, why) for c, why in decision.dropped]
+    for cand in decision.ranked:
         winner = None
         for k in kept:
             if not cand.overlaps(k):
@@ -210,7 +241,7 @@ def resolve(text: str, candidates: Iterable[Candidate], config: ResolutionConfig
         if winner is None:
             kept.append(cand)
         else:
-            discarded.append(Discarded(cand, winner, policy.explain(cand, winner, config)))
+            discarded.append(Discarded(cand, winner, decision.explain(cand, winner)))
     kept.sort(key=lambda c: (c.start, c.end, c.label))
     discarded.sort(key=lambda d: (d.candidate.start, d.candidate.end, d.candidate.rule_id or ""))
     return Resolution(text=text, kept=kept, discarded=discarded)

@@ -1,129 +1,59 @@
-"""Learned arbitration: a logistic regression that ranks conflicting candidates.
+"""Calibrated arbitration, estimated and selected on held-out folds of the training data.
 
-The default policy (`priority-longest.v1`) decides a conflict by rule priority, then span
-length, then source order. That is predictable, but it cannot know that on some data the
-model's long LEGISLACAO spans are right more often than a rule's short ones, or that a rule
-is reliable only when the model agrees. The learned policy scores every candidate with
-P(candidate is exactly a gold entity | features) and the resolver keeps the most probable
-non-overlapping ones (same greedy walk, only the order changes).
+The hybrid only helps where the rules add something the model misses without spoiling
+what it gets right. How much to trust each rule against the model is not a matter of
+opinion: it is measured. `entrec train` splits the *training* documents into k folds,
+trains one model per fold on the other folds, and lets each fold model predict its own
+held-out fold (out-of-fold candidates: every document is seen by a model that did not
+train on it). On those candidates:
 
-Features (all from the candidate and the candidates overlapping it; no label-name logic):
-source, label, source x label, rule id (one-hot), priority, log length, score, and the
-overlap shape — how many candidates overlap it, whether it contains / is inside / crosses
-another, whether another source proposes the same span (agreement) or the same span with
-another label, whether it is the longest of its cluster.
+1. **Calibration.** For every source and rule (and label, and the grammar) and every
+   situation (alone, agreeing with another source, the wider or the narrower side of a
+   boundary fight) it counts how often a candidate is *exactly* a gold entity
+   (`engine.arbiters.Calibration`). `calibrated.v1` resolves by those estimates and drops
+   what falls below a threshold.
+2. **Selection.** Every placement of the rules (presets, resolver; features when the model
+   was trained with them) crossed with every policy (the pack's own, calibrated.v1 at a
+   few thresholds, learned.v1 optionally, model precedence) is scored in exact-span F1 on
+   the held-out folds; fitted policies are cross-fitted (fitted on the other folds,
+   scored on this one), so no candidate is scored on data it was fitted on.
+3. **Guarantee.** The best hybrid ships only if it beats model-only on the held-out
+   folds; otherwise the artifact ships `model-precedence.v1` (the model decides every
+   label it knows) and the report says so.
 
-Training data: the hybrid engine's own candidates on labeled documents the model did not
-train on (the dev set), target = exact gold match. Whether to keep it is decided honestly:
-2-fold cross-fitting on dev (fit on one half, resolve the other) against the default policy;
-`keep` only when the learned policy's exact F1 is higher. The model is stored as JSON
-(feature names, coefficients, intercept): no pickle, nothing executable in an artifact.
-
-Use: `@register_policy("learned.v1")`; a rule pack selects it with
-`resolution: {policy: learned.v1}` and the arbiter is found next to the NER model
-(`ner/arbiter.json`), via `use_arbiter(path)` or the `ENTREC_ARBITER` variable. Without an
-arbiter the policy falls back to the default ranking, so a pack never breaks.
+`--dev` is never used here (it only stops training early), and a dev split that rules
+were written on cannot inflate the estimates. The run-time half (the policies) is in
+`entrec.engine.arbiters`; this module only fits and selects (scikit-learn, for the
+optional logistic regression, is a training dependency).
 """
 from __future__ import annotations
 
 import json
-import math
-import os
-from dataclasses import dataclass
+import random
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
+from entrec.engine.arbiters import Arbiter, Calibration, candidate_features
+from entrec.engine.engine import ARBITRATION_FILE, ARBITRATION_FORMAT
 from entrec.engine.entity import Candidate
-from entrec.engine.resolver import ResolutionConfig, get_policy, register_policy, resolve
+from entrec.engine.resolver import Policy, ResolutionConfig, make_policy, resolve
 
 __all__ = [
-    "ARBITER_FILE", "Arbiter", "candidate_features", "fit_arbiter", "LearnedPolicy",
-    "use_arbiter", "compare_on_dev", "all_candidates",
+    "ARBITRATION_FILE", "PolicyCandidate", "Selection", "fit_arbiter", "fold_indices",
+    "exact_prf", "select_arbitration", "THRESHOLDS", "FALLBACK",
 ]
 
-ARBITER_FILE = "arbiter.json"
-FALLBACK_POLICY = "priority-longest.v1"
-
-
-def _ckey(c: Candidate) -> tuple:
-    return (c.start, c.end, c.label, c.source, c.rule_id or "")
-
-
-def candidate_features(c: Candidate, others: Sequence[Candidate]) -> dict[str, float]:
-    """Features of `c` among `others` (all candidates of the same text, `c` included)."""
-    f: dict[str, float] = {
-        f"src={c.source}": 1.0,
-        f"label={c.label}": 1.0,
-        f"src_label={c.source}|{c.label}": 1.0,
-        "priority": c.priority / 10.0,
-        "log_len": math.log1p(c.length),
-        "score": float(c.score),
-        "bias_model_score": float(c.score) if c.source == "model" else 0.0,
-    }
-    if c.rule_id:
-        f[f"rule={c.rule_id}"] = 1.0
-    n = contains = inside = crosses = agree = same_span_other = agree_label = 0
-    longest = True
-    for o in others:
-        if o is c or _ckey(o) == _ckey(c) or not (o.start < c.end and c.start < o.end):
-            continue
-        n += 1
-        if (o.start, o.end) == (c.start, c.end):
-            if o.label == c.label:
-                agree += o.source != c.source
-            else:
-                same_span_other += 1
-        elif o.start <= c.start and c.end <= o.end:
-            inside += 1
-        elif c.start <= o.start and o.end <= c.end:
-            contains += 1
-        else:
-            crosses += 1
-        if o.label == c.label and o.source != c.source:
-            agree_label += 1
-        if o.length > c.length:
-            longest = False
-    f.update({"n_overlap": float(n), "alone": float(n == 0), "contains": float(contains > 0),
-              "inside": float(inside > 0), "crosses": float(crosses > 0),
-              "agree_same_span": float(agree > 0), "same_span_other_label": float(same_span_other > 0),
-              "agree_label_overlap": float(agree_label > 0), "longest": float(longest)})
-    return f
-
-
-@dataclass
-class Arbiter:
-    """A fitted logistic regression in plain numbers."""
-
-    features: list[str]
-    coef: list[float]
-    intercept: float
-
-    def __post_init__(self) -> None:
-        self._w = dict(zip(self.features, self.coef))
-
-    def proba(self, feats: dict[str, float]) -> float:
-        z = self.intercept + sum(self._w.get(k, 0.0) * v for k, v in feats.items())
-        return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, z))))
-
-    def to_json(self) -> str:
-        return json.dumps({"kind": "logistic-regression.v1", "features": self.features,
-                           "coef": self.coef, "intercept": self.intercept}, indent=1)
-
-    @classmethod
-    def from_json(cls, text: str) -> "Arbiter":
-        d = json.loads(text)
-        if d.get("kind") != "logistic-regression.v1":
-            raise ValueError(f"unknown arbiter kind {d.get('kind')!r}")
-        return cls(list(d["features"]), [float(x) for x in d["coef"]], float(d["intercept"]))
-
-    @classmethod
-    def load(cls, path: str | Path) -> "Arbiter":
-        return cls.from_json(Path(path).read_text(encoding="utf-8"))
+#: thresholds of calibrated.v1 tried in selection (0: rank only, drop nothing)
+THRESHOLDS = (0.0, 0.3, 0.4, 0.5)
+#: what ships when no hybrid beats the model on the held-out folds
+FALLBACK = ("resolver", "model-precedence.v1")
 
 
 def fit_arbiter(candidate_lists: Sequence[Sequence[Candidate]], gold_docs: Sequence, *,
                 seed: int = 0, c_reg: float = 1.0) -> Arbiter:
-    """Fit on every candidate: target 1 when (start, end, label) is a gold span."""
+    """Logistic regression (learned.v1) on every candidate: target 1 when (start, end,
+    label) is a gold span."""
     from sklearn.feature_extraction import DictVectorizer
     from sklearn.linear_model import LogisticRegression
 
@@ -134,9 +64,8 @@ def fit_arbiter(candidate_lists: Sequence[Sequence[Candidate]], gold_docs: Seque
             X.append(candidate_features(c, cands))
             y.append(int((c.start, c.end, c.label) in gold))
     if not X or len(set(y)) < 2:
-        # degenerate data: an arbiter that ranks by score alone
-        return Arbiter(["score"], [1.0], 0.0)
-    vec = DictVectorizer(sparse=False, sort=True)
+        return Arbiter(["score"], [1.0], 0.0)  # degenerate data: rank by score alone
+    vec = DictVectorizer(sparse=True, sort=True)
     Xm = vec.fit_transform(X)
     clf = LogisticRegression(C=c_reg, max_iter=2000, random_state=seed)
     clf.fit(Xm, y)
@@ -144,105 +73,177 @@ def fit_arbiter(candidate_lists: Sequence[Sequence[Candidate]], gold_docs: Seque
                    float(clf.intercept_[0]))
 
 
-_ACTIVE: dict[str, Arbiter | None] = {"arbiter": None}
+def fold_indices(n: int, k: int, seed: int = 0) -> list[list[int]]:
+    """`k` disjoint, sorted, reproducible folds of range(n) (shuffled with `seed`)."""
+    idx = list(range(n))
+    random.Random(seed).shuffle(idx)
+    return [sorted(idx[i::k]) for i in range(k)]
 
 
-def use_arbiter(arbiter: Arbiter | str | Path | None) -> None:
-    """Set the arbiter the registered `learned.v1` policy uses (None: fall back)."""
-    if arbiter is not None and not isinstance(arbiter, Arbiter):
-        arbiter = Arbiter.load(arbiter)
-    _ACTIVE["arbiter"] = arbiter
+def exact_prf(gold: Sequence[set[tuple[int, int, str]]], preds: Sequence[Sequence[Any]],
+              labels: set[str]) -> tuple[float, float, float]:
+    """Micro exact-span P/R/F1 over `labels` (predictions of other labels are not scored)."""
+    tp = npred = ngold = 0
+    for g, ps in zip(gold, preds):
+        g = {x for x in g if x[2] in labels}
+        p = {(e.start, e.end, e.label) for e in ps if e.label in labels}
+        tp += len(g & p)
+        npred += len(p)
+        ngold += len(g)
+    prec = tp / npred if npred else 0.0
+    rec = tp / ngold if ngold else 0.0
+    return prec, rec, (2 * prec * rec / (prec + rec) if prec + rec else 0.0)
 
 
-@register_policy("learned.v1")
-class LearnedPolicy:
-    """Ranks candidates by the arbiter's probability (ties: position, then identity)."""
+@dataclass
+class PolicyCandidate:
+    """One (placement, policy) tried in selection, with its held-out figures."""
 
-    name = "learned.v1"
+    name: str
+    placement: str
+    policy: str
+    params_kind: str | None = None  # "calibration" | "arbiter" | "model-labels" | None
+    threshold: float = 0.0
+    precision: float = 0.0
+    recall: float = 0.0
+    f1: float = 0.0
+    hybrid: bool = True
 
-    def __init__(self, arbiter: Arbiter | None = None):
-        self.arbiter = arbiter
-        self._last: dict[tuple, float] = {}
-
-    def _arbiter(self) -> Arbiter | None:
-        if self.arbiter is not None:
-            return self.arbiter
-        if _ACTIVE["arbiter"] is None and os.environ.get("ENTREC_ARBITER"):
-            use_arbiter(os.environ["ENTREC_ARBITER"])
-        return _ACTIVE["arbiter"]
-
-    def rank(self, candidates: Sequence[Candidate], config: ResolutionConfig) -> list[Candidate]:
-        arb = self._arbiter()
-        if arb is None:
-            return get_policy(FALLBACK_POLICY).rank(candidates, config)
-        probs = {_ckey(c): arb.proba(candidate_features(c, candidates)) for c in candidates}
-        self._last = probs
-        return sorted(candidates, key=lambda c: (-probs[_ckey(c)], c.start, c.end, _ckey(c)))
-
-    def explain(self, loser: Candidate, winner: Candidate, config: ResolutionConfig) -> str:
-        if self._arbiter() is None:
-            return get_policy(FALLBACK_POLICY).explain(loser, winner, config)
-        pl, pw = self._last.get(_ckey(loser), 0.0), self._last.get(_ckey(winner), 0.0)
-        who = winner.rule_id or f"{winner.source}:{winner.label}"
-        return f"lost to {who}: learned arbiter p={pl:.2f} < {pw:.2f}"
+    def row(self) -> dict[str, Any]:
+        return {"name": self.name, "placement": self.placement, "policy": self.policy,
+                "threshold": self.threshold, "precision": round(self.precision, 4),
+                "recall": round(self.recall, 4), "f1": round(self.f1, 4), "hybrid": self.hybrid}
 
 
-# ---------------------------------------------------------------------- evaluation
-def all_candidates(engine: Any, texts: Sequence[str]) -> tuple[list[list[Candidate]], list[list[Any]]]:
-    """Every candidate the hybrid engine considered per text, and its default result."""
-    cands, default = [], []
-    for t in texts:
-        res = engine.explain(t)
-        cands.append(list(res.kept) + [d.candidate for d in res.discarded])
-        default.append(res.entities)
-    return cands, default
+@dataclass
+class Selection:
+    """The outcome of selection: what ships, why, and every candidate's figures."""
+
+    chosen: PolicyCandidate
+    model_only: PolicyCandidate
+    candidates: list[PolicyCandidate]
+    params: dict[str, Any] | None
+    folds: int
+    n_docs: int
+    fell_back: bool
+    summary: str
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_file(self) -> dict[str, Any]:
+        """The content of `ner/arbitration.json` (read by `Engine.load`)."""
+        return {"format": ARBITRATION_FORMAT, "placement": self.chosen.placement,
+                "policy": self.chosen.policy, "params": self.params,
+                "selected": self.chosen.name, "summary": self.summary}
+
+    def write(self, ner_dir: str | Path) -> Path:
+        path = Path(ner_dir) / ARBITRATION_FILE
+        path.write_text(json.dumps(self.to_file(), indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+        return path
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"chosen": self.chosen.row(), "model_only": self.model_only.row(),
+                "fell_back_to_model_precedence": self.fell_back, "folds": self.folds,
+                "n_docs": self.n_docs, "summary": self.summary,
+                "candidates": [c.row() for c in self.candidates], **self.extra}
+
+    def markdown(self) -> str:
+        rows = ["## Arbitration selected on held-out folds", "",
+                f"{self.folds}-fold cross-validation on the training documents ({self.n_docs}): "
+                "each fold's model predicts the fold it did not train on; fitted policies are "
+                "cross-fitted. Exact-span figures in %.", "",
+                "| candidate | placement | policy | exact P | exact R | exact F1 | shipped |",
+                "|---|---|---|---|---|---|---|"]
+        for c in self.candidates:
+            rows.append(f"| {c.name} | {c.placement} | {c.policy} | {100 * c.precision:.2f} | "
+                        f"{100 * c.recall:.2f} | {100 * c.f1:.2f} | {'**yes**' if c is self.chosen else ''} |")
+        return "\n".join(rows + ["", self.summary])
 
 
-def _resolve_all(texts, cand_lists, config, policy) -> list[list[Any]]:
-    return [resolve(t, cs, config, policy=policy).entities for t, cs in zip(texts, cand_lists)]
+def _params_for(kind: str | None, cand_lists, docs, golds, model_labels, threshold, seed):
+    if kind == "calibration":
+        return {"calibration": Calibration.count(cand_lists, golds).to_dict(), "threshold": threshold}
+    if kind == "arbiter":
+        return fit_arbiter(cand_lists, docs, seed=seed).to_dict()
+    if kind == "model-labels":
+        return {"model_labels": sorted(model_labels)}
+    return None
 
 
-def compare_on_dev(engine: Any, dev_docs: Sequence, *, labels: Sequence[str] | None = None,
-                   seed: int = 0) -> dict[str, Any]:
-    """Default policy vs learned policy on dev, learned one cross-fitted in 2 folds.
+def _resolve_all(texts, cand_lists, config: ResolutionConfig, policy: Policy) -> list[list[Candidate]]:
+    return [resolve(t, cs, config, policy=policy).kept for t, cs in zip(texts, cand_lists)]
 
-    Returns figures, `keep` (learned strictly better in exact F1) and `model_json` (the
-    arbiter fitted on the whole dev set).
+
+def select_arbitration(docs: Sequence, folds: Sequence[Sequence[int]],
+                       oof: Mapping[str, Sequence[Sequence[Candidate]]], *,
+                       config: ResolutionConfig, model_labels: Sequence[str],
+                       labels: Sequence[str] | None = None, learned: bool = False, seed: int = 0,
+                       log: Callable[[str], None] | None = None) -> Selection:
+    """Score every (placement, policy) on out-of-fold candidates and pick what ships.
+
+    docs: the training documents; folds: their k folds (indices); oof: placement -> per
+    document, every candidate (rules, grammar, and the model of the fold that did not
+    train on it), already carrying the priorities the engine gives them.
     """
-    from entrec.training.metrics import score_documents
-
-    docs = list(dev_docs)
+    say = log or (lambda _m: None)
+    docs = list(docs)
     texts = [d.text for d in docs]
-    config = engine.runtimes[engine.default_lang].config
-    cand_lists, default = all_candidates(engine, texts)
-    n_conflict_docs = sum(1 for cs in cand_lists
-                          if any(a is not b and a.overlaps(b) for a in cs for b in cs))
-    folds = [list(range(0, len(docs), 2)), list(range(1, len(docs), 2))]
-    learned: list[list[Any]] = [[] for _ in docs]
-    for k in (0, 1):
-        fit_idx, eval_idx = folds[1 - k], folds[k]
-        arb = fit_arbiter([cand_lists[i] for i in fit_idx], [docs[i] for i in fit_idx], seed=seed)
-        pol = LearnedPolicy(arb)
-        for i, ents in zip(eval_idx, _resolve_all([texts[i] for i in eval_idx],
-                                                  [cand_lists[i] for i in eval_idx], config, pol)):
-            learned[i] = ents
-    keep_labels = set(labels) if labels else None
-    s_def = score_documents(docs, default, labels=keep_labels)
-    s_learn = score_documents(docs, learned, labels=keep_labels)
-    final = fit_arbiter(cand_lists, docs, seed=seed)
-    d_f, l_f = s_def.overall.f1, s_learn.overall.f1
-    keep = l_f > d_f
-    summary = (f"default {config.policy} exact F1 {100 * d_f:.2f} vs learned.v1 (2-fold cross-fit on "
-               f"dev) {100 * l_f:.2f} -> {'keep learned' if keep else 'keep default'}; "
-               f"{n_conflict_docs}/{len(docs)} documents had overlapping candidates")
-    md = "\n".join([
-        "## Learned arbitration", "",
-        "| policy | exact P | exact R | exact F1 | partial F1 |", "|---|---|---|---|---|",
-        f"| {config.policy} | {100 * s_def.overall.precision:.2f} | {100 * s_def.overall.recall:.2f} | "
-        f"{100 * d_f:.2f} | {100 * s_def.overall.partial_f1:.2f} |",
-        f"| learned.v1 (cross-fit) | {100 * s_learn.overall.precision:.2f} | "
-        f"{100 * s_learn.overall.recall:.2f} | {100 * l_f:.2f} | {100 * s_learn.overall.partial_f1:.2f} |",
-        "", summary])
-    return {"default_policy": config.policy, "default_f1": round(d_f, 4),
-            "learned_f1": round(l_f, 4), "keep": keep, "conflict_docs": n_conflict_docs,
-            "summary": summary, "markdown": md, "model_json": final.to_json()}
+    golds = [{(s.start, s.end, s.label) for s in d.spans} for d in docs]
+    scored = set(labels or ()) | {s.label for d in docs for s in d.spans} | set(model_labels)
+    fold_of = {i: k for k, f in enumerate(folds) for i in f}
+
+    tried: list[PolicyCandidate] = []
+    placements = [p for p in ("resolver", "presets", "features") if p in oof]
+    base = "resolver" if "resolver" in oof else placements[0]
+    model_only = PolicyCandidate("model-only", base, "model-precedence.v1", "model-labels", hybrid=False)
+    tried.append(model_only)
+    for pl in placements:
+        tried.append(PolicyCandidate(f"{pl} + {config.policy}", pl, config.policy))
+        for t in THRESHOLDS:
+            tried.append(PolicyCandidate(f"{pl} + calibrated.v1 (threshold {t:.1f})", pl,
+                                         "calibrated.v1", "calibration", threshold=t))
+        if learned:
+            tried.append(PolicyCandidate(f"{pl} + learned.v1", pl, "learned.v1", "arbiter"))
+    if "resolver" in oof:
+        tried.append(PolicyCandidate("resolver + model-precedence.v1", "resolver",
+                                     "model-precedence.v1", "model-labels", hybrid=False))
+
+    for cand in tried:
+        cl = oof[cand.placement]
+        if cand is model_only:
+            cl = [[c for c in cs if c.source == "model"] for cs in cl]
+        preds: list[list[Candidate]] = [[] for _ in docs]
+        if cand.params_kind in ("calibration", "arbiter"):
+            for k, held in enumerate(folds):
+                fit = [i for i in range(len(docs)) if fold_of[i] != k]
+                params = _params_for(cand.params_kind, [cl[i] for i in fit], [docs[i] for i in fit],
+                                     [golds[i] for i in fit], model_labels, cand.threshold, seed)
+                pol = make_policy(cand.policy, params)
+                for i, kept in zip(held, _resolve_all([texts[i] for i in held], [cl[i] for i in held],
+                                                      config, pol)):
+                    preds[i] = kept
+        else:
+            params = _params_for(cand.params_kind, cl, docs, golds, model_labels, 0.0, seed)
+            preds = _resolve_all(texts, cl, config, make_policy(cand.policy, params))
+        cand.precision, cand.recall, cand.f1 = exact_prf(golds, preds, scored)
+        say(f"  {cand.name:<44} exact P {100 * cand.precision:5.1f}  R {100 * cand.recall:5.1f}  "
+            f"F1 {100 * cand.f1:5.2f}")
+
+    hybrids = [c for c in tried if c.hybrid]
+    best = max(hybrids, key=lambda c: (c.f1, -tried.index(c))) if hybrids else None
+    fallback = next(c for c in tried if (c.placement, c.policy) == FALLBACK) \
+        if "resolver" in oof else model_only
+    if best is not None and best.f1 > model_only.f1:
+        chosen, fell_back = best, False
+        summary = (f"shipped `{best.name}`: exact F1 {100 * best.f1:.2f} on held-out folds vs "
+                   f"model-only {100 * model_only.f1:.2f} (+{100 * (best.f1 - model_only.f1):.2f})")
+    else:
+        chosen, fell_back = fallback, True
+        b = f"the best hybrid `{best.name}` reached {100 * best.f1:.2f}" if best else "no hybrid was possible"
+        summary = (f"no hybrid beat model-only on held-out folds ({b} vs model-only "
+                   f"{100 * model_only.f1:.2f}): shipped model precedence (`{chosen.policy}`), "
+                   "so the rules only add labels the model does not predict")
+    params = _params_for(chosen.params_kind, oof[chosen.placement], docs, golds, model_labels,
+                         chosen.threshold, seed)
+    say(summary)
+    return Selection(chosen=chosen, model_only=model_only, candidates=tried, params=params,
+                     folds=len(folds), n_docs=len(docs), fell_back=fell_back, summary=summary)

@@ -23,7 +23,6 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 __all__ = [
     "SYSTEMS", "SystemResult", "EvaluationReport", "evaluate_predictions", "evaluate_engines",
     "evaluate_model", "load_engines", "confusion_table", "worst_misses", "write_report",
-    "with_placement",
 ]
 
 SYSTEMS = ("rules", "model", "hybrid")
@@ -259,41 +258,30 @@ def evaluate_predictions(gold_docs: Sequence, systems: Mapping[str, Sequence[Seq
                             focus=focus or "")
 
 
-def with_placement(engine: Any, placement: str, rule_spans: Any = None) -> Any:
-    """A copy of `engine` whose model source runs under another rule placement."""
-    from dataclasses import replace
-
-    from entrec.engine.ml import ModelSource
-
-    runtimes = {}
-    for code, rt in engine.runtimes.items():
-        sources = [ModelSource(s.nlp, name=s.name, priority=s.priority, placement=placement,
-                               rule_spans=rule_spans if rule_spans is not None else s.rule_spans)
-                   if isinstance(s, ModelSource) else s for s in rt.sources]
-        runtimes[code] = replace(rt, sources=sources)
-    return replace(engine, runtimes=runtimes)
-
-
 def load_engines(model: str | Path | None, *, rules: Sequence[str | Path] | str | Path | None = None,
                  systems: Sequence[str] = SYSTEMS) -> dict[str, Any]:
-    """One Engine per system, sharing nothing but the artifact on disk.
+    """One view per system of a single loaded engine (loaded once, sharing every part).
 
-    Model-only is the model alone: a model trained for the `presets` placement would
-    otherwise leave the rule-fixed spans out of its output.
+    hybrid is the engine as shipped (placement and arbitration from the artifact);
+    model-only is the model alone (a `presets` model runs free; a model trained with rule
+    features still gets its features); rules-only is rules + grammar with the packs' policy.
     """
     from entrec.engine import Engine
 
+    full = Engine.load(rules=rules, model=model)
+    src = full.model_source()
     engines = {}
     for name in systems:
         comps = SYSTEM_COMPONENTS[name]
-        if "model" in comps and model is None:
-            continue
-        eng = Engine.load(rules=rules, model=model, components=comps)
-        if "model" in comps and not any(s.source == "model" for s in eng.sources()):
-            continue  # a rules-only artifact: no model system to compare
-        if name == "model":
-            eng = with_placement(eng, "resolver")
-        engines[name] = eng
+        if "model" in comps and src is None:
+            continue  # no model, or a rules-only artifact: no model system to compare
+        if name == "hybrid":
+            engines[name] = full
+        elif name == "model":
+            view = full.subset(comps)
+            engines[name] = view if src.placement == "features" else view.with_placement("resolver")
+        else:
+            engines[name] = full.subset(comps)
     return engines
 
 

@@ -9,9 +9,12 @@ metrics.json   figures (also in the manifest)     report.md   evaluation, human-
 evaluation.json  the full evaluation (per label, confusion, misses)
 ```
 
-The evaluation runs on the dev set against a staged copy of the artifact (loaded through
-`Engine.load`, so checksums and the artifact's own rules are exercised), and the final
-artifact is packaged with those metrics in its manifest.
+Between training and evaluation, k-fold cross-validation on the training documents
+(training/crossval.py) selects the rule placement and the arbitration policy that ship
+(`ner/arbitration.json`), and refuses a hybrid that loses to model-only on the held-out
+folds (training/arbitration.py). The evaluation runs on the dev set against a staged copy
+of the artifact (loaded through `Engine.load`, so checksums and the artifact's own rules
+are exercised), and the final artifact is packaged with those metrics in its manifest.
 """
 from __future__ import annotations
 
@@ -40,7 +43,7 @@ class TrainingRun:
     import_report: Any = field(default=None, repr=False)
     dev_import_report: Any = field(default=None, repr=False)
     split: Any = None
-    arbitration: dict | None = None
+    arbitration: dict | None = None  # the selection on held-out folds (Selection.to_dict())
     seconds: float = 0.0
 
 
@@ -60,10 +63,16 @@ def data_sha256(paths: Sequence[str | Path]) -> str:
 
 def rule_spans_from(rules: Sequence[str | Path] | None, lang: str = "pt"
                     ) -> Callable[[Sequence[str]], list[list[tuple[int, int, str]]]]:
-    """texts -> resolved rule matches: the input of rule features / presets."""
-    from entrec.engine.ml import rule_spans_from_packs
+    """texts -> resolved rule matches: the input of rule features / presets (the same
+    rules-only resolution the engine gives its model at inference)."""
+    from entrec.engine.engine import Engine
 
-    return rule_spans_from_packs(rules, lang)
+    eng = Engine.load(rules=list(rules) if rules is not None else None, components=("rules",), lang=lang)
+
+    def spans(texts: Sequence[str]) -> list[list[tuple[int, int, str]]]:
+        return [[(e.start, e.end, e.label) for e in ents] for ents in eng.pipe(list(texts))]
+
+    return spans
 
 
 def _load(paths, *, fmt, labels, lang):
@@ -86,9 +95,16 @@ def run_training(data: Sequence[str | Path], *, out_dir: str | Path,
                  rule_features: bool | None = None, rule_placement: str | None = None,
                  name: str = "entrec-model",
                  version: str | None = None, evaluate: bool = True, arbitration: bool = False,
-                 progress: Callable | None = None, log: Callable[[str], None] | None = None
+                 progress: Callable | None = None, log: Callable[[str], None] | None = None,
+                 folds: int | None = None, fold_epochs: int | None = None
                  ) -> TrainingRun:
-    """Train a model from labeled files and package it into `out_dir` (must be empty)."""
+    """Train a model from labeled files and package it into `out_dir` (must be empty).
+
+    folds: k of the cross-validation that selects the shipped arbitration (default 3;
+    0 ships the packs' own policy unselected). arbitration: also try the learned
+    (logistic regression) policy in that selection. fold_epochs: epochs per fold model
+    (default: the final model's best epoch, at most 5).
+    """
     from entrec.training.config import load_config
     from entrec.training.package import layout, package_model
     from entrec.training.split import split_documents
@@ -140,24 +156,43 @@ def run_training(data: Sequence[str | Path], *, out_dir: str | Path,
     say(f"best dev F1 {100 * result.best_dev_f:.1f} at epoch {result.best_epoch} "
         f"({result.stopped}, {result.seconds:.0f}s)")
 
+    from entrec.training.crossval import DEFAULT_FOLDS, cross_validate
+
+    k = DEFAULT_FOLDS if folds is None else int(folds)
+    selection = None
+    if k >= 2 and len(train_docs) >= 2 * k:
+        say(f"selecting rule placement and arbitration by {k}-fold cross-validation on the "
+            f"{len(train_docs)} training documents")
+        selection = cross_validate(train_docs, config=cfg, rules=rules, lang=lang, final=result,
+                                   folds=k, fold_epochs=fold_epochs, labels=labels,
+                                   rule_spans=rule_spans, learned=arbitration, seed=seed_v, log=say)
+    elif k >= 2:
+        say(f"too few training documents ({len(train_docs)}) for {k}-fold selection: "
+            "shipping the packs' own policy unselected")
+
     version = version or time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
     sha = data_sha256(list(data) + list(dev or []))
     work = Path(tempfile.mkdtemp(prefix="entrec-train-"))
     try:
         ner_dir = save_ner(result, work / "ner")
+        if selection is not None:
+            selection.write(ner_dir)
         metrics: dict[str, Any] = {
             "train": result.summary(),
             "data": {"train_docs": len(train_docs), "dev_docs": len(dev_docs),
                      "imported": imp.imported, "skipped_records": imp.skipped_records,
                      "skipped_spans": imp.skipped_spans},
             "config": {"seed": seed_v,
-                       "rule_placement": result.nlp.meta["entrec"]["rule_placement"]},
+                       "rule_placement": (selection.chosen.placement if selection is not None
+                                          else result.nlp.meta["entrec"]["rule_placement"]),
+                       "policy": selection.chosen.policy if selection is not None else None},
         }
+        if selection is not None:
+            metrics["selection"] = selection.to_dict()
         if split is not None:
             metrics["split"] = {"n_train": split.n_train, "n_dev": split.n_dev,
                                 "stratified": split.stratified, "seed": split.seed}
         evaluation = None
-        arb_summary = None
         if evaluate:
             from entrec.training.evaluate import evaluate_engines, load_engines
 
@@ -167,18 +202,11 @@ def run_training(data: Sequence[str | Path], *, out_dir: str | Path,
             say("evaluating rules-only / model-only / hybrid on dev")
             engines = load_engines(stage / "model")
             evaluation = evaluate_engines(dev_docs, engines, labels=labels)
-            if arbitration:
-                from entrec.training.arbitration import compare_on_dev
-
-                arb_summary = compare_on_dev(engines["hybrid"], dev_docs, labels=evaluation.labels)
-                evaluation.extra["arbitration"] = arb_summary
-                if arb_summary.get("keep"):
-                    from entrec.training.arbitration import ARBITER_FILE
-
-                    (ner_dir / ARBITER_FILE).write_text(arb_summary["model_json"], encoding="utf-8")
-                arb_summary = {k: v for k, v in arb_summary.items() if k != "model_json"}
-                evaluation.extra["arbitration"] = arb_summary
+            if selection is not None:
+                evaluation.extra["selection"] = {"summary": selection.summary,
+                                                 "markdown": selection.markdown()}
             metrics["dev"] = evaluation.summary()
+            metrics["dev"].pop("selection", None)
         tarball = package_model(out, rules=rules, ner_dir=ner_dir, name=name, version=version,
                                 metrics=metrics, training_data_sha256=sha)
     finally:
@@ -191,4 +219,5 @@ def run_training(data: Sequence[str | Path], *, out_dir: str | Path,
     return TrainingRun(out_dir=out, artifact=tarball, model_dir=lay.model_dir, metrics=metrics,
                        report_path=report_path, evaluation=evaluation, train=result,
                        import_report=imp, dev_import_report=dev_imp, split=split,
-                       arbitration=arb_summary, seconds=time.perf_counter() - t0)
+                       arbitration=selection.to_dict() if selection is not None else None,
+                       seconds=time.perf_counter() - t0)

@@ -17,7 +17,7 @@ import random
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Callable, Mapping, Sequence
 
 from spacy.language import Language
 from spacy.tokens import Doc
@@ -185,12 +185,18 @@ def _dev_scores(nlp: Language, dev: Sequence[Example], rule_features: bool) -> t
 
 def train_ner(train_docs: Sequence, dev_docs: Sequence, *, config: Config,
               labels: Sequence[str] | None = None, progress: ProgressFn | None = None,
-              rule_spans: RuleSpans | None = None) -> TrainResult:
+              rule_spans: RuleSpans | None = None, fixed_epochs: int | None = None,
+              label_precision: Mapping[str, float] | None = None) -> TrainResult:
     """Train and return the pipeline holding the weights of the best dev-F1 epoch.
 
     `config` is a resolved-able spaCy config (training/config.py). When its
     `training.rule_features` is true, `rule_spans` (texts -> rule matches) must be given:
     the matches become the TAG feature of every training and dev document.
+
+    `fixed_epochs`: train exactly that many epochs and keep the last (averaged) weights,
+    without looking at `dev_docs` (may be empty) -- how cross-validation fold models are
+    trained, so no held-out fold steers its own model. Their confidence scores are then
+    `label_precision` (the final model's), so fold candidates look like shipped ones.
     """
     from threadpoolctl import threadpool_limits
 
@@ -206,8 +212,10 @@ def train_ner(train_docs: Sequence, dev_docs: Sequence, *, config: Config,
                             code="rule-features-need-rules", hint="pass --rules")
     if not train_docs:
         raise TrainingError("no training documents", code="no-training-data")
-    if not dev_docs:
+    if not dev_docs and fixed_epochs is None:
         raise TrainingError("no dev documents", code="no-dev-data")
+    if fixed_epochs is not None:
+        max_epochs, patience = max(1, int(fixed_epochs)), max(1, int(fixed_epochs))
 
     fix_random_seed(seed)
     nlp = build_nlp(config)
@@ -245,8 +253,14 @@ def train_ner(train_docs: Sequence, dev_docs: Sequence, *, config: Config,
                 nlp.update(batch, drop=dropout, sgd=optimizer, losses=losses)
                 words += sum(len(eg.predicted) for eg in batch)
             with nlp.use_params(optimizer.averages) if optimizer.averages else _null():
-                p, r, f = _dev_scores(nlp, dev_ex, rule_features)
-                improved = f > best_f
+                if fixed_epochs is not None:
+                    p = r = f = 0.0
+                    improved = epoch == max_epochs
+                    best_f, best_epoch = (0.0, epoch) if improved else (best_f, best_epoch)
+                    best_bytes = nlp.to_bytes() if improved else best_bytes
+                else:
+                    p, r, f = _dev_scores(nlp, dev_ex, rule_features)
+                    improved = f > best_f
                 if improved:
                     best_f, best_epoch = f, epoch
                     best_bytes = nlp.to_bytes()
@@ -257,7 +271,7 @@ def train_ner(train_docs: Sequence, dev_docs: Sequence, *, config: Config,
             epochs.append(stats)
             if progress is not None:
                 progress(stats)
-            if epoch - best_epoch >= patience:
+            if fixed_epochs is None and epoch - best_epoch >= patience:
                 stopped = "patience"
                 break
             if max_seconds and time.perf_counter() - t0 >= max_seconds:
@@ -265,12 +279,15 @@ def train_ner(train_docs: Sequence, dev_docs: Sequence, *, config: Config,
                 break
     if best_bytes is not None:
         nlp.from_bytes(best_bytes)
-    # the model source's confidence: smoothed per-label dev precision of the kept weights
-    counts = _dev_counts(nlp, dev_ex, rule_features)
     meta = dict(nlp.meta.get("entrec") or {})
-    meta["label_precision"] = {lab: round((c[0] + 1) / (c[1] + 2), 4) for lab, c in sorted(counts.items())}
-    tp, npred = sum(c[0] for c in counts.values()), sum(c[1] for c in counts.values())
-    meta["precision"] = round((tp + 1) / (npred + 2), 4)
+    if fixed_epochs is not None:
+        meta["label_precision"] = dict(label_precision or {})
+    else:
+        # the model source's confidence: smoothed per-label dev precision of the kept weights
+        counts = _dev_counts(nlp, dev_ex, rule_features)
+        meta["label_precision"] = {lab: round((c[0] + 1) / (c[1] + 2), 4) for lab, c in sorted(counts.items())}
+        tp, npred = sum(c[0] for c in counts.values()), sum(c[1] for c in counts.values())
+        meta["precision"] = round((tp + 1) / (npred + 2), 4)
     nlp.meta["entrec"] = meta
     return TrainResult(nlp=nlp, epochs=epochs, best_epoch=best_epoch, best_dev_f=max(best_f, 0.0),
                        seconds=time.perf_counter() - t0, stopped=stopped,

@@ -143,8 +143,7 @@ def test_rule_features_and_presets_mark_tokens():
 def test_presets_placement_keeps_rule_spans_out_of_model_output(ner_dir):
     text = "A CHESF desligou o disjuntor 52-14 da SE Milagres."
     s = text.index("SE Milagres")
-    src = ModelSource.from_dir(ner_dir, placement="presets",
-                               rule_spans=lambda texts: [[(s, s + 11, "SUBESTACAO")] for _ in texts])
-    cands = src.find(make_nlp("pt").make_doc(text))
+    src = ModelSource.from_dir(ner_dir, placement="presets")
+    cands = src.find(make_nlp("pt").make_doc(text), rule_spans=[(s, s + 11, "SUBESTACAO")])
     assert all((c.start, c.end) != (s, s + 11) for c in cands)
     assert all(not (c.start < s + 11 and s < c.end) for c in cands)  # NER respected the preset
