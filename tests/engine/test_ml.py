@@ -147,3 +147,120 @@ def test_presets_placement_keeps_rule_spans_out_of_model_output(ner_dir):
     cands = src.find(make_nlp("pt").make_doc(text), rule_spans=[(s, s + 11, "SUBESTACAO")])
     assert all((c.start, c.end) != (s, s + 11) for c in cands)
     assert all(not (c.start < s + 11 and s < c.end) for c in cands)  # NER respected the preset
+
+
+# ------------------------------------------------------------------ one engine, its own arbiter
+def _artifact(tmp_path: Path, ner_dir: Path, name: str, arbitration: dict | None) -> Path:
+    """An artifact of the tiny model (embedded packs) shipping `arbitration` (or none)."""
+    import shutil
+
+    from entrec.training.package import package_model
+
+    ner = tmp_path / f"ner-{name}"
+    shutil.copytree(ner_dir, ner)
+    if arbitration is not None:
+        (ner / "arbitration.json").write_text(json.dumps(
+            {"format": "entrec-arbitration.v1", **arbitration}), encoding="utf-8")
+    package_model(tmp_path / name, ner_dir=ner, name=name, version="1")
+    return tmp_path / name / "model"
+
+
+def _trust(rule: int, model: int) -> dict:
+    """calibrated.v1 parameters: rules exactly right `rule`/1000 times, the model `model`/1000."""
+    from entrec.engine.arbiters import SITUATIONS
+
+    counts = {"all": [500, 1000]}
+    for src, hits in (("rule", rule), ("grammar", 1000), ("model", model)):
+        for sit in SITUATIONS:
+            counts[f"{src}|{sit}"] = [hits, 1000]
+    return {"calibration": {"counts": counts, "strength": 5.0}, "threshold": 0.5}
+
+
+MIXED = ["A CHESF informou o desligamento do autotransformador AT-03 da SE Milagres.",
+         "O COSR-NE deve coordenar a energização da LT 500 kV Colinas / Miracema C2 a partir da SE Colinas.",
+         "Conforme a IO-ON.NE.2NE, o operador da SE Quixadá deve abrir o disjuntor 52-14."]
+
+
+def _sources(eng, texts=MIXED):
+    return [sorted({e.source for e in ents}) for ents in eng.pipe(texts)]
+
+
+def test_two_engines_with_different_arbiters_in_one_process(tmp_path, ner_dir):
+    from entrec.engine import Engine
+
+    trust_model = Engine.load(model=_artifact(tmp_path, ner_dir, "a", {
+        "placement": "resolver", "policy": "calibrated.v1", "params": _trust(rule=0, model=1000)}))
+    trust_rules = Engine.load(model=_artifact(tmp_path, ner_dir, "b", {
+        "placement": "resolver", "policy": "calibrated.v1", "params": _trust(rule=1000, model=0)}))
+    plain = Engine.load(model=_artifact(tmp_path, ner_dir, "c", None))
+    assert trust_model.policy() is not trust_rules.policy()
+    first = {k: [e.to_dict() for ents in eng.pipe(MIXED) for e in ents]
+             for k, eng in (("m", trust_model), ("r", trust_rules), ("p", plain))}
+    assert all(s == ["model"] for s in _sources(trust_model))
+    assert all(s == ["rule"] for s in _sources(trust_rules))
+    assert first["m"] != first["r"]
+    # interleaved again: nothing one engine did changed another
+    for _ in range(2):
+        for k, eng in (("r", trust_rules), ("p", plain), ("m", trust_model)):
+            assert [e.to_dict() for ents in eng.pipe(MIXED) for e in ents] == first[k]
+    # the rules-only view of an engine resolves with the pack's policy, not the arbiter
+    assert trust_model.subset(("rules",)).policy().name == "priority-longest.v1"
+
+
+def test_explain_from_several_threads_gives_each_caller_its_own(tmp_path, ner_dir):
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    from entrec.engine import Engine
+
+    eng = Engine.load(components=("rules", "grammar")).with_policy(
+        "calibrated.v1", _trust(rule=800, model=0) | {"threshold": 0.0})
+    texts = MIXED + ["Manter a tensão na SE Xingu entre 525 kV e 550 kV",
+                     "A SE Milagres e a SE Colinas foram energizadas pela CHESF."]
+    want = {t: [d.to_dict(t) for d in eng.explain(t).discarded] + [c.start for c in eng.explain(t).kept]
+            for t in texts}
+    assert all(want.values())
+    start = threading.Barrier(8)
+
+    def worker(k: int) -> list[bool]:
+        start.wait()
+        out = []
+        for i in range(40):
+            t = texts[(k + i) % len(texts)]
+            res = eng.explain(t)
+            out.append([d.to_dict(t) for d in res.discarded] + [c.start for c in res.kept] == want[t])
+        return out
+
+    with ThreadPoolExecutor(8) as pool:
+        results = [ok for oks in pool.map(worker, range(8)) for ok in oks]
+    assert len(results) == 320 and all(results)
+
+
+@pytest.mark.parametrize("placement", ["presets", "features", "resolver"])
+def test_rules_run_once_per_text(tmp_path, ner_dir, monkeypatch, placement):
+    from entrec.engine import Engine
+    from entrec.engine.rules.source import RuleSource
+
+    eng = Engine.load(model=_artifact(tmp_path, ner_dir, placement, {"placement": placement,
+                                                                      "policy": "priority-longest.v1"}))
+    assert eng.model_source().placement == placement
+    seen: list[str] = []
+    real_find = RuleSource.find
+    monkeypatch.setattr(RuleSource, "find", lambda self, doc: seen.append(doc.text) or real_find(self, doc))
+    fed: list = []
+    real_many = ModelSource.find_many
+    monkeypatch.setattr(ModelSource, "find_many",
+                        lambda self, docs, rule_spans=None: fed.append(rule_spans) or real_many(self, docs, rule_spans))
+    list(eng.pipe(MIXED))
+    assert sorted(seen) == sorted(MIXED)
+    eng.extract(MIXED[0])
+    eng.explain(MIXED[1])
+    assert sorted(seen) == sorted(MIXED + MIXED[:2])
+    assert len(fed) == 3
+    if placement == "resolver":
+        assert fed == [None, None, None]
+    else:  # the model got the rule matches of that one pass
+        text = MIXED[0]
+        assert fed[1] == [[(text.index("CHESF"), text.index("CHESF") + 5, "AGENTE"),
+                           (text.index("autotransformador"), text.index(" da SE"), "EQUIPAMENTO"),
+                           (text.index("SE Milagres"), len(text) - 1, "SUBESTACAO")]]

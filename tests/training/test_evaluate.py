@@ -8,9 +8,10 @@ from pathlib import Path
 import pytest
 
 from entrec.engine.entity import Candidate, Entity
-from entrec.engine.resolver import POLICIES, ResolutionConfig, resolve
-from entrec.training.arbitration import (Arbiter, LearnedPolicy, candidate_features, fit_arbiter,
-                                  use_arbiter)
+from entrec.engine.errors import EntrecError
+from entrec.engine.resolver import POLICIES, ResolutionConfig, make_policy, resolve
+from entrec.engine.arbiters import Arbiter, LearnedPolicy, candidate_features
+from entrec.training.arbitration import fit_arbiter
 from entrec.training.evaluate import confusion_table, evaluate_predictions
 from entrec.training.importers import LabeledDocument, Span
 
@@ -108,26 +109,24 @@ def test_learned_policy_learns_who_wins_conflicts():
     assert "learned arbiter" in res.discarded[0].reason
 
 
-def test_arbiter_round_trips_as_json_and_registers(tmp_path):
+def test_arbiter_round_trips_as_json_and_registers():
     docs, cands = _conflict_data(12)
     arb = fit_arbiter(cands, docs)
     again = Arbiter.from_json(arb.to_json())
     f = candidate_features(cands[0][0], cands[0])
     assert again.proba(f) == pytest.approx(arb.proba(f))
     assert "learned.v1" in POLICIES
-    p = tmp_path / "arbiter.json"
-    p.write_text(arb.to_json())
-    reg = POLICIES["learned.v1"]
-    try:
-        use_arbiter(None)
-        # without an arbiter: falls back to the default ranking, never breaks
-        assert reg.rank(cands[0], ResolutionConfig()) == POLICIES["priority-longest.v1"].rank(cands[0], ResolutionConfig())
-        use_arbiter(p)
-        assert reg.rank(cands[0], ResolutionConfig())[0].source == "model"
-    finally:
-        use_arbiter(None)
+    cfg = ResolutionConfig()
+    # the registered instance has no arbiter: it ranks like the default policy, never breaks
+    assert POLICIES["learned.v1"].rank(cands[0], cfg) == POLICIES["priority-longest.v1"].rank(cands[0], cfg)
+    # an instance with fitted parameters is a new object; the registered one is untouched
+    fitted = make_policy("learned.v1", arb.to_dict())
+    assert fitted is not POLICIES["learned.v1"] and POLICIES["learned.v1"].arbiter is None
     with pytest.raises(ValueError):
         Arbiter.from_json('{"kind": "pickle"}')
+    with pytest.raises(EntrecError) as e:
+        make_policy("learned.v1", {"kind": "pickle"})
+    assert e.value.code == "policy-params-invalid"
 
 
 # ------------------------------------------------------------------ LeNER-Br example pack
