@@ -25,7 +25,7 @@ from .paths import rules_dir
 from .resolver import Policy, Resolution, ResolutionConfig, get_policy, make_policy, resolve
 from .rules.loader import RulePack, load_rule_files
 from .sources import CandidateSource, find_many
-from .tokenizer import SUPPORTED_LANGS, make_nlp
+from .tokenizer import MAX_TEXT_CHARS, SUPPORTED_LANGS, make_nlp
 from .version import __version__
 
 __all__ = ["Engine", "COMPONENTS", "default_rule_paths", "ARBITRATION_FILE", "ARBITRATION_FORMAT",
@@ -156,7 +156,13 @@ class Engine:
 
         runtimes: dict[str, _LangRuntime] = {}
         for code in SUPPORTED_LANGS:
-            nlp = make_nlp(code)
+            mod = model_source if model_source is not None and _model_applies(manifest, code) else None
+            if mod is not None and mod.shares_tokenizer and mod.nlp.lang == code:
+                # one tokenization per text: rules, grammar and model read the same Doc
+                nlp = mod.nlp
+                nlp.max_length = max(nlp.max_length, MAX_TEXT_CHARS)
+            else:
+                nlp = make_nlp(code)
             pack = packs.get(code)
             config = pack.resolution if pack else ResolutionConfig()
             pack_policy = get_policy(config.policy)  # fail at load, not per call
@@ -165,7 +171,6 @@ class Engine:
                 sources.append(pack.source(nlp.vocab))
             if grammar_source is not None:
                 sources.append(grammar_source)
-            mod = model_source if model_source is not None and _model_applies(manifest, code) else None
             policy = pack_policy
             if mod is not None and arbitration is not None:
                 policy = make_policy(arbitration["policy"], arbitration.get("params"))
@@ -269,7 +274,8 @@ class Engine:
             raise InputError(f"unsupported language {code!r}", code="unsupported-language",
                              hint=f"use one of: {', '.join(self._runtimes)}") from None
 
-    def _candidates_many(self, rt: _LangRuntime, docs: Sequence[Doc]) -> list[list[Candidate]]:
+    def _candidates_many(self, rt: _LangRuntime, docs: Sequence[Doc],
+                         texts: Sequence[str]) -> list[list[Candidate]]:
         """Every source's candidates per doc. Rules run once; when the model's placement
         needs rule matches it gets them from that same pass, resolved by the pack's policy."""
         per_source = [find_many(s, docs) for s in rt.sources]
@@ -279,11 +285,11 @@ class Engine:
         spans = None
         if rt.model.needs_rule_spans:
             spans = []
-            for j, doc in enumerate(docs):
+            for j, text in enumerate(texts):
                 rule_cands = [c for c in out[j] if c.source == "rule"]
-                kept = resolve(doc.text, rule_cands, rt.config, policy=rt.pack_policy).kept if rule_cands else []
+                kept = resolve(text, rule_cands, rt.config, policy=rt.pack_policy).kept if rule_cands else []
                 spans.append([(c.start, c.end, c.label) for c in kept])
-        for j, cands in enumerate(rt.model.find_many(docs, rule_spans=spans)):
+        for j, cands in enumerate(rt.model.find_many(docs, rule_spans=spans, texts=texts)):
             out[j].extend(cands)
         if rt.feed_only:
             out = [[c for c in cands if c.source not in rt.feed_only] for cands in out]
@@ -292,12 +298,12 @@ class Engine:
     def candidates(self, text: str, lang: str | None = None) -> list[Candidate]:
         """Every source's candidates, with the priorities the resolver compares."""
         rt = self._runtime(lang)
-        return self._candidates_many(rt, [rt.nlp.make_doc(_check_text(text))])[0]
+        return self._candidates_many(rt, [rt.nlp.make_doc(_check_text(text))], [text])[0]
 
     def candidates_many(self, texts: Sequence[str], lang: str | None = None) -> list[list[Candidate]]:
         """Candidates of every source per text (one batch; what arbitration is fitted on)."""
         rt = self._runtime(lang)
-        return self._candidates_many(rt, [rt.nlp.make_doc(_check_text(t)) for t in texts])
+        return self._candidates_many(rt, [rt.nlp.make_doc(_check_text(t)) for t in texts], list(texts))
 
     def resolve(self, text: str, candidates: Iterable[Candidate], lang: str | None = None) -> Resolution:
         """Resolve ready-made candidates of `text` the way this engine would."""
@@ -326,9 +332,10 @@ class Engine:
                 by_lang.setdefault(lg or self.default_lang, []).append(i)
             for lg, idxs in by_lang.items():
                 rt = self._runtime(lg)
-                docs: list[Doc] = [rt.nlp.make_doc(_check_text(items[i][0])) for i in idxs]
-                for j, cands in enumerate(self._candidates_many(rt, docs)):
-                    res = resolve(docs[j].text, cands, rt.config, policy=rt.policy)
+                texts_ = [_check_text(items[i][0]) for i in idxs]
+                docs: list[Doc] = [rt.nlp.make_doc(t) for t in texts_]
+                for j, cands in enumerate(self._candidates_many(rt, docs, texts_)):
+                    res = resolve(texts_[j], cands, rt.config, policy=rt.policy)
                     results[idxs[j]] = res.entities
             yield from results  # type: ignore[misc]
 
@@ -368,8 +375,6 @@ def _model_applies(manifest: dict | None, lang: str) -> bool:
 
 
 def _check_text(text: object) -> str:
-    from .tokenizer import MAX_TEXT_CHARS
-
     if not isinstance(text, str):
         raise InputError(f"text must be a string, got {type(text).__name__}", code="text-not-string")
     if len(text) > MAX_TEXT_CHARS:

@@ -117,8 +117,12 @@ class ModelSource:
 
     def __init__(self, nlp: Language, *, name: str = "model:ner", priority: int = 0,
                  batch_size: int = 64,
-                 labels: Iterable[str] | None = None, placement: str | None = None):
+                 labels: Iterable[str] | None = None, placement: str | None = None,
+                 shares_tokenizer: bool = False):
         self.nlp = nlp
+        #: the pipeline was saved by `entrec train` with entrec's tokenizer: the engine may
+        #: tokenize once with it and hand the same Docs to the rules and to this model
+        self.shares_tokenizer = shares_tokenizer
         self.name = name
         self.priority = priority
         self.batch_size = batch_size
@@ -160,16 +164,18 @@ class ModelSource:
         except Exception as exc:  # spaCy raises many kinds on a corrupt dir
             raise ArtifactError(f"cannot load the NER model in {path}: {exc}",
                                 code="model-load-failed") from None
-        if not nlp.meta.get("entrec_tokenizer"):
+        own = bool(nlp.meta.get("entrec_tokenizer"))
+        if not own:
             # a pipeline trained elsewhere: give it our tokenizer rules so offsets agree
             customize_tokenizer(nlp)
+        kwargs.setdefault("shares_tokenizer", own)
         return cls(nlp, **kwargs)
 
     def with_placement(self, placement: str) -> "ModelSource":
         """The same loaded pipeline under another rule placement (a new source)."""
         return ModelSource(self.nlp, name=self.name, priority=self.priority,
                            batch_size=self.batch_size, labels=self.only_labels,
-                           placement=placement)
+                           placement=placement, shares_tokenizer=self.shares_tokenizer)
 
     @property
     def needs_rule_spans(self) -> bool:
@@ -185,18 +191,26 @@ class ModelSource:
         return self.find_many([doc], None if rule_spans is None else [rule_spans])[0]
 
     def find_many(self, docs: Sequence[Doc],
-                  rule_spans: Sequence[Sequence[tuple[int, int, str]]] | None = None
-                  ) -> list[list[Candidate]]:
+                  rule_spans: Sequence[Sequence[tuple[int, int, str]]] | None = None,
+                  texts: Sequence[str] | None = None) -> list[list[Candidate]]:
         """Candidates per doc. `rule_spans` (per doc, (start, end, label)) are the rule
-        matches a `presets`/`features` model uses; without them it runs with none."""
-        texts = [d.text if isinstance(d, Doc) else str(d) for d in docs]
+        matches a `presets`/`features` model uses; without them it runs with none.
+
+        Docs made with this model's own vocab (the engine tokenizes once with it when
+        `shares_tokenizer`) are used as they are; others are re-tokenized from their text.
+        `texts`, when the caller has them, saves rebuilding each doc's text.
+        """
+        docs = list(docs)
+        texts = list(texts) if texts is not None else [d.text if isinstance(d, Doc) else str(d) for d in docs]
         spans = list(rule_spans) if rule_spans is not None else None
         out: list[list[Candidate]] = []
         for i in range(0, len(texts), self.batch_size):
             chunk = texts[i:i + self.batch_size]
+            chunk_docs = [d if isinstance(d, Doc) and d.vocab is self.nlp.vocab and not d.has_annotation("ENT_IOB")
+                          else None for d in docs[i:i + self.batch_size]]
             chunk_spans = spans[i:i + self.batch_size] if spans is not None else None
             try:
-                out.extend(self._run(chunk, chunk_spans))
+                out.extend(self._run(chunk, chunk_spans, chunk_docs))
             except Exception:  # never raise from a source; count and log instead
                 log.exception("model:ner failed on a batch of %d text(s)", len(chunk))
                 for k, t in enumerate(chunk):
@@ -208,9 +222,11 @@ class ModelSource:
                         out.append([])
         return out
 
-    def _prepare(self, texts: Sequence[str], rule_spans: Sequence[Sequence[tuple[int, int, str]]] | None
+    def _prepare(self, texts: Sequence[str], rule_spans: Sequence[Sequence[tuple[int, int, str]]] | None,
+                 docs: Sequence[Doc | None] | None = None
                  ) -> tuple[list[Doc], list[set[tuple[int, int, str]]]]:
-        mdocs = [self.nlp.make_doc(t) for t in texts]
+        mdocs = [d if d is not None else self.nlp.make_doc(t)
+                 for t, d in zip(texts, docs or [None] * len(texts))]
         for d in mdocs:
             block_line_breaks(d)
         fixed: list[set[tuple[int, int, str]]] = [set() for _ in texts]
@@ -231,10 +247,11 @@ class ModelSource:
         return mdocs, fixed
 
     def predict_spans(self, texts: Sequence[str],
-                      rule_spans: Sequence[Sequence[tuple[int, int, str]]] | None = None
+                      rule_spans: Sequence[Sequence[tuple[int, int, str]]] | None = None,
+                      docs: Sequence[Doc | None] | None = None
                       ) -> list[list[tuple[int, int, str, float]]]:
         """(start, end, label, score) per text, before turning them into Candidates."""
-        mdocs, fixed = self._prepare(texts, rule_spans)
+        mdocs, fixed = self._prepare(texts, rule_spans, docs)
         ner = self.nlp.get_pipe(self.ner_name)
         results: list[list[tuple[int, int, str, float]]] = []
         for d, fx in zip(ner.pipe(mdocs, batch_size=self.batch_size), fixed):
@@ -251,10 +268,10 @@ class ModelSource:
         """Calibrated confidence of a prediction with `label` (see module docstring)."""
         return self.label_precision.get(label, self.default_score)
 
-    def _run(self, texts: Sequence[str],
-             rule_spans: Sequence[Sequence[tuple[int, int, str]]] | None) -> list[list[Candidate]]:
+    def _run(self, texts: Sequence[str], rule_spans: Sequence[Sequence[tuple[int, int, str]]] | None,
+             docs: Sequence[Doc | None] | None = None) -> list[list[Candidate]]:
         out = []
-        for spans in self.predict_spans(texts, rule_spans):
+        for spans in self.predict_spans(texts, rule_spans, docs):
             cands = []
             for s, e, lab, score in spans:
                 if self.only_labels is not None and lab not in self.only_labels:

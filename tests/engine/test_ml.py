@@ -249,10 +249,15 @@ def test_rules_run_once_per_text(tmp_path, ner_dir, monkeypatch, placement):
     monkeypatch.setattr(RuleSource, "find", lambda self, doc: seen.append(doc.text) or real_find(self, doc))
     fed: list = []
     real_many = ModelSource.find_many
-    monkeypatch.setattr(ModelSource, "find_many",
-                        lambda self, docs, rule_spans=None: fed.append(rule_spans) or real_many(self, docs, rule_spans))
+    monkeypatch.setattr(ModelSource, "find_many", lambda self, docs, rule_spans=None, **kw:
+                        fed.append(rule_spans) or real_many(self, docs, rule_spans, **kw))
+    nlp = eng.model_source().nlp
+    tokenized: list[str] = []
+    real_make_doc = nlp.make_doc
+    monkeypatch.setattr(nlp, "make_doc", lambda text: tokenized.append(text) or real_make_doc(text))
     list(eng.pipe(MIXED))
     assert sorted(seen) == sorted(MIXED)
+    assert sorted(tokenized) == sorted(MIXED)  # one tokenization per text, shared by all sources
     eng.extract(MIXED[0])
     eng.explain(MIXED[1])
     assert sorted(seen) == sorted(MIXED + MIXED[:2])
