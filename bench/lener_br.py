@@ -138,7 +138,9 @@ def main(argv=None) -> int:
     shipped = hybrid.arbitration or {}
     print(f"\nshipped: placement {hybrid.model_source().placement}, policy {hybrid.policy().name}"
           + (f" -- {shipped.get('summary')}" if shipped.get("summary") else ""), flush=True)
-    report = evaluate_engines(bench_test, engines)
+    # the status quo this replaced: presets placement, the pack's own policy, no selection
+    old = hybrid.with_placement("presets").with_policy(hybrid.resolution_config().policy)
+    report = evaluate_engines(bench_test, {**engines, "old-default": old})
     figures["bench_test"] = report.summary()
 
     texts = [d.text for d in bench_test]
@@ -159,6 +161,7 @@ def main(argv=None) -> int:
               + " ".join(f"{lab[:5]:>5}" for lab in LABELS))
     print("\nExact-span P/R/F1, partial-overlap F1 (F1~), per-label exact F1, in %")
     print("\n".join([header, _row("rules-only", report, "rules"), _row("model-only", report, "model"),
+                     _row("hybrid (presets + pack policy)", report, "old-default"),
                      _row(f"hybrid (as shipped: {hybrid.policy().name})", report, "hybrid")]))
     h, m = report.systems["hybrid"].f1() or 0, report.systems["model"].f1() or 0
     print(f"hybrid - model: {100 * (h - m):+.2f} F1 points")

@@ -8,7 +8,7 @@ what the shipped engine would resolve. `training.arbitration.select_arbitration`
 them into the shipped choice.
 
 Cost: k trainings on (k-1)/k of the data for `fold_epochs` epochs each; with the defaults
-(3 folds, at most 5 epochs) that is about 10 epochs' worth of full-data training.
+(3 folds, at most 4 epochs) that is about 8 epochs' worth of full-data training.
 """
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ __all__ = ["DEFAULT_FOLDS", "MAX_FOLD_EPOCHS", "out_of_fold_candidates", "cross_
 
 DEFAULT_FOLDS = 3
 #: fold models train for min(best epoch of the final model, this) epochs
-MAX_FOLD_EPOCHS = 5
+MAX_FOLD_EPOCHS = 4
 
 
 def out_of_fold_candidates(docs: Sequence, folds: Sequence[Sequence[int]], engine: Engine, *,

@@ -103,7 +103,7 @@ def run_training(data: Sequence[str | Path], *, out_dir: str | Path,
     folds: k of the cross-validation that selects the shipped arbitration (default 3;
     0 ships the packs' own policy unselected). arbitration: also try the learned
     (logistic regression) policy in that selection. fold_epochs: epochs per fold model
-    (default: the final model's best epoch, at most 5).
+    (default: the final model's best epoch, at most 4).
     """
     from entrec.training.config import load_config
     from entrec.training.package import layout, package_model
