@@ -180,7 +180,7 @@ def lint(engine) -> list[Diagnostic]:
                 if rid:
                     fired[rid] += 1
                     by_file_fired[(t.file, rid)] += 1
-                    if d.winner.priority > d.candidate.priority:
+                    if d.winner is not None and d.winner.priority > d.candidate.priority:
                         shadowers[rid].add(d.winner.rule_id or d.winner.source)
         for r in pack.rules:
             if not r.model.enabled:
