@@ -23,7 +23,7 @@
     buffers: {},            // path -> {doc: CodeMirror.Doc, disk: string, sha: string}
     diags: [], valid: true,
     result: null, selected: null,
-    extractSeq: 0, validateSeq: 0
+    extractSeq: 0, validateSeq: 0, lastEdit: null
   };
 
   function $(id) { return document.getElementById(id); }
@@ -213,7 +213,7 @@
       var tr = el("tr", { tabindex: "0", "data-index": String(i) },
         el("td", {}, e.text),
         el("td", {}, el("span", { cls: "chip", color: colorOf(e.label) }), e.label),
-        el("td", {}, SOURCES[e.source] || e.source),
+        el("td", { cls: "nowrap" }, SOURCES[e.source] || e.source),
         el("td", { cls: "mono" }, e.rule_id || "—"),
         el("td", { cls: "mono" }, e.id || "—"),
         el("td", {}, e.value_text || "—"));
@@ -295,6 +295,7 @@
 
   var validateSoon = debounce(validate, 350);
   cm.on("change", function () {
+    S.lastEdit = performance.now();
     markDirty();
     setStatus($("validation-status"), "Validando…", "");
     validateSoon();
@@ -349,6 +350,10 @@
       S.diags = res.diagnostics;
       S.valid = res.ok;
       renderDiagnostics(res);
+      if (S.lastEdit !== null) {  // typing stopped -> errors shown: the latency analysts feel
+        $("validation-status").setAttribute("data-latency-ms", String(Math.round(performance.now() - S.lastEdit)));
+        S.lastEdit = null;
+      }
       updateSave();
       extract();  // the text panel follows the edited rules
     }).catch(function (err) {
