@@ -293,7 +293,7 @@
     $("cursor-pos").textContent = "Ln " + (c.line + 1) + ", Col " + (c.ch + 1);
   });
 
-  var validateSoon = debounce(validate, 350);
+  var validateSoon = debounce(validate, 300);
   cm.on("change", function () {
     S.lastEdit = performance.now();
     markDirty();
