@@ -106,3 +106,12 @@ def test_error_classes_outside_errors_py_derive_from_the_root(module):
     assert classes
     for cls in classes:
         assert issubclass(cls, EntrecError), cls
+
+
+def test_plain_value_error_handlers_catch_bad_input():
+    from entrec import Engine
+
+    eng = Engine.load(components=("grammar",))
+    with pytest.raises(ValueError) as exc:
+        eng.extract(12345)  # type: ignore[arg-type]
+    assert exc.value.code == "text-not-string"
