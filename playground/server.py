@@ -20,7 +20,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from entrec.engine.errors import EntrecError
 
-from . import api
+from .api import extract, read_file, save, state, tests, validate
 from .workspace import PlaygroundError, Workspace
 
 __all__ = ["PlaygroundServer", "LOOPBACK_HOSTS", "CSP", "PREFIX", "TOKEN_HEADER"]
@@ -76,11 +76,11 @@ class PlaygroundServer(ThreadingHTTPServer):
 
 
 _GET: dict[str, Callable[[Workspace, dict], Any]] = {
-    "state": lambda ws, q: api.state(ws),
-    "file": lambda ws, q: api.read_file(ws, (q.get("path") or [None])[0]),
+    "state": lambda ws, q: state(ws),
+    "file": lambda ws, q: read_file(ws, (q.get("path") or [None])[0]),
 }
 _POST: dict[str, Callable[[Workspace, dict], Any]] = {
-    "extract": api.extract, "validate": api.validate, "tests": api.tests, "save": api.save,
+    "extract": extract, "validate": validate, "tests": tests, "save": save,
 }
 
 
