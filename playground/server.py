@@ -237,7 +237,7 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 def _asset(*parts: str) -> bytes | None:
-    node = resources.files("entrec.playground").joinpath("static", *parts)
+    node = resources.files(__package__).joinpath("static", *parts)
     try:
         return node.read_bytes() if node.is_file() else None
     except OSError:
