@@ -130,13 +130,13 @@ def browser_timings(srv: PlaygroundServer, content: str, args) -> None:
         page.select_option("#file-select", FILE)
         expect(page.locator("#validation-status")).to_contain_text("Sem erros")
         if shots:
-            page.locator("#text-input").click()
-            page.locator('mark.ent[data-label="LINHA_TRANSMISSAO"]').click()
             page.screenshot(path=str(shots / "playground-text.png"))
             page.check("#show-all")
-            page.locator('mark.ent[data-label="SUBESTACAO"]').first.click()
+            page.locator('mark.ent[data-label="LINHA_TRANSMISSAO"]').click()
+            expect(page.locator("#explain")).to_be_visible()
             page.screenshot(path=str(shots / "playground-explain.png"))
             page.uncheck("#show-all")
+            page.locator("#explain-close").click()
         lat, outside = [], []
         for i in range(5):
             broken = content.replace("label: EQUIPAMENTO", f"label: EQUIPAMENT{'X' * i}", 1)
