@@ -22,7 +22,7 @@
     current: null,          // path of the file in the editor
     buffers: {},            // path -> {doc: CodeMirror.Doc, disk: string, sha: string}
     diags: [], valid: true,
-    result: null, selected: null,
+    result: null, selected: null,  // selected: "start:end:label" of the explained entity
     extractSeq: 0, validateSeq: 0, lastEdit: null
   };
 
@@ -190,7 +190,11 @@
     if (!text.trim()) marked.appendChild(el("span", { cls: "muted", text: "Digite ou cole um texto acima." }));
     renderLegend(res, losers);
     renderTable(res);
-    if (S.selected !== null && S.selected < res.entities.length) openExplain(S.selected, true);
+    // keep the explanation open only while the same entity is still there
+    var again = S.selected === null ? -1 : res.entities.findIndex(function (e) {
+      return e.start + ":" + e.end + ":" + e.label === S.selected;
+    });
+    if (again >= 0) openExplain(again);
     else closeExplain();
   }
 
@@ -226,10 +230,10 @@
     if (!res.entities.length) body.appendChild(el("tr", {}, el("td", { colspan: "6", cls: "muted" }, "Nenhuma entidade.")));
   }
 
-  function openExplain(i, keep) {
+  function openExplain(i) {
     var e = S.result.entities[i];
     if (!e) return;
-    S.selected = i;
+    S.selected = e.start + ":" + e.end + ":" + e.label;
     Array.prototype.forEach.call(document.querySelectorAll("mark.ent"), function (m) {
       m.classList.toggle("selected", m.getAttribute("data-index") === String(i));
     });

@@ -18,14 +18,26 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-s
 FILE = "pt/equipamentos.yaml"
 
 
+#: where Debian puts Chromium (ENTREC_CHROMIUM overrides; PATH is searched last)
+CHROMIUM_PATHS = ["/usr/bin/chromium"]
+
+
 def chromium_path() -> str:
-    for cand in (os.environ.get("ENTREC_CHROMIUM"), "/usr/bin/chromium", shutil.which("chromium"),
+    for cand in (os.environ.get("ENTREC_CHROMIUM"), *CHROMIUM_PATHS, shutil.which("chromium"),
                  shutil.which("chromium-browser")):
         if cand and Path(cand).is_file():
             return cand
     pytest.fail("Chromium is not installed: the playground's browser tests drive Debian's Chromium. "
                 "Install it with `sudo apt-get install -y chromium` (or set ENTREC_CHROMIUM to a "
                 "Chromium binary); never `playwright install`.", pytrace=False)
+
+
+def test_missing_chromium_fails_with_install_instructions(monkeypatch, tmp_path):
+    monkeypatch.setitem(globals(), "CHROMIUM_PATHS", [str(tmp_path / "no-chromium")])
+    monkeypatch.delenv("ENTREC_CHROMIUM", raising=False)
+    monkeypatch.setattr(shutil, "which", lambda name: None)
+    with pytest.raises(pytest.fail.Exception, match=r"apt-get install -y chromium"):
+        chromium_path()
 
 
 @pytest.fixture(scope="module")
