@@ -1,6 +1,6 @@
-"""entrec: entity recognition for operational documents of the Brazilian grid.
+"""The entrec library (`entrec.engine`): rule files, inequality grammar, ML source, resolver.
 
-    from entrec.engine import Engine
+    from entrec import Engine
     eng = Engine.load()                      # embedded rule packs + inequality grammar
     for ent in eng.extract("Manter a tensão na SE Xingu entre 525 kV e 550 kV"):
         print(ent.to_dict())

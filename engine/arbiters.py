@@ -147,6 +147,8 @@ class CalibratedPolicy:
     like its `fallback` (the pack's plain policy), so a pack naming it never breaks."""
 
     name = "calibrated.v1"
+    #: how the resolver labels a lost fight (`Discarded.reason_code`)
+    criteria = ("arbiter",)
 
     def __init__(self, calibration: Calibration | None = None, threshold: float = 0.0,
                  fallback: Any = None):
@@ -279,6 +281,8 @@ class LearnedPolicy:
     """Ranks candidates by the arbiter's probability of being exactly right."""
 
     name = "learned.v1"
+    #: how the resolver labels a lost fight (`Discarded.reason_code`)
+    criteria = ("arbiter",)
 
     def __init__(self, arbiter: Arbiter | None = None, fallback: Any = None):
         self.arbiter = arbiter

@@ -5,7 +5,7 @@ import counts wherever it is written (module level or inside a function: a lazy 
 still a dependency), and so does a string naming a module of a higher layer (a dynamic
 import by name). Layers, lowest first (DESIGN §1):
 
-    engine, keyset  <  training, documents  <  serving, batch  <  playground  <  cli
+    engine  <  keyset, training, documents  <  serving, batch  <  playground  <  cli
                     <  pipeline, glue, lambda (the AWS shells)
 
 A package may import its own modules and the packages listed for it in ALLOWED; anything
@@ -26,7 +26,7 @@ ALLOWED: dict[str, set[str]] = {
     "engine": set(),
     "grammars": set(),  # package data, no code
     "rules": set(),     # package data, no code
-    "keyset": set(),
+    "keyset": {"engine"},  # only the exception root (entrec.engine.errors); stdlib-only in zips
     "training": {"engine"},
     "documents": {"engine"},
     "serving": {"engine", "training"},
