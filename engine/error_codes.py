@@ -79,6 +79,8 @@ _TABLE: tuple[tuple[str, str, str], ...] = (
     ("model-missing", "error", "the model folder has no spaCy pipeline"),
     ("model-no-ner", "error", "the spaCy pipeline has no NER component"),
     ("model-load-failed", "error", "the spaCy pipeline could not be loaded"),
+    ("arbitration-invalid", "error", "a model's `ner/arbitration.json` is not a valid arbitration file"),
+    ("policy-params-invalid", "error", "fitted parameters shipped for a resolution policy do not fit it"),
     # -------------------------------------------------------------------------- artifacts
     ("artifact-not-found", "error", "no artifact at the given path"),
     ("artifact-unreadable", "error", "the tarball or manifest cannot be read"),
