@@ -314,8 +314,16 @@ def evaluate_model(model: str | Path | None, gold_docs: Sequence, *,
                    progress: Callable[[str], None] | None = None) -> EvaluationReport:
     """`entrec evaluate`: load the artifact three ways and compare on `gold_docs`."""
     engines = load_engines(model, rules=rules, systems=systems)
-    return evaluate_engines(gold_docs, engines, labels=labels, progress=progress,
-                            only_labels=only_labels)
+    report = evaluate_engines(gold_docs, engines, labels=labels, progress=progress,
+                              only_labels=only_labels)
+    hybrid = engines.get("hybrid")
+    if hybrid is not None and hybrid.arbitration:
+        arb = hybrid.arbitration
+        report.extra["shipped_arbitration"] = {
+            "placement": arb.get("placement"), "policy": arb.get("policy"),
+            "summary": f"hybrid runs placement {arb.get('placement')} with {arb.get('policy')} "
+                       f"(selected at training: {arb.get('summary', 'no summary')})"}
+    return report
 
 
 def write_report(report: EvaluationReport, out_dir: str | Path, *, title: str = "entrec evaluation"
