@@ -1,9 +1,11 @@
 """The one small interface every candidate source implements.
 
 Rules, the inequality grammar and the spaCy model are all `CandidateSource`s: given a
-tokenized `Doc` they return `Candidate`s with character offsets. The engine runs every
-source, then hands all candidates to the resolver. A new source (a gazetteer service, a
-second model) is one class with `find`; nothing else changes.
+tokenized `Doc` they return `Candidate`s with character offsets. The engine tokenizes each
+text once, runs every source on that Doc (the rules exactly once; a model whose placement
+uses rule matches receives them from that pass through `find_many(docs, rule_spans=...)`),
+then hands all candidates to its resolver. A new source (a gazetteer service, a second
+model) is one class with `find`; nothing else changes.
 """
 from __future__ import annotations
 
