@@ -226,8 +226,9 @@ class Engine:
         """A view of this engine running only some sources (shares the loaded parts, so it
         costs no load time or memory): `engine.subset(("grammar",))` is the inequality model.
 
-        Without "model" the view resolves with the packs' own policy (a shipped arbiter
-        weighs sources against the model). A model trained with rule `features` still
+        A view that leaves out any source resolves with the packs' own policy: a shipped
+        arbiter was fitted on the full mix of sources (applied to the model alone it would
+        filter the model, and model-only would no longer be the model). A model trained with rule `features` still
         gets its rule matches in a model-only view (the rules run, their candidates are
         not returned); a `presets` model is then the model alone.
         """
@@ -241,9 +242,10 @@ class Engine:
         for code, rt in self._runtimes.items():
             model = rt.model if "model" in keep else None
             feed = frozenset({"rule"} - keep) if model is not None and model.placement == "features" else frozenset()
+            had = {s.source for s in rt.all_sources()}
             runtimes[code] = replace(
                 rt, sources=tuple(s for s in rt.sources if s.source in keep or s.source in feed),
-                model=model, feed_only=feed, policy=rt.policy if model is not None else rt.pack_policy)
+                model=model, feed_only=feed, policy=rt.policy if had <= keep else rt.pack_policy)
         return self._view(runtimes, components=tuple(components))
 
     def with_placement(self, placement: str) -> "Engine":

@@ -269,3 +269,17 @@ def test_rules_run_once_per_text(tmp_path, ner_dir, monkeypatch, placement):
         assert fed[1] == [[(text.index("CHESF"), text.index("CHESF") + 5, "AGENTE"),
                            (text.index("autotransformador"), text.index(" da SE"), "EQUIPAMENTO"),
                            (text.index("SE Milagres"), len(text) - 1, "SUBESTACAO")]]
+
+
+def test_views_without_every_source_use_the_pack_policy(tmp_path, ner_dir):
+    from entrec.engine import Engine
+
+    eng = Engine.load(model=_artifact(tmp_path, ner_dir, "v", {
+        "placement": "resolver", "policy": "calibrated.v1", "params": _trust(rule=1000, model=0)}))
+    assert eng.policy().name == "calibrated.v1"
+    assert eng.subset(("rules", "grammar", "model")).policy() is eng.policy()
+    model_only = eng.subset(("model",))
+    assert model_only.policy().name == "priority-longest.v1"
+    # the arbiter would drop every model candidate; the model-only view is the model itself
+    assert any(ents for ents in model_only.pipe(MIXED))
+    assert all(e.source == "model" for ents in model_only.pipe(MIXED) for e in ents)
