@@ -9,6 +9,7 @@ filters, and chosen in a rule file's `resolution:` section.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Callable, Iterable, Protocol, Sequence
 
 from .entity import SOURCES, Candidate, Entity
@@ -118,9 +119,14 @@ def is_known_policy(name: str) -> bool:
         return False
 
 
+@lru_cache(maxsize=64)
+def _source_ranks(source_order: tuple[str, ...]) -> dict[str, int]:
+    order = list(source_order) + [s for s in SOURCES if s not in source_order]
+    return {s: i for i, s in enumerate(order)}
+
+
 def _source_rank(c: Candidate, config: ResolutionConfig) -> int:
-    order = list(config.source_order) + [s for s in SOURCES if s not in config.source_order]
-    return order.index(c.source)
+    return _source_ranks(config.source_order)[c.source]
 
 
 def _who(c: Candidate) -> str:
@@ -144,8 +150,10 @@ class _KeyPolicy:
         }
 
     def sort_key(self, c: Candidate, config: ResolutionConfig) -> tuple:
-        parts = self._parts(c, config)
-        return tuple(parts[k] for k in self.criteria) + (parts["position"], parts["identity"])
+        # the same tuple as `_parts` gives, built without a dict (this runs per candidate)
+        ranks = _source_ranks(config.source_order)
+        parts = {"priority": -c.priority, "length": -c.length, "source": ranks[c.source], "score": -c.score}
+        return tuple(parts[k] for k in self.criteria) + ((c.start, c.end), (c.rule_id or "", c.source, c.label))
 
     def rank(self, candidates: Sequence[Candidate], config: ResolutionConfig) -> list[Candidate]:
         return sorted(candidates, key=lambda c: self.sort_key(c, config))

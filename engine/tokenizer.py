@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import spacy
 from spacy.language import Language
+from spacy.tokens import Doc
 from spacy.util import compile_infix_regex, compile_prefix_regex, compile_suffix_regex
 
-__all__ = ["make_nlp", "customize_tokenizer", "SUPPORTED_LANGS", "MAX_TEXT_CHARS"]
+__all__ = ["make_nlp", "make_doc", "doc_text", "customize_tokenizer", "SUPPORTED_LANGS", "MAX_TEXT_CHARS"]
 
 SUPPORTED_LANGS = ("pt", "en")
 MAX_TEXT_CHARS = 10_000_000
@@ -65,3 +66,20 @@ def make_nlp(lang: str = "pt") -> Language:
     # spaCy's 1M-character guard, sized for the parser, is raised to 10M.
     nlp.max_length = MAX_TEXT_CHARS
     return nlp
+
+
+_TEXT_KEY = "entrec.text"
+
+
+def make_doc(nlp: Language, text: str) -> Doc:
+    """Tokenize once; the Doc remembers its text, which every source reads (spaCy rebuilds
+    `Doc.text` from the tokens on each access, a Python loop per token)."""
+    doc = nlp.make_doc(text)
+    doc.user_data[_TEXT_KEY] = text
+    return doc
+
+
+def doc_text(doc: Doc) -> str:
+    """`doc.text`, read from where `make_doc` kept it when it can be."""
+    text = doc.user_data.get(_TEXT_KEY)
+    return text if text is not None else doc.text

@@ -24,6 +24,7 @@ from .compact import CompactPatternError, parse_compact
 from .phrases import PhraseIndex, PhraseRow, PhrasesFileError, read_phrases_file
 from .schema import (MATCHERS, ContextModel, Expectation, PhraseEntry, ResolutionModel,
                      RuleFileModel, RuleModel, TestCase)
+from .automaton import TokenAutomaton
 from .source import CompiledRule, RuleSource
 
 __all__ = ["RulePack", "LoadedTest", "discover_rule_files", "check_rule_files",
@@ -231,6 +232,7 @@ def _compile_rule(doc: YamlDocument, rule: RuleModel, path: tuple, base: Path,
         try:
             validator.add(f"__check__{rule.id}", patterns)
             validator.remove(f"__check__{rule.id}")
+            TokenAutomaton([patterns])  # RE2 REGEX predicates, tokenizer-only attributes
         except (MatchPatternError, ValueError, KeyError, TypeError) as exc:
             detail = " ".join(str(exc).split())
             return None, [doc.diagnostic("pattern-invalid", f"invalid token pattern: {detail[:400]}",

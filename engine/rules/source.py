@@ -1,16 +1,27 @@
-"""A compiled rule pack as a `CandidateSource`: phrases, token patterns and RE2 regexes."""
+"""A compiled rule pack as a `CandidateSource`: phrases, token patterns and RE2 regexes.
+
+One scan per matcher kind, whatever the number of rules: every phrase rule of a folding
+mode shares one word-sequence table (`MergedPhrases`), every token-pattern rule runs in one
+`TokenAutomaton`, and the regex rules are pre-filtered by one `re2.Set` pass so only the
+regexes that can match run `finditer`. Nothing mutates the Doc, so it can be shared with the
+other sources.
+"""
 from __future__ import annotations
 
+from bisect import bisect_right
 from dataclasses import dataclass, field
 from typing import Any
 
-from spacy.matcher import Matcher
+import re2
+from spacy.attrs import IDX, LENGTH
 from spacy.tokens import Doc
 from spacy.vocab import Vocab
 
 from ..entity import Candidate
 from ..textfold import fold, slug, words
-from .phrases import PhraseIndex
+from ..tokenizer import doc_text
+from .automaton import TokenAutomaton
+from .phrases import MergedPhrases, PhraseIndex
 from .schema import ContextModel, RuleModel
 
 __all__ = ["CompiledRule", "RuleSource"]
@@ -51,6 +62,14 @@ class _Context:
         return cls(ctx.window, _needles(ctx.require_before), _needles(ctx.forbid_before),
                    _needles(ctx.require_after), _needles(ctx.forbid_after))
 
+    def possible(self, folded_text: str) -> bool:
+        """False when no required word occurs anywhere in the folded text: then no match of
+        the rule can pass (each needle's first word lies inside one folded token)."""
+        for needles in (self.require_before, self.require_after):
+            if needles and not any(n.split()[0] in folded_text for n in needles if n.strip()):
+                return False
+        return True
+
     def ok(self, folded: list[str], tstart: int, tend: int) -> bool:
         before = " " + " ".join(folded[max(tstart - self.window, 0):tstart]) + " "
         after = " " + " ".join(folded[tend:tend + self.window]) + " "
@@ -65,8 +84,21 @@ class _Context:
         return True
 
 
-def text_tokens(doc: Doc) -> list[str]:
-    return [t.text for t in doc]
+def _regex_set(rules: list[CompiledRule]) -> Any:
+    """One RE2 set holding every regex rule (case-insensitive ones wrapped in (?i:...))."""
+    if len(rules) < 2:
+        return None
+    opts = re2.Options()
+    opts.log_errors = False
+    rset = re2.Set.SearchSet(opts)
+    for r in rules:
+        src = r.regex.pattern
+        if not r.regex.options.case_sensitive:
+            src = f"(?i:{src})"
+        if rset.Add(src) < 0:
+            return None
+    rset.Compile()
+    return rset
 
 
 class RuleSource:
@@ -74,70 +106,90 @@ class RuleSource:
 
     source = "rule"
 
-    def __init__(self, language: str, rules: list[CompiledRule], vocab: Vocab):
+    def __init__(self, language: str, rules: list[CompiledRule], vocab: Vocab | None = None):
         self.name = f"rules:{language}"
         self.language = language
         self.rules = [r for r in rules if r.model.enabled]
-        self._by_key: dict[str, CompiledRule] = {}
-        self._matcher = Matcher(vocab, validate=True)
-        self._uses_norm = False
-        for r in self.rules:
-            if r.kind == "pattern":
-                self._matcher.add(r.id, r.patterns, greedy="LONGEST")
-                self._by_key[r.id] = r
-                self._uses_norm = self._uses_norm or any("NORM" in t for p in r.patterns for t in p)
-        self._phrase_modes = sorted({(r.phrase_index.lower, r.phrase_index.strip_accents)
-                                     for r in self.rules if r.kind == "phrases"})
-        self._vocab = vocab
+        self._pattern_rules = [r for r in self.rules if r.kind == "pattern"]
+        self._automaton = TokenAutomaton([r.patterns for r in self._pattern_rules]) if self._pattern_rules else None
+        self._regex_rules = [r for r in self.rules if r.kind == "regex"]
+        self._regex_set = _regex_set(self._regex_rules)
+        phrase_rules = [r for r in self.rules if r.kind == "phrases"]
+        self._phrases = MergedPhrases([r.phrase_index for r in phrase_rules], phrase_rules) if phrase_rules else None
         self._contexts = {r.id: _Context.compile(r.model.context) for r in self.rules
                           if r.model.context is not None}
 
     def __len__(self) -> int:
         return len(self.rules)
 
+    def _regex_matches(self, text: str, out: list) -> None:
+        rules = self._regex_rules
+        if self._regex_set is not None:
+            hits = self._regex_set.Match(text)
+            if not hits:
+                return
+            rules = [rules[i] for i in sorted(hits)]
+        for r in rules:
+            for m in r.regex.finditer(text):
+                if m.end() > m.start():
+                    out.append((m.start(), m.end(), r, None))
+
     def raw_matches(self, doc: Doc) -> list[tuple[int, int, CompiledRule, str | None]]:
         """(char start, char end, rule, id) before token alignment and context filters."""
-        text = doc.text
+        text = doc_text(doc)
         out: list[tuple[int, int, CompiledRule, str | None]] = []
-        if self._phrase_modes:
-            split = {mode: words(fold(text, *mode)) for mode in self._phrase_modes}
-            for r in self.rules:
-                if r.kind == "phrases":
-                    idx = r.phrase_index
-                    for s, e, cid in idx.match(split[(idx.lower, idx.strip_accents)]):
-                        out.append((s, e, r, cid))
-        for r in self.rules:
-            if r.kind == "regex":
-                for m in r.regex.finditer(text):
-                    if m.end() > m.start():
-                        out.append((m.start(), m.end(), r, None))
-        if self._by_key:
-            if self._uses_norm:
-                for t, f in zip(doc, (fold(x) for x in text_tokens(doc))):
-                    t.norm_ = f
-            strings = self._vocab.strings
-            for key, ts, te in self._matcher(doc):
-                r = self._by_key[strings[key]]
+        if self._phrases is not None:
+            out.extend(self._phrases.match(text))
+        if self._regex_rules:
+            self._regex_matches(text, out)
+        if self._automaton is not None:
+            for r, ts, te in self._automaton.match(doc):
                 span = doc[ts:te]
-                out.append((span.start_char, span.end_char, r, None))
+                out.append((span.start_char, span.end_char, self._pattern_rules[r], None))
         return out
 
     def find(self, doc: Doc) -> list[Candidate]:
-        text = doc.text  # Doc.text is rebuilt on every access: read it once
-        folded: list[str] | None = None  # folded token texts, built on first context check
+        text = doc_text(doc)
+        # (char start, char end, token start, token end, rule, id)
+        hits: list[tuple[int, int, int, int, CompiledRule, str | None]] = []
+        char_hits: list[tuple[int, int, CompiledRule, str | None]] = []
+        if self._phrases is not None:
+            char_hits.extend(self._phrases.match(text))
+        if self._regex_rules:
+            self._regex_matches(text, char_hits)
+        starts: list[int] | None = None
+        if char_hits:
+            starts = doc.to_array(IDX).tolist()
+            for s, e, r, cid in char_hits:
+                aligned = _expand(doc, s, e)
+                if aligned is not None:
+                    hits.append((*aligned, r, cid))
+        if self._automaton is not None:
+            matches = self._automaton.match(doc)
+            if matches:
+                if starts is None:
+                    starts = doc.to_array(IDX).tolist()
+                for ri, ts, te in matches:
+                    last = doc[te - 1]
+                    hits.append((starts[ts], last.idx + len(last), ts, te, self._pattern_rules[ri], None))
+        if not hits:
+            return []
+        folded: _FoldedTokens | None = None  # built on the first context check
         seen: set[tuple[int, int, str]] = set()
         out: list[Candidate] = []
-        for s, e, r, cid in self.raw_matches(doc):
-            span = doc.char_span(s, e, alignment_mode="expand")
-            if span is None or not span.text.strip():
+        contexts = self._contexts
+        for start, end, ts, te, r, cid in hits:
+            if not text[start:end].strip():
                 continue
-            # expansion never crosses into whitespace: trim to the original match ends
-            start, end = span.start_char, span.end_char
-            ctx = self._contexts.get(r.id)
+            ctx = contexts.get(r.id)
             if ctx is not None:
                 if folded is None:
-                    folded = [fold(t) for t in text_tokens(doc)]
-                if not ctx.ok(folded, span.start, span.end):
+                    folded = _FoldedTokens(doc, text, starts)
+                    possible: dict[str, bool] = {}
+                ok = possible.get(r.id)
+                if ok is None:
+                    ok = possible[r.id] = ctx.possible(folded.text)
+                if not ok or not ctx.ok(folded, ts, te):
                     continue
             key = (start, end, r.id)
             if key in seen:
@@ -156,3 +208,30 @@ class RuleSource:
             out.append(Candidate(start=start, end=end, label=m.label, source="rule", rule_id=m.id,
                                  priority=m.priority, score=1.0, id=cid))
         return out
+
+
+class _FoldedTokens:
+    """Folded token texts sliced from the folded document text (folding keeps offsets), so a
+    context check never builds Token objects; a token's text is `text[idx:idx + length]`."""
+
+    __slots__ = ("text", "_starts", "_lens")
+
+    def __init__(self, doc: Doc, text: str, starts: list[int] | None):
+        arr = doc.to_array([IDX, LENGTH]).tolist()
+        self._starts = [a for a, _ in arr] if starts is None else starts
+        self._lens = [b for _, b in arr]
+        self.text = fold(text)
+
+    def __getitem__(self, sl: slice) -> list[str]:
+        lo, hi, _ = sl.indices(len(self._lens))
+        f, st, ln = self.text, self._starts, self._lens
+        return [f[st[k]:st[k] + ln[k]] for k in range(lo, hi)]
+
+
+def _expand(doc: Doc, s: int, e: int) -> tuple[int, int, int, int] | None:
+    """Like `doc.char_span(s, e, alignment_mode="expand")`: (char start, char end, token
+    start, token end) of the tokens covering [s, e), or None."""
+    span = doc.char_span(s, e, alignment_mode="expand")
+    if span is None:
+        return None
+    return span.start_char, span.end_char, span.start, span.end
