@@ -76,12 +76,12 @@ def longest_filter(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
         return spans
     spans = sorted(spans, key=lambda se: (se[0] - se[1], se[0]))
     kept: list[tuple[int, int]] = []
-    taken: set[int] = set()
+    taken = bytearray(max(e for _, e in spans))
     for s, e in spans:
-        if any(t in taken for t in range(s, e)):
+        if taken.find(1, s, e) >= 0:
             continue
         kept.append((s, e))
-        taken.update(range(s, e))
+        taken[s:e] = b"\x01" * (e - s)
     return kept
 
 
@@ -182,15 +182,15 @@ class TokenAutomaton:
             out.append(c if c is not None else self._classify(o, doc))
         return out
 
-    def all_matches(self, doc: Doc) -> list[tuple[int, int, int]]:
-        """Every (rule, start, end) some pattern of the rule matches (spaCy's raw set)."""
+    def _scan(self, doc: Doc) -> dict[int, list[tuple[int, int]]]:
+        """rule -> every (start, end) some pattern of the rule matches."""
+        by_rule: dict[int, list[tuple[int, int]]] = {}
         if not self._patterns or len(doc) == 0:
-            return []
+            return by_rule
         cls = self.classes(doc)
         n = len(cls)
         trans, accepts, from_start = self._trans, self._accepts, self._from_start
         start = self._start
-        out: list[tuple[int, int, int]] = []
         for i in range(n):
             c = cls[i]
             s = from_start.get(c)
@@ -202,22 +202,27 @@ class TokenAutomaton:
             j = i + 1
             while s >= 0:
                 for r in accepts[s]:
-                    out.append((r, i, j))
+                    spans = by_rule.get(r)
+                    if spans is None:
+                        by_rule[r] = [(i, j)]
+                    else:
+                        spans.append((i, j))
                 if j >= n:
                     break
                 c = cls[j]
                 nxt = trans.get((s, c))
                 s = nxt if nxt is not None else self._step(s, c)
                 j += 1
-        return out
+        return by_rule
+
+    def all_matches(self, doc: Doc) -> list[tuple[int, int, int]]:
+        """Every (rule, start, end) some pattern of the rule matches (spaCy's raw set)."""
+        return [(r, s, e) for r, spans in sorted(self._scan(doc).items()) for s, e in spans]
 
     def match(self, doc: Doc) -> list[tuple[int, int, int]]:
         """(rule, start, end) after each rule's greedy="LONGEST" filter, by rule then start."""
-        by_rule: dict[int, list[tuple[int, int]]] = {}
-        for r, s, e in self.all_matches(doc):
-            by_rule.setdefault(r, []).append((s, e))
         out = []
-        for r in sorted(by_rule):
-            for s, e in sorted(longest_filter(by_rule[r])):
+        for r, spans in sorted(self._scan(doc).items()):
+            for s, e in sorted(longest_filter(spans)):
                 out.append((r, s, e))
         return out

@@ -70,7 +70,7 @@ class _Context:
                 return False
         return True
 
-    def ok(self, folded: list[str], tstart: int, tend: int) -> bool:
+    def ok(self, folded: Any, tstart: int, tend: int) -> bool:
         before = " " + " ".join(folded[max(tstart - self.window, 0):tstart]) + " "
         after = " " + " ".join(folded[tend:tend + self.window]) + " "
         if self.require_before and not any(n in before for n in self.require_before):
@@ -150,47 +150,40 @@ class RuleSource:
 
     def find(self, doc: Doc) -> list[Candidate]:
         text = doc_text(doc)
-        # (char start, char end, token start, token end, rule, id)
-        hits: list[tuple[int, int, int, int, CompiledRule, str | None]] = []
         char_hits: list[tuple[int, int, CompiledRule, str | None]] = []
         if self._phrases is not None:
             char_hits.extend(self._phrases.match(text))
         if self._regex_rules:
             self._regex_matches(text, char_hits)
-        starts: list[int] | None = None
-        if char_hits:
-            starts = doc.to_array(IDX).tolist()
-            for s, e, r, cid in char_hits:
-                aligned = _expand(doc, s, e)
-                if aligned is not None:
-                    hits.append((*aligned, r, cid))
-        if self._automaton is not None:
-            matches = self._automaton.match(doc)
-            if matches:
-                if starts is None:
-                    starts = doc.to_array(IDX).tolist()
-                for ri, ts, te in matches:
-                    last = doc[te - 1]
-                    hits.append((starts[ts], last.idx + len(last), ts, te, self._pattern_rules[ri], None))
-        if not hits:
+        matches = self._automaton.match(doc) if self._automaton is not None else []
+        if not char_hits and not matches:
             return []
-        folded: _FoldedTokens | None = None  # built on the first context check
+        contexts = self._contexts
+        view = _DocView(doc, text)
+        # (char start, char end, token start, token end, rule, id)
+        hits: list[tuple[int, int, int, int, CompiledRule, str | None]] = []
+        for s, e, r, cid in char_hits:
+            if r.id in contexts and not view.possible(r.id, contexts[r.id]):
+                continue
+            span = doc.char_span(s, e, alignment_mode="expand")
+            if span is not None:
+                hits.append((span.start_char, span.end_char, span.start, span.end, r, cid))
+        if matches:
+            starts, lens = view.starts, view.lens
+            rules = self._pattern_rules
+            for ri, ts, te in matches:
+                r = rules[ri]
+                if r.id in contexts and not view.possible(r.id, contexts[r.id]):
+                    continue
+                hits.append((starts[ts], starts[te - 1] + lens[te - 1], ts, te, r, None))
         seen: set[tuple[int, int, str]] = set()
         out: list[Candidate] = []
-        contexts = self._contexts
         for start, end, ts, te, r, cid in hits:
             if not text[start:end].strip():
                 continue
             ctx = contexts.get(r.id)
-            if ctx is not None:
-                if folded is None:
-                    folded = _FoldedTokens(doc, text, starts)
-                    possible: dict[str, bool] = {}
-                ok = possible.get(r.id)
-                if ok is None:
-                    ok = possible[r.id] = ctx.possible(folded.text)
-                if not ok or not ctx.ok(folded, ts, te):
-                    continue
+            if ctx is not None and not ctx.ok(view, ts, te):
+                continue
             key = (start, end, r.id)
             if key in seen:
                 continue
@@ -210,28 +203,52 @@ class RuleSource:
         return out
 
 
-class _FoldedTokens:
-    """Folded token texts sliced from the folded document text (folding keeps offsets), so a
-    context check never builds Token objects; a token's text is `text[idx:idx + length]`."""
+class _DocView:
+    """Per-document arrays the checks read, each built on first use: token start offsets
+    and lengths (one `to_array` call), the folded text, and which context rules can pass at
+    all. Folded token texts are slices of the folded text (folding keeps offsets), so a
+    context check never builds spaCy Token objects."""
 
-    __slots__ = ("text", "_starts", "_lens")
+    __slots__ = ("doc", "text", "_starts", "_lens", "_folded", "_possible")
 
-    def __init__(self, doc: Doc, text: str, starts: list[int] | None):
-        arr = doc.to_array([IDX, LENGTH]).tolist()
-        self._starts = [a for a, _ in arr] if starts is None else starts
+    def __init__(self, doc: Doc, text: str):
+        self.doc = doc
+        self.text = text
+        self._starts: list[int] | None = None
+        self._lens: list[int] = []
+        self._folded: str | None = None
+        self._possible: dict[str, bool] = {}
+
+    def _arrays(self) -> None:
+        arr = self.doc.to_array([IDX, LENGTH]).tolist()
+        self._starts = [a for a, _ in arr]
         self._lens = [b for _, b in arr]
-        self.text = fold(text)
+
+    @property
+    def starts(self) -> list[int]:
+        if self._starts is None:
+            self._arrays()
+        return self._starts  # type: ignore[return-value]
+
+    @property
+    def lens(self) -> list[int]:
+        if self._starts is None:
+            self._arrays()
+        return self._lens
+
+    @property
+    def folded(self) -> str:
+        if self._folded is None:
+            self._folded = fold(self.text)
+        return self._folded
+
+    def possible(self, rule_id: str, ctx: _Context) -> bool:
+        ok = self._possible.get(rule_id)
+        if ok is None:
+            ok = self._possible[rule_id] = ctx.possible(self.folded)
+        return ok
 
     def __getitem__(self, sl: slice) -> list[str]:
-        lo, hi, _ = sl.indices(len(self._lens))
-        f, st, ln = self.text, self._starts, self._lens
-        return [f[st[k]:st[k] + ln[k]] for k in range(lo, hi)]
-
-
-def _expand(doc: Doc, s: int, e: int) -> tuple[int, int, int, int] | None:
-    """Like `doc.char_span(s, e, alignment_mode="expand")`: (char start, char end, token
-    start, token end) of the tokens covering [s, e), or None."""
-    span = doc.char_span(s, e, alignment_mode="expand")
-    if span is None:
-        return None
-    return span.start_char, span.end_char, span.start, span.end
+        starts, lens, f = self.starts, self.lens, self.folded
+        lo, hi, _ = sl.indices(len(lens))
+        return [f[starts[k]:starts[k] + lens[k]] for k in range(lo, hi)]
