@@ -17,6 +17,7 @@ from lark.exceptions import LarkError
 from lark.lexer import Lexer
 
 from .interval import Bound, from_op, make_range, merge_list, negate_op, union_ops
+from .lr_memo import LRMemo
 from .scanner import Tok
 
 __all__ = ["InequalityParser", "START_TYPES"]
@@ -66,6 +67,15 @@ class _Node:
                 yield from c.find_data(name)
 
 
+class _TypeOnly:
+    """A stand-in token carrying only its type, for building trees per type sequence."""
+
+    __slots__ = ("type",)
+
+    def __init__(self, typ: str):
+        self.type = typ
+
+
 class InequalityParser:
     """Owns the Lark LALR parser and runs its parse table directly.
 
@@ -102,6 +112,7 @@ class InequalityParser:
                                       bool(arg.options.expand1), arg.alias))
             states[st] = d
         self._states = states
+        self._memo = LRMemo(self._feed, self._accepts_end, self._build_types)
 
     @classmethod
     def from_file(cls, path: Path, *, half_open: bool = False) -> "InequalityParser":
@@ -207,20 +218,18 @@ class InequalityParser:
             i = end
         return out
 
+    def _build_types(self, types: tuple[str, ...]) -> _Node | None:
+        """The tree of a whole token-type sequence, leaves indexing into it."""
+        return self._build([_TypeOnly(t) for t in types], 0, len(types))  # type: ignore[arg-type]
+
     def _longest(self, toks: list[Tok], i: int) -> tuple[list[Bound], int] | None:
-        stack = [self._start]
-        ends: list[int] = []
-        for k in range(i, len(toks)):
-            t = toks[k]
-            if t.type == "OTHER" or not self._feed(stack, t.type):
-                break
-            if self._accepts_end(stack):
-                ends.append(k + 1)
+        memo = self._memo
+        types, ends = memo.prefixes(toks, i, (self._start,))
         for end in reversed(ends):
-            tree = self._build(toks, i, end)
+            tree = memo.tree(tuple(types[:end - i]))
             if tree is None:  # pragma: no cover - the recognizer accepted this prefix
                 continue
-            bounds = self._expr(tree, toks)
+            bounds = self._expr(tree, toks[i:end])
             if bounds:
                 return bounds, end
         return None

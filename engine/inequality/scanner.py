@@ -163,17 +163,26 @@ class Scanner:
         """All lexicon matches starting at raws[i], longest first: (length, {cat: op})."""
         out = []
         n = len(raws)
-        for trie, attr in ((self._trie, "f"), (self._exact_trie, "text")):
-            node = trie
-            k = i
-            while k < n:
-                node = node.get(getattr(raws[k], attr))
-                if node is None:
-                    break
-                k += 1
-                cats = node.get(None)
-                if cats is not None:
-                    out.append((k - i, cats))
+        node = self._trie
+        k = i
+        while k < n:
+            node = node.get(raws[k].f)
+            if node is None:
+                break
+            k += 1
+            cats = node.get(None)
+            if cats is not None:
+                out.append((k - i, cats))
+        node = self._exact_trie
+        k = i
+        while k < n:
+            node = node.get(raws[k].text)
+            if node is None:
+                break
+            k += 1
+            cats = node.get(None)
+            if cats is not None:
+                out.append((k - i, cats))
         if len(out) > 1:
             out.sort(key=lambda x: -x[0])
         return out
@@ -225,14 +234,24 @@ class Scanner:
         interesting = self.interesting
         # candidate windows: only tokens near a number can belong to an inequality
         anchors = self.anchors
-        active = [False] * n
+        active = bytearray(n)
         for k, r in enumerate(raws):
             if (r.kind == "num" and not r.blocked) or r.f in anchors:
-                for x in range(max(0, k - _BEFORE), min(n, k + _AFTER + 1)):
-                    active[x] = True
+                lo, hi = max(0, k - _BEFORE), min(n, k + _AFTER + 1)
+                active[lo:hi] = b"\x01" * (hi - lo)
         while i < n:
             r = raws[i]
-            if not active[i] or (r.kind == "word" and r.f not in interesting):
+            if not active[i]:
+                # a run of tokens far from any number: one OTHER, skipped in one step
+                j = active.find(1, i)
+                j = n if j < 0 else j
+                if toks and toks[-1].type == "OTHER":
+                    toks[-1].end = raws[j - 1].end
+                else:
+                    toks.append(Tok("OTHER", r.start, raws[j - 1].end))
+                i = j
+                continue
+            if r.kind == "word" and r.f not in interesting:
                 # fast path: a word the lexicon does not know; runs of them are one OTHER
                 if toks and toks[-1].type == "OTHER":
                     toks[-1].end = r.end
