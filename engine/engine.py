@@ -10,16 +10,19 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Iterable, Iterator, Sequence
+from functools import partial
+from typing import Iterable, Iterator, Mapping, Sequence
 
 from spacy.language import Language
 from spacy.tokens import Doc
 
 from .entity import Candidate, Entity
 from .errors import EntrecError, InputError
+from .lazy_map import LazyMap
 from .paths import rules_dir
 from .resolver import Resolution, ResolutionConfig, get_policy, resolve
-from .rules.loader import RulePack, load_rule_files
+from .rules.loader import RulePack
+from .rules.pack_cache import load_rule_files_cached
 from .sources import CandidateSource, find_many
 from .tokenizer import SUPPORTED_LANGS, doc_text, make_doc, make_nlp
 
@@ -47,7 +50,7 @@ class Engine:
     """The entity recognizer. Build it with `Engine.load(...)`."""
 
     default_lang: str
-    runtimes: dict[str, _LangRuntime]
+    runtimes: Mapping[str, _LangRuntime]
     manifest: dict | None = None
     model_dir: Path | None = None
     components: tuple[str, ...] = COMPONENTS
@@ -94,7 +97,7 @@ class Engine:
         else:
             rule_paths = [Path(r) for r in rules]
         # packs are loaded even without the "rules" component: they carry `resolution:`
-        packs = load_rule_files(rule_paths)
+        packs = load_rule_files_cached(rule_paths)
 
         grammar_source = None
         if "grammar" in components:
@@ -116,12 +119,10 @@ class Engine:
             if arbiter is not None and arbiter.is_file() and hasattr(arbitration, "use_arbiter"):
                 arbitration.use_arbiter(arbiter)
 
-        runtimes: dict[str, _LangRuntime] = {}
-        for code in SUPPORTED_LANGS:
+        def build(code: str) -> _LangRuntime:
             nlp = make_nlp(code)
             pack = packs.get(code)
             config = pack.resolution if pack else ResolutionConfig()
-            get_policy(config.policy)  # fail at load, not per call
             sources: list[CandidateSource] = []
             if "rules" in components and pack is not None and pack.rules:
                 sources.append(pack.source(nlp.vocab))
@@ -129,7 +130,12 @@ class Engine:
                 sources.append(grammar_source)
             if model_source is not None and _model_applies(manifest, code):
                 sources.append(model_source)
-            runtimes[code] = _LangRuntime(nlp, sources, config, pack)
+            return _LangRuntime(nlp, sources, config, pack)
+
+        for code in SUPPORTED_LANGS:  # fail at load, not per call
+            get_policy(packs[code].resolution.policy if code in packs else ResolutionConfig().policy)
+        # one pipeline per language, built on the first text in that language
+        runtimes = LazyMap({code: partial(build, code) for code in SUPPORTED_LANGS})
         return cls(default_lang=default_lang, runtimes=runtimes, manifest=manifest, model_dir=model_dir,
                    components=components, packs=packs)
 
@@ -162,8 +168,12 @@ class Engine:
             raise EntrecError(f"unknown component(s) {unknown}", code="component-unknown",
                               hint=f"choose from {', '.join(COMPONENTS)}")
         keep = {kinds[c] for c in components}
-        runtimes = {code: _LangRuntime(rt.nlp, [s for s in rt.sources if s.source in keep], rt.config, rt.pack)
-                    for code, rt in self.runtimes.items()}
+
+        def view(code: str) -> _LangRuntime:
+            rt = self.runtimes[code]
+            return _LangRuntime(rt.nlp, [s for s in rt.sources if s.source in keep], rt.config, rt.pack)
+
+        runtimes = LazyMap({code: partial(view, code) for code in self.runtimes})
         return Engine(default_lang=self.default_lang, runtimes=runtimes, manifest=self.manifest,
                       model_dir=self.model_dir, components=tuple(components), packs=self.packs)
 

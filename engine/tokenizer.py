@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import spacy
 from spacy.language import Language
+from spacy.tokenizer import Tokenizer
 from spacy.tokens import Doc
 from spacy.util import compile_infix_regex, compile_prefix_regex, compile_suffix_regex
 
@@ -47,9 +48,15 @@ def customize_tokenizer(nlp: Language) -> Language:
     infixes = list(nlp.Defaults.infixes or []) + _EXTRA_INFIXES
     prefixes = _EXTRA_PREFIXES + list(nlp.Defaults.prefixes or [])
     suffixes = _EXTRA_SUFFIXES + list(nlp.Defaults.suffixes or [])
-    nlp.tokenizer.infix_finditer = compile_infix_regex(infixes).finditer
-    nlp.tokenizer.prefix_search = compile_prefix_regex(prefixes).search
-    nlp.tokenizer.suffix_search = compile_suffix_regex(suffixes).search
+    old = nlp.tokenizer
+    # one new Tokenizer with all three rule sets: each setter on the old one would reload
+    # every special case (thousands) again, which dominated start-up
+    nlp.tokenizer = Tokenizer(nlp.vocab, rules=old.rules,
+                              prefix_search=compile_prefix_regex(prefixes).search,
+                              suffix_search=compile_suffix_regex(suffixes).search,
+                              infix_finditer=compile_infix_regex(infixes).finditer,
+                              token_match=old.token_match, url_match=old.url_match,
+                              faster_heuristics=old.faster_heuristics)
     nlp.meta["entrec_tokenizer"] = "1"
     return nlp
 
