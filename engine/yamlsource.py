@@ -53,7 +53,7 @@ class YamlDocument:
                           source_line=src)
 
 
-class _Loader(yaml.SafeLoader):
+class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # libyaml when built in: same nodes and marks, ~10x faster
     pass
 
 

@@ -18,6 +18,7 @@ from lark.lexer import Lexer
 
 from .interval import Bound, from_op, make_range, merge_list, negate_op, union_ops
 from .lr_memo import LRMemo
+from .table_cache import load_tables, store_tables
 from .scanner import Tok
 
 __all__ = ["InequalityParser", "START_TYPES"]
@@ -89,9 +90,22 @@ class InequalityParser:
     def __init__(self, grammar_text: str, *, half_open: bool = False):
         self.grammar_text = grammar_text
         self.half_open = half_open
-        self.lark = Lark(grammar_text, parser="lalr", lexer=_ListLexer, strict=True,
-                         propagate_positions=True, start="start")
-        self._compile_tables()
+        self._lark: Lark | None = None
+        cached = load_tables(grammar_text)
+        if cached is None:
+            self._compile_tables()
+            store_tables(grammar_text, self._start, self._end, self._states)
+        else:
+            self._start, self._end, self._states = cached
+        self._memo = LRMemo(self._feed, self._accepts_end, self._build_types)
+
+    @property
+    def lark(self) -> Lark:
+        """Lark's parser for this grammar, built on first use (the tables may come from cache)."""
+        if self._lark is None:
+            self._lark = Lark(self.grammar_text, parser="lalr", lexer=_ListLexer, strict=True,
+                              propagate_positions=True, start="start")
+        return self._lark
 
     def _compile_tables(self) -> None:
         from lark.parsers.lalr_analysis import Shift
@@ -112,7 +126,6 @@ class InequalityParser:
                                       bool(arg.options.expand1), arg.alias))
             states[st] = d
         self._states = states
-        self._memo = LRMemo(self._feed, self._accepts_end, self._build_types)
 
     @classmethod
     def from_file(cls, path: Path, *, half_open: bool = False) -> "InequalityParser":
