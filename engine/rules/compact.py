@@ -15,6 +15,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from ..errors import EntrecError
+
 from ..textfold import fold
 from .token_regex import TokenRegexError, compile_token_regex
 
@@ -39,7 +41,10 @@ _SPEC_RE = re.compile(
 
 
 @dataclass
-class CompactPatternError(ValueError):
+class CompactPatternError(EntrecError, ValueError):
+    """A compact token pattern does not parse; reported as a located `pattern-invalid`."""
+
+    code = "pattern-invalid"
     message: str
     column: int  # 0-based offset in the pattern string
     hint: str | None = None
