@@ -58,14 +58,15 @@ class Tok:
 def raw_tokens(text: str) -> list[RawTok]:
     folded = fold(text)  # length-preserving, so folded[a:b] is the folded token
     out = []
+    append = out.append
     for m in _RAW_RE.finditer(text):
         kind = m.lastgroup
         a, b = m.span()
-        s = m.group()
+        s = text[a:b]
         if kind == "word":
-            out.append(RawTok("word", a, b, s, folded[a:b]))
+            append(RawTok("word", a, b, s, folded[a:b]))
         else:
-            out.append(RawTok("sym" if kind == "other" else kind, a, b, s, s))
+            append(RawTok("sym" if kind == "other" else kind, a, b, s, s))
     return out
 
 
@@ -315,7 +316,7 @@ class Scanner:
             return Tok("DASH" if prev_numeric else "APPROX", start, end)
         if "DASH" in cats and not prev_numeric:
             return Tok("OTHER", start, end)
-        (cat, op), = list(cats.items())[:1]
+        cat, op = next(iter(cats.items()))
         return Tok(cat, start, end, op=op)
 
     def _post(self, toks: list[Tok]) -> list[Tok]:
