@@ -47,6 +47,11 @@ def _needles(words_list: list[str]) -> tuple[str, ...]:
     return tuple(f" {' '.join(w for _, _, w in words(fold(n)))} " for n in words_list)
 
 
+def _first_words(needles: tuple[str, ...]) -> tuple[str, ...]:
+    # a needle with no words (" ") matches any window: its "first word" is "", always present
+    return tuple(n.split()[0] if n.strip() else "" for n in needles)
+
+
 @dataclass(frozen=True)
 class _Context:
     """A context clause with its word lists folded once, at compile time."""
@@ -57,16 +62,21 @@ class _Context:
     require_after: tuple[str, ...]
     forbid_after: tuple[str, ...]
 
+    #: first word of each required needle, for the whole-text pre-check
+    first_before: tuple[str, ...] = ()
+    first_after: tuple[str, ...] = ()
+
     @classmethod
     def compile(cls, ctx: ContextModel) -> "_Context":
-        return cls(ctx.window, _needles(ctx.require_before), _needles(ctx.forbid_before),
-                   _needles(ctx.require_after), _needles(ctx.forbid_after))
+        rb, ra = _needles(ctx.require_before), _needles(ctx.require_after)
+        return cls(ctx.window, rb, _needles(ctx.forbid_before), ra, _needles(ctx.forbid_after),
+                   _first_words(rb), _first_words(ra))
 
     def possible(self, folded_text: str) -> bool:
         """False when no required word occurs anywhere in the folded text: then no match of
         the rule can pass (each needle's first word lies inside one folded token)."""
-        for needles in (self.require_before, self.require_after):
-            if needles and not any(n.split()[0] in folded_text for n in needles if n.strip()):
+        for needles, firsts in ((self.require_before, self.first_before), (self.require_after, self.first_after)):
+            if needles and not any(w in folded_text for w in firsts):
                 return False
         return True
 
@@ -165,9 +175,9 @@ class RuleSource:
         for s, e, r, cid in char_hits:
             if r.id in contexts and not view.possible(r.id, contexts[r.id]):
                 continue
-            span = doc.char_span(s, e, alignment_mode="expand")
-            if span is not None:
-                hits.append((span.start_char, span.end_char, span.start, span.end, r, cid))
+            aligned = view.expand(s, e)
+            if aligned is not None:
+                hits.append((*aligned, r, cid))
         if matches:
             starts, lens = view.starts, view.lens
             rules = self._pattern_rules
@@ -247,6 +257,24 @@ class _DocView:
         if ok is None:
             ok = self._possible[rule_id] = ctx.possible(self.folded)
         return ok
+
+    def expand(self, s: int, e: int) -> tuple[int, int, int, int] | None:
+        """`doc.char_span(s, e, alignment_mode="expand")` as (start char, end char, start
+        token, end token), by bisection on the token offsets (tokens tile the text, each
+        owning its trailing whitespace); None when spaCy gives None or an empty span."""
+        starts, lens = self.starts, self.lens
+        if s < 0 or e - 1 >= len(self.text) or e <= s:
+            return None
+        ts = bisect_right(starts, s) - 1
+        te = bisect_right(starts, e - 1) - 1
+        if ts < 0 or te < 0:
+            return None
+        if s == starts[ts] + lens[ts]:
+            ts += 1
+        te += 1
+        if te <= ts:
+            return None
+        return starts[ts], starts[te - 1] + lens[te - 1], ts, te
 
     def __getitem__(self, sl: slice) -> list[str]:
         starts, lens, f = self.starts, self.lens, self.folded
