@@ -156,6 +156,13 @@ class Engine:
     def languages(self) -> tuple[str, ...]:
         return tuple(self.runtimes)
 
+    def warm(self, langs: Sequence[str] | None = None) -> "Engine":
+        """Build the per-language pipelines now instead of on each language's first text
+        (a server calls this before it reports ready)."""
+        for code in langs or tuple(self.runtimes):
+            self._runtime(code)
+        return self
+
     def sources(self, lang: str | None = None) -> list[CandidateSource]:
         return list(self._runtime(lang).sources)
 

@@ -31,3 +31,9 @@ def test_concurrent_first_use_builds_one_pipeline():
     for t in threads:
         t.join()
     assert len({id(n) for n in seen}) == 1
+
+
+def test_warm_builds_the_asked_languages_now():
+    eng = Engine.load(components=("rules",))
+    assert eng.warm(["en"]).runtimes.built() == ("en",)
+    assert set(eng.warm().runtimes.built()) == {"pt", "en"}
