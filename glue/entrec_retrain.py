@@ -28,7 +28,7 @@ def _glue_values(argv: list[str]) -> dict | None:
         from awsglue.utils import getResolvedOptions  # type: ignore[import-not-found]
     except ImportError:
         return None
-    from entrec.training.retrain import ARGUMENTS, REQUIRED_ARGUMENTS
+    from entrec.training.retraining import ARGUMENTS, REQUIRED_ARGUMENTS
 
     present = [name for name in ARGUMENTS
                if name in REQUIRED_ARGUMENTS or f"--{name}" in argv]
