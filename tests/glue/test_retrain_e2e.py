@@ -15,7 +15,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 GLUE_SCRIPT = ROOT / "glue" / "entrec_retrain.py"
-FAST = ["--max-epochs", "8", "--dev-fraction", "0.2", "--heldout-fraction", "0.25",
+FAST = ["--max-epochs", "8", "--patience", "8", "--dev-fraction", "0.2", "--heldout-fraction", "0.25",
         "--label-set", "PESSOA", "--min-label-support", "3", "--min-comparison-docs", "5",
         "--min-f1", "0.6", "--max-f1-drop", "0.05", "--orphan-grace-minutes", "0"]
 

@@ -117,14 +117,15 @@ def train_candidate(cfg: RetrainConfig, data_dir: Path, out_dir: Path, *, versio
     """The job's training step: `run_training` with the job's settings (a TrainingRun).
 
     Exactly what `entrec train --data <labeled> --holdout H --label-set L --seed S
-    --epochs E --dev-fraction D --name N --version V` runs, so both give the same manifest.
+    --epochs E --patience P --dev-fraction D --name N --version V` runs, so both give the same manifest.
     """
     from entrec.training.label_set import parse_label_set
     from entrec.training.pipeline import run_training
 
     return run_training(
         [data_dir], out_dir=out_dir, config=_training_config(cfg, out_dir.parent, s3),
-        lang=cfg.lang, seed=cfg.seed, epochs=cfg.max_epochs, max_seconds=cfg.max_seconds,
+        lang=cfg.lang, seed=cfg.seed, epochs=cfg.max_epochs, patience=cfg.patience,
+        max_seconds=cfg.max_seconds,
         dev_fraction=cfg.dev_fraction, name=cfg.name, version=version,
         holdout_fraction=cfg.heldout_fraction,
         label_set=parse_label_set(cfg.label_set, lang=cfg.lang),

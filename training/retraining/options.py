@@ -57,6 +57,7 @@ class RetrainConfig:
     dev_fraction: float = 0.1
     seed: int = 0
     max_epochs: int | None = None
+    patience: int | None = None
     max_seconds: float | None = None
     force: bool = False
     name: str = "entrec"
@@ -172,6 +173,7 @@ ARGUMENTS: dict[str, tuple[str, Callable[[Any], Any], str]] = {
                      "stopping"),
     "seed": ("seed", int, "random seed of training and the early-stopping split"),
     "max-epochs": ("max_epochs", int, "maximum training epochs"),
+    "patience": ("patience", int, "stop after this many epochs without a dev-F1 gain"),
     "max-seconds": ("max_seconds", float, "wall-clock cap on training"),
     "force": ("force", _to_bool, "retrain even when this data was already trained or evaluated"),
     "name": ("name", str, "model name in the manifest"),
