@@ -210,3 +210,14 @@ def test_gate_floor_and_drop_overall_and_per_label():
     assert [(c.name, c.label) for c in bad_label.failures] == [("max-f1-drop", "B")]
     floor = gate(_scores(0.40, A=(0.40, 20)), None, min_f1=0.5, max_f1_drop=0.02)
     assert [(c.name, c.label) for c in floor.failures] == [("min-f1", "*"), ("min-f1", "A")]
+
+
+def test_job_help_describes_every_argument_and_exit_status():
+    from entrec.training.retrain import ARGUMENTS, build_arg_parser
+
+    text = build_arg_parser().format_help()
+    for action in build_arg_parser()._actions:
+        if action.option_strings and action.dest != "help":
+            assert action.help and len(action.help) > 10, action.option_strings
+    assert len([a for a in build_arg_parser()._actions if a.option_strings]) == len(ARGUMENTS) + 1
+    assert "3 too few documents to decide" in " ".join(text.split())
