@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pytest
 
-boto3 = pytest.importorskip("boto3")
-pytest.importorskip("moto.server")
+import boto3  # the `aws` extra; moto[server] from the test extra
+import moto.server  # noqa: F401  (the stand-in process runs it)
 
 REGION = "us-east-1"
 STANDIN = Path(__file__).with_name("sagemaker_standin.py")
