@@ -187,6 +187,9 @@ def test_glue_path_uses_getresolvedoptions(tmp_path, monkeypatch):
     ({"env": "dev", "bucket": "b", "min_f1": "1.5"}, "bad-threshold"),
     ({"env": "dev", "bucket": "b", "deploy": "true"}, "deploy-args-missing"),
     ({"env": "dev", "bucket": "b", "deploy": "maybe"}, "bad-argument"),
+    ({"env": "dev", "bucket": "b", "deploy": "true", "endpoint_name": "entrec-dev-shadow",
+      "image_uri": "i", "role_arn": "r"}, "endpoint-not-production"),
+    ({"env": "dev", "bucket": "b", "heldout_fraction": "0"}, "bad-threshold"),
     ({"bucket": "b"}, "bad-argument"),
 ])
 def test_bad_arguments_have_stable_codes(values, code):

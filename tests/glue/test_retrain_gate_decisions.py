@@ -11,13 +11,16 @@ from .test_retrain_e2e import FAST, GLUE_SCRIPT, ROOT, keys, pointer, promoted, 
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
+ROLE = "arn:aws:iam::123456789012:role/entrec-dev-sagemaker"
+IMAGE = "123456789012.dkr.ecr.us-east-1.amazonaws.com/entrec-predictor:1"
+
 
 def _obj(s3, bucket, key):
     return json.loads(s3.get_object(Bucket=bucket, Key=key)["Body"].read())
 
 
-def test_resumed_run_applies_its_own_thresholds(s3, bucket, promoted, aws_env, corpus, upload,
-                                                capsys):
+def test_resumed_run_applies_its_own_thresholds(s3, sm, bucket, promoted, aws_env, corpus,
+                                                upload, capsys):
     """Killed after passing a lax gate; the rerun with the default-like thresholds must not
     promote it; a rerun that again accepts it resumes without retraining."""
     upload(s3, bucket, corpus(seed=3))
@@ -42,10 +45,14 @@ def test_resumed_run_applies_its_own_thresholds(s3, bucket, promoted, aws_env, c
     assert g["thresholds"]["max_f1_drop"] == 0.05 and g["thresholds"]["min_f1"] == 0.6
 
     capsys.readouterr()
-    assert run_job(bucket, "--min-f1", "0", "--max-f1-drop", "1") == 0
+    assert run_job(bucket, "--min-f1", "0", "--max-f1-drop", "1", "--deploy", "true",
+                   "--endpoint-name", "entrec-dev", "--image-uri", IMAGE, "--role-arn", ROLE) == 0
     out = capsys.readouterr().out
     assert f"resuming {killed}" in out and "epoch" not in out  # no retraining
     assert pointer(s3, bucket)["version"] == killed
+    # the deploy hand-off put it on the environment's endpoint before promoting
+    assert sm.describe_endpoint(EndpointName="entrec-dev")["EndpointConfigName"] == \
+        f"entrec-dev-{killed}"
 
 
 def test_too_few_unseen_documents_gives_no_verdict(s3, bucket, corpus, upload, capsys):
@@ -80,6 +87,8 @@ def test_failed_import_writes_its_report_and_orphans_are_marked(s3, bucket, caps
         "20250101T000000Z-0123456789ab"}
     failed = _obj(s3, bucket, f"models/{v}/failed.json")
     assert failed["code"] == "no-training-data"
+    assert f"s3://{bucket}/labeled" in failed["error"] and "/tmp" not in failed["error"]
+    assert "/tmp" not in cap.err
     imp = _obj(s3, bucket, f"models/{v}/import_report.json")
     assert imp["imported"] == 0 and imp["skipped_records"] == 3
     assert {r["file"] for r in imp["skipped"]} == {f"s3://{bucket}/labeled/bad.jsonl"}

@@ -32,7 +32,10 @@ from typing import Any, Callable
 
 from entrec.engine.errors import EntrecError
 
-from .gate import GateResult, comparison_set, gate, score_on, support_of, verdict_from_metrics
+from entrec.training.holdout import keys_of
+
+from .gate import (GateResult, comparison_set, f1_table, gate, score_on, support_of,
+                   verdict_from_metrics)
 from .options import RetrainConfig, RetrainError
 from .promotion import (METRICS_FILE, mark_orphans, promote, upload_version, verify_uploaded,
                         version_states, write_failure, write_gate)
@@ -167,10 +170,6 @@ def evaluate_candidate(cfg: RetrainConfig, s3, tarball: Path, run, labels: set[s
              production_version=prod_version, support=support, comparison=comp,
              min_comparison_docs=cfg.min_comparison_docs)
     _log_gate(g, log)
-    from entrec.training.holdout import keys_of
-
-    from .gate import f1_table
-
     metrics = {
         "env": cfg.env, "created_at": _now(),
         "artifact": {"sha256": sha256_path(tarball), "bytes": tarball.stat().st_size},
@@ -307,6 +306,7 @@ def _run(cfg: RetrainConfig, s3, sagemaker, log: Log, work: Path, poll: float,
         run = train_candidate(cfg, snap.root, work / "candidate", version=version, log=log,
                               s3=s3, import_report_to=keep_report)
     except EntrecError as err:
+        err.message = snap.show(err.message)  # the bucket's names, not this run's temp folder
         write_failure(s3, cfg, version, err, captured.get("report"), log)
         raise
     report = captured["report"]

@@ -24,9 +24,10 @@ class LabeledSnapshot:
     shown_as: str       # how reports name `root`: s3://bucket/labeled/
     skipped_keys: list[str] = field(default_factory=list)  # unsafe keys, not copied
 
-    def show(self, path: str | Path) -> str:
-        """A local path inside the snapshot as the user knows it (its S3 URL)."""
-        return str(path).replace(str(self.root) + "/", self.shown_as)
+    def show(self, text: str | Path) -> str:
+        """`text` with local paths inside the snapshot named as the user knows them (S3 URLs)."""
+        return str(text).replace(str(self.root) + "/", self.shown_as).replace(
+            str(self.root), self.shown_as.rstrip("/"))
 
 
 def make_version(data_hash: str, now=None) -> str:
