@@ -51,6 +51,3 @@ def split_holdout(docs: Sequence[T], fraction: float) -> tuple[list[T], list[T]]
 def keys_of(docs: Iterable) -> list[str]:
     """Sorted document keys (what a manifest records as the documents a model saw)."""
     return sorted({document_key(d.text) for d in docs})
-
-
-
