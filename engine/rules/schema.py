@@ -76,7 +76,7 @@ class Expectation(_Strict):
 class TestCase(_Strict):
     __test__ = False  # not a pytest class
     text: str = Field(min_length=1)
-    lang: str | None = None
+    lang: Literal["pt", "en"] | None = None
     expect: list[Expectation] = Field(default_factory=list)
     reject: list[Union[str, Expectation]] = Field(default_factory=list)
 
