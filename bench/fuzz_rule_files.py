@@ -49,7 +49,7 @@ def mutate(text: str, rnd: random.Random) -> str:
     """One random mutation of a rule file (or CSV) text."""
     lines = text.split("\n")
     kind = rnd.choice(["char", "char", "delete", "dupline", "swap", "truncate", "value", "value",
-                       "value", "bomb", "indent", "regex", "path", "splice"])
+                       "value", "value", "bomb", "indent", "regex", "regex", "path", "path", "splice"])
     pos = rnd.randrange(len(text) + 1)
     if kind == "char":
         return text[:pos] + rnd.choice(HOSTILE_CHARS) * rnd.choice([1, 1, 2, 50]) + text[pos:]
@@ -131,7 +131,7 @@ def run_case(pack_dir: Path, dry_run: bool) -> tuple[str, str]:
         pack.source(Vocab())  # build the matcher as Engine.load does
     if dry_run:
         try:
-            engine = Engine.load(rules=[pack_dir], components=("rules",))
+            engine = Engine.load(rules=[pack_dir])  # what `entrec dry-run` loads
             run_tests(engine)
         except RuleFileError as exc:
             if not all(_located(d) for d in exc.diagnostics):
@@ -142,6 +142,20 @@ def run_case(pack_dir: Path, dry_run: bool) -> tuple[str, str]:
     return "valid", ""
 
 
+def run_lexicon_case(text: str, name: str) -> tuple[str, str]:
+    from entrec.engine.errors import LexiconError
+    from entrec.engine.inequality.lexicon import parse_lexicon
+
+    try:
+        parse_lexicon(text, name)
+    except LexiconError as exc:
+        for d in exc.diagnostics:
+            d.format().encode("utf-8")
+        bad = [d for d in exc.diagnostics if d.severity == "error" and not _located(d)]
+        return ("unlocated", bad[0].format()) if bad else ("invalid", exc.diagnostics[0].code)
+    return "valid", ""
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--cases", type=int, default=2000)
@@ -149,6 +163,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--timeout", type=float, default=10.0)
     ap.add_argument("--dry-run-every", type=int, default=10, help="0: never run dry-run")
     ap.add_argument("--show", type=int, default=5, help="failures shown in full")
+    ap.add_argument("--lexicon-cases", type=int, default=200,
+                    help="also mutate the inequality lexicons this many times")
     args = ap.parse_args(argv)
 
     from entrec.engine.paths import rules_dir
@@ -195,6 +211,26 @@ def main(argv: list[str] | None = None) -> int:
             shutil.rmtree(pack.parent)
             if (case + 1) % 200 == 0:
                 print(f"  {case + 1} cases, {dict(counts)}", file=sys.stderr, flush=True)
+        lex_counts: collections.Counter[str] = collections.Counter()
+        from entrec.engine.paths import grammars_dir
+
+        for case in range(args.lexicon_cases):
+            name = rnd.choice(["pt.yaml", "en.yaml"])
+            text = (grammars_dir() / "lexicon" / name).read_text(encoding="utf-8")
+            for _ in range(rnd.choice([1, 1, 2])):
+                text = mutate(text, rnd)
+            signal.setitimer(signal.ITIMER_REAL, args.timeout)
+            try:
+                outcome, detail = run_lexicon_case(text, name)
+            except _Timeout:
+                outcome, detail = "timeout", f"> {args.timeout} s"
+            except Exception:  # noqa: BLE001
+                outcome, detail = "traceback", traceback.format_exc(limit=-6)
+            finally:
+                signal.setitimer(signal.ITIMER_REAL, 0)
+            lex_counts[outcome] += 1
+            if outcome in ("traceback", "timeout", "unlocated"):
+                failures.append(f"--- lexicon case {case} ({name}): {outcome}\n{detail}")
     elapsed = time.perf_counter() - t_start
     for f in failures[: args.show]:
         print(f)
@@ -204,7 +240,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  {k:10} {counts[k]:5}")
     print(f"  slowest case: {slowest[0]:.2f} s (case {slowest[1]})")
     print("  refusal codes: " + ", ".join(f"{c} {n}" for c, n in codes.most_common()))
-    return 1 if any(counts[k] for k in ("traceback", "timeout", "unlocated", "internal")) else 0
+    print(f"lexicons: {args.lexicon_cases} mutations: "
+          + ", ".join(f"{k} {lex_counts[k]}" for k in ("traceback", "timeout", "unlocated", "invalid", "valid")))
+    bad = sum(counts[k] + lex_counts[k] for k in ("traceback", "timeout", "unlocated", "internal"))
+    return 1 if bad else 0
 
 
 if __name__ == "__main__":

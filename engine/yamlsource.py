@@ -131,8 +131,10 @@ class _Loader(yaml.SafeLoader):
             return super().construct_object(node, deep)
         except yaml.MarkedYAMLError:
             raise
-        except (ValueError, TypeError, OverflowError, ArithmeticError) as exc:
-            # e.g. a timestamp-shaped scalar that is no date (2024-13-45)
+        except RecursionError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - SafeLoader's constructors fail in many ways
+            # e.g. a timestamp-shaped scalar that is no date (2024-13-45), `!!timestamp x`
             raise _Refused("yaml-bad-value", f"cannot read value: {exc}", node.start_mark,
                            "quote the value to keep it as text") from None
 
