@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import collections
 import random
+import re
 import shutil
 import signal
 import sys
@@ -74,6 +75,28 @@ def mutate(text: str, rnd: random.Random) -> str:
     if kind == "splice":
         a, b = sorted(rnd.randrange(len(text) + 1) for _ in range(2))
         return text[:pos] + text[a:b] + text[pos:]
+    if kind in ("regex", "path"):
+        # aim at the lines that hold regexes / paths, so the value reaches its compiler
+        marks = ("regex:", "REGEX:", "pattern:", "- '") if kind == "regex" else ("include:", "phrases_file:")
+        spots = [i for i, ln in enumerate(lines) if any(m in ln for m in marks)]
+        if spots and rnd.random() < 0.8:
+            i = rnd.choice(spots)
+            if kind == "regex":
+                rx = rnd.choice(["(x+x+)+y", "(a", "a(?=b)", "(" * 1000 + "a" + ")" * 1000, "(a+)+$",
+                                 "(" * 300 + "a" + ")" * 300, "\\ud800", "[[:alpha:]", "a{1001}",
+                                 "(?P<n>a)(?P=n)", "\\1", "x**", "(?<=a)b"])
+                if "REGEX: '" in lines[i]:
+                    lines[i] = re.sub(r"REGEX: '[^']*'", lambda _: f"REGEX: '{rx}'", lines[i], count=1)
+                elif "/" in lines[i]:
+                    lines[i] = re.sub(r"/[^/ ]+/", lambda _: f"/{rx}/", lines[i], count=1)
+                else:
+                    lines[i] = re.sub(r"'[^']*'", lambda _: f"'{rx}'", lines[i], count=1)
+            else:
+                value = rnd.choice(["..", ".", "/etc/passwd", "/dev/zero", '"x\\0y"', "a" * 300,
+                                    "/etc/shadow", "../../../../etc/hostname", "../en/grid.yaml", "/proc/self/environ"])
+                key, _, rest = lines[i].partition(":")
+                lines[i] = f"{key}: [{value}]" if "include" in key else f"{key}: {value}"
+            return "\n".join(lines)
     if kind in ("value", "regex", "path"):
         keyed = [i for i, ln in enumerate(lines) if ": " in ln]
         if not keyed:
