@@ -10,8 +10,9 @@ from __future__ import annotations
 import errno
 import os
 import stat
-from dataclasses import dataclass
 from pathlib import Path
+
+from .errors import EntrecError
 
 __all__ = ["FileProblem", "read_user_text", "check_reference", "is_inside", "MAX_NAME_BYTES",
            "MAX_PATH_BYTES"]
@@ -21,15 +22,15 @@ MAX_NAME_BYTES = 255
 MAX_PATH_BYTES = 4096
 
 
-@dataclass
-class FileProblem(Exception):
-    """Why a file cannot be used; `line`/`column` locate an encoding error inside it."""
+class FileProblem(EntrecError):
+    """Why a file cannot be used; `line`/`column` locate an encoding error inside it.
 
-    code: str
-    message: str
-    hint: str | None = None
-    line: int = 0
-    column: int = 0
+    Internal to loading: callers turn it into a located diagnostic."""
+
+    def __init__(self, code: str, message: str, hint: str | None = None, line: int = 0, column: int = 0):
+        super().__init__(message, code=code, hint=hint)
+        self.line = line
+        self.column = column
 
     def __str__(self) -> str:
         return self.message

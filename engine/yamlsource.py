@@ -64,6 +64,8 @@ class YamlDocument:
     duplicates: list[tuple[tuple, Mark]] = None  # (path of repeated key, where it repeats)
     #: False for files outside the pack folder (allowed explicitly): never echo their lines
     show_source: bool = True
+    end_marks: dict[tuple, Mark] = None  # path -> (line, col) just past the value node
+    key_end_marks: dict[tuple, Mark] = None  # path -> (line, col) just past the mapping key
 
     def locate(self, path: tuple, *, key: bool = False) -> Mark:
         """Best location for `path`: the exact node, else the nearest ancestor."""
@@ -79,6 +81,34 @@ class YamlDocument:
                 return (1, 1)
             path = path[:-1]
 
+    def locate_end(self, path: tuple, *, key: bool = False) -> Mark:
+        """End of the node `locate` picks (exclusive). A mapping or list is cut at the end of
+        its first line, so a problem with a whole rule underlines its first line only."""
+        path = tuple(path)
+        start = self.locate(path, key=key)
+        ends, key_ends = self.end_marks or {}, self.key_end_marks or {}
+        while True:
+            if key and path in self.key_marks:
+                end = key_ends.get(path)
+                break
+            if path in self.marks:
+                end = ends.get(path)
+                if isinstance(_get_node(self.data, path), (dict, list)):
+                    end = None
+                break
+            if path in self.key_marks:
+                end = key_ends.get(path)
+                break
+            if not path:
+                end = None
+                break
+            path = path[:-1]
+        if end is None or end <= start:
+            line = start[0]
+            src = self.lines[line - 1] if 0 < line <= len(self.lines) else ""
+            return (line, max(len(src.rstrip()) + 1, start[1] + 1))
+        return end
+
     def source_line(self, line: int) -> str | None:
         if not self.show_source or not 0 < line <= len(self.lines):
             return None
@@ -87,9 +117,19 @@ class YamlDocument:
     def diagnostic(self, code: str, message: str, path: tuple = (), *, key: bool = False,
                    hint: str | None = None, severity: str = "error") -> Diagnostic:
         line, col = self.locate(path, key=key)
+        end_line, end_col = self.locate_end(path, key=key)
         return Diagnostic(code=code, message=message, file=self.file, line=line, column=col,
                           yaml_path=format_path(path), hint=hint, severity=severity,
-                          source_line=self.source_line(line))
+                          source_line=self.source_line(line), end_line=end_line, end_column=end_col)
+
+
+def _get_node(data: Any, path: tuple) -> Any:
+    for p in path:
+        try:
+            data = data[p]
+        except (KeyError, IndexError, TypeError):
+            return None
+    return data
 
 
 class _Refused(yaml.MarkedYAMLError):
@@ -198,16 +238,23 @@ def _mark(node: yaml.Node) -> Mark:
     return (node.start_mark.line + 1, node.start_mark.column + 1)
 
 
-def _walk(root: yaml.Node) -> tuple[dict, dict, list]:
-    """Locations of every path, iteratively; an aliased node is entered once only."""
+def _end(node: yaml.Node) -> Mark:
+    return (node.end_mark.line + 1, node.end_mark.column + 1)
+
+
+def _walk(root: yaml.Node) -> tuple[dict, dict, list, dict, dict]:
+    """Start and end locations of every path, iteratively; an aliased node is entered once only."""
     marks: dict[tuple, Mark] = {}
     key_marks: dict[tuple, Mark] = {}
+    ends: dict[tuple, Mark] = {}
+    key_ends: dict[tuple, Mark] = {}
     dups: list[tuple[tuple, Mark]] = []
     entered: set[int] = set()
     stack: list[tuple[yaml.Node, tuple]] = [(root, ())]
     while stack:
         node, path = stack.pop()
         marks[path] = _mark(node)
+        ends[path] = _end(node)
         if id(node) in entered:
             continue  # an alias: its location is its anchor's
         entered.add(id(node))
@@ -230,18 +277,20 @@ def _walk(root: yaml.Node) -> tuple[dict, dict, list]:
                     dups.append((path + (key,), where))
                 seen.add(key)
                 key_marks.setdefault(path + (key,), where)
+                key_ends.setdefault(path + (key,), _end(k))
                 children.append((v, path + (key,)))
             stack.extend(reversed(children))
         elif isinstance(node, yaml.SequenceNode):
             stack.extend(reversed([(v, path + (i,)) for i, v in enumerate(node.value)]))
-    return marks, key_marks, dups
+    return marks, key_marks, dups, ends, key_ends
 
 
 def _located(code: str, message: str, file: str, lines: list[str], line: int, col: int,
              hint: str | None, show_source: bool = True) -> Diagnostic:
-    src = display_line(lines[line - 1]) if show_source and 0 < line <= len(lines) else None
+    raw = lines[line - 1] if 0 < line <= len(lines) else ""
+    src = display_line(raw) if show_source and 0 < line <= len(lines) else None
     return Diagnostic(code=code, message=message, file=file, line=line, column=col, hint=hint,
-                      source_line=src)
+                      source_line=src, end_line=line, end_column=max(len(raw.rstrip()) + 1, col + 1))
 
 
 def _char_name(ch: str) -> str:
@@ -277,10 +326,10 @@ def parse_yaml(text: str, file: str = "<string>", *, limits: YamlLimits = DEFAUL
         node = loader.get_single_node()
         if node is not None:
             _check_graph(node, loader)
-            marks, key_marks, dups = _walk(node)
+            marks, key_marks, dups, ends, key_ends = _walk(node)
             data = loader.construct_document(node)
         else:
-            data, marks, key_marks, dups = None, {}, {}, []
+            data, marks, key_marks, dups, ends, key_ends = None, {}, {}, [], {}, {}
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
@@ -302,7 +351,7 @@ def parse_yaml(text: str, file: str = "<string>", *, limits: YamlLimits = DEFAUL
     finally:
         loader.dispose()
     return YamlDocument(data=data, marks=marks, key_marks=key_marks, lines=lines, file=file,
-                        duplicates=dups, show_source=show_source)
+                        duplicates=dups, show_source=show_source, end_marks=ends, key_end_marks=key_ends)
 
 
 def load_yaml(path: str | Path, *, limits: YamlLimits = DEFAULT_LIMITS,

@@ -16,9 +16,9 @@ from __future__ import annotations
 
 import re
 import warnings
-from dataclasses import dataclass
-
 import re2
+
+from ..errors import EntrecError
 
 __all__ = ["RegexProblem", "strip_captures", "compile_re2", "check_token_regex", "split_guard",
            "MAX_REGEX_CHARS", "RE2_HINT"]
@@ -31,14 +31,16 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 _GUARD = re.compile(r"\^\(\?!\(\?:((?:[^()\\\[\]{}.*+?$^|]+\|)*[^()\\\[\]{}.*+?$^|]+)\)\$\)(.*)", re.S)
 
 
-@dataclass
-class RegexProblem(Exception):
-    """Why a regex is refused; `fragment` is the part of the pattern to point at, if known."""
+class RegexProblem(EntrecError):
+    """Why a regex is refused; `fragment` is the part of the pattern to point at, if known.
 
-    message: str
-    fragment: str = ""
-    code: str = "regex-invalid"
-    hint: str | None = None
+    Internal to rule loading: always reported as a located diagnostic."""
+
+    code = "regex-invalid"
+
+    def __init__(self, message: str, fragment: str = "", code: str | None = None, hint: str | None = None):
+        super().__init__(message, code=code, hint=hint)
+        self.fragment = fragment
 
     def __str__(self) -> str:
         return self.message
