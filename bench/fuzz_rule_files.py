@@ -3,8 +3,8 @@
 Each case copies one default pack (pt or en: YAML plus phrase CSVs), applies one to three
 random mutations to one of its files (bytes, lines, hostile values, alias bombs, paths,
 regexes), then runs what `entrec validate` runs (`check_rule_files`) and, when the pack is
-still valid, builds the matcher; every `--dry-run-every`-th valid case also runs what
-`entrec dry-run` runs (`Engine.load` + the embedded tests). It counts:
+still valid, builds the matcher; every `--dry-run-every`-th case also runs what `entrec
+dry-run` runs (`Engine.load` with the grammar + the embedded tests). It counts:
 
   traceback   an exception that is not an `EntrecError` (what the CLI would print as a traceback)
   timeout     a case that took longer than --timeout seconds
@@ -12,6 +12,7 @@ still valid, builds the matcher; every `--dry-run-every`-th valid case also runs
   invalid / valid   cases that were refused with located errors / still loaded
 
 Usage:  .venv/bin/python bench/fuzz_rule_files.py --cases 2000 --seed 16
+        .venv/bin/python bench/fuzz_rule_files.py --kinds     (each listed kind, timed)
 Exit status 1 if any traceback, timeout or unlocated error was seen.
 """
 from __future__ import annotations
@@ -147,21 +148,26 @@ def run_case(pack_dir: Path, dry_run: bool) -> tuple[str, str]:
     bad = [d for d in errors if not _located(d)]
     if bad:
         return "unlocated", bad[0].format()
-    if errors:
-        internal = [d for d in errors if d.code == "rule-compile-failed"]
-        return ("internal", internal[0].format()) if internal else ("invalid", errors[0].code)
-    for pack in packs.values():
-        pack.source(Vocab())  # build the matcher as Engine.load does
-    if dry_run:
+    internal = [d for d in errors if d.code == "rule-compile-failed"]
+    if internal:
+        return "internal", internal[0].format()
+    if not errors:
+        for pack in packs.values():
+            pack.source(Vocab())  # build the matcher as Engine.load does
+    if dry_run:  # valid or not, as `entrec dry-run` would be run on it
         try:
             engine = Engine.load(rules=[pack_dir])  # what `entrec dry-run` loads
             run_tests(engine)
         except RuleFileError as exc:
-            if not all(_located(d) for d in exc.diagnostics):
+            if not all(_located(d) for d in exc.diagnostics if d.severity == "error"):
                 return "unlocated", str(exc)
-            return "invalid", exc.diagnostics[0].code
         except EntrecError as exc:
             return "unlocated", f"{type(exc).__name__}: {exc}"
+        else:
+            if errors:
+                return "unlocated", "dry-run loaded a pack that validate refused"
+    if errors:
+        return "invalid", errors[0].code
     return "valid", ""
 
 
@@ -179,6 +185,55 @@ def run_lexicon_case(text: str, name: str) -> tuple[str, str]:
     return "valid", ""
 
 
+HEAD = "version: 1\nlanguage: pt\nlabels:\n  SUBESTACAO: s\n"
+RULE = "rules:\n  - id: pt.a\n    label: SUBESTACAO\n"
+#: the kinds issue 16 lists, exact inputs: name -> rule file body after HEAD
+KINDS = {
+    "ESC byte": "rules: []\n# \x1b[31m\n",
+    "U+FFFE": "rules: []\nx: \ufffe\n",
+    "include: [..]": "include: [..]\n",
+    "phrases_file: folder": RULE + "    phrases_file: sub\n",
+    "NUL in a path": 'include: ["a\\0b.yaml"]\n',
+    "300-char file name": "include: [" + "a" * 300 + ".yaml]\n",
+    "5,000-digit integer": RULE + "    phrases: [x]\n    priority: " + "9" * 5000 + "\n",
+    "500 nested brackets": "x: " + "[" * 500 + "]" * 500 + "\n",
+    "x: &r [*r]": "x: &r [*r]\n",
+    "invalid token REGEX": RULE + "    pattern: [{TEXT: {REGEX: '(a'}}]\n",
+    "lone surrogate in regex": RULE + '    regex: "a\\ud800"\n',
+    "lone surrogate in phrase": RULE + '    phrases: ["SE \\udc80"]\n',
+    "phrases_file: /dev/zero": RULE + "    phrases_file: /dev/zero\n",
+    "include: [/etc/passwd]": "include: [/etc/passwd]\n",
+    "phrases_file: /etc/shadow": RULE + "    phrases_file: /etc/shadow\n",
+    "billion laughs, 7 levels": ('a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]\n'
+                                 + "".join(f"{n}: &{n} [{','.join([f'*{p}'] * 9)}]\n"
+                                           for p, n in zip("abcdef", "bcdefg"))),
+    "(x+x+)+y token REGEX": RULE + "    pattern: [{TEXT: {REGEX: '(x+x+)+y'}}]\n",
+    "1,000 nested capture groups": RULE + "    regex: '" + "(" * 1000 + "a" + ")" * 1000 + "'\n",
+}
+
+
+def run_kinds() -> int:
+    """Time each listed kind through `check_rule_files`; print code and location."""
+    from entrec.engine.rules.loader import check_rule_files
+
+    bad = 0
+    with tempfile.TemporaryDirectory(prefix="entrec-kinds-") as tmp:
+        pack = Path(tmp) / "pack"
+        (pack / "sub").mkdir(parents=True)
+        for name, body in KINDS.items():
+            f = pack / "r.yaml"
+            f.write_text(HEAD + body, encoding="utf-8")
+            t0 = time.perf_counter()
+            _, diags = check_rule_files([pack])
+            took = time.perf_counter() - t0
+            errs = [d for d in diags if d.severity == "error"]
+            where = ", ".join(f"{d.code} at {Path(d.file).name}:{d.line}:{d.column}" for d in errs) or "loads"
+            located = all(d.line >= 1 and d.column >= 1 for d in errs)
+            bad += not located
+            print(f"  {name:30} {len(body.encode()):6} B  {took * 1000:8.1f} ms  {where}")
+    return 1 if bad else 0
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--cases", type=int, default=2000)
@@ -188,7 +243,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--show", type=int, default=5, help="failures shown in full")
     ap.add_argument("--lexicon-cases", type=int, default=200,
                     help="also mutate the inequality lexicons this many times")
+    ap.add_argument("--kinds", action="store_true", help="only time the kinds issue 16 lists")
     args = ap.parse_args(argv)
+    if args.kinds:
+        return run_kinds()
 
     from entrec.engine.paths import rules_dir
 

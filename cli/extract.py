@@ -40,6 +40,9 @@ def _records(args) -> list[dict]:
         raise InputError(f"no such file: {args.file}", code="file-not-found") from None
     except UnicodeDecodeError as exc:
         raise InputError(f"{args.file or 'stdin'} is not UTF-8 (byte {exc.start})", code="bad-encoding") from None
+    except OSError as exc:  # a folder, no permission, a name too long...
+        raise InputError(f"cannot read {args.file or 'stdin'}: {exc.strerror or exc}",
+                         code="file-unreadable") from None
     where = args.file or "<stdin>"
     if args.format == "jsonl":
         recs = []

@@ -6,6 +6,7 @@ stable code; see `CODES` for the list tests assert.
 """
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
@@ -279,8 +280,10 @@ def _compile_rule(doc: YamlDocument, rule: RuleModel, path: tuple, base: Path,
             sub = path + ("pattern",) + (() if single else (i,))
             if isinstance(spec, str):
                 try:
-                    patterns.append(parse_compact(spec, case_sensitive=bool(rule.case_sensitive),
-                                                  accent_sensitive=rule.accent_sensitive))
+                    with warnings.catch_warnings():  # Python re's FutureWarnings name our source, not the file
+                        warnings.simplefilter("ignore")
+                        patterns.append(parse_compact(spec, case_sensitive=bool(rule.case_sensitive),
+                                                      accent_sensitive=rule.accent_sensitive))
                 except CompactPatternError as exc:
                     _, col = _column_in_value(doc, sub, exc.column)
                     d = doc.diagnostic("pattern-invalid", f"compact pattern: {exc.message}", sub,
@@ -299,8 +302,10 @@ def _compile_rule(doc: YamlDocument, rule: RuleModel, path: tuple, base: Path,
         if rx_diags:
             return None, rx_diags
         try:
-            validator.add(f"__check__{rule.id}", patterns)
-            validator.remove(f"__check__{rule.id}")
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                validator.add(f"__check__{rule.id}", patterns)
+                validator.remove(f"__check__{rule.id}")
         except Exception as exc:  # noqa: BLE001 - spaCy raises many types for a bad pattern
             detail = " ".join(str(exc).split())
             return None, [doc.diagnostic("pattern-invalid", f"invalid token pattern: {detail[:400]}",

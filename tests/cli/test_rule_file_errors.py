@@ -63,3 +63,9 @@ def test_allow_outside_paths_flag(tmp_path, capsys):
     assert main(["validate", "--no-lint", str(pack)]) == 1
     assert "path-outside-pack" in capsys.readouterr().err
     assert main(["validate", "--no-lint", "--allow-outside-paths", str(pack)]) == 0
+
+
+def test_extract_input_that_is_a_folder(tmp_path, capsys):
+    assert main(["extract", str(tmp_path), "--json"]) == 2
+    err = capsys.readouterr().err
+    assert "[file-unreadable]" in err and "Traceback" not in err
