@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from ..errors import EntrecError
 
 from ..textfold import fold
-from .token_regex import TokenRegexError, compile_token_regex
 
 __all__ = ["CompactPatternError", "parse_compact", "CLASSES"]
 
@@ -104,12 +103,9 @@ def parse_compact(src: str, *, case_sensitive: bool = False, accent_sensitive: b
         elif m.group("rx") is not None:
             rx = m.group("rx")
             try:
-                compile_token_regex(rx)
-            except TokenRegexError as exc:
-                raise CompactPatternError(f"invalid token regex /{rx}/: {exc.message}",
-                                          m.start() + 1 + exc.column,
-                                          "token regexes run on RE2: no backreferences; lookahead only as a"
-                                          " leading ^(?!...)") from None
+                re.compile(rx)
+            except re.error as exc:
+                raise CompactPatternError(f"invalid token regex /{rx}/: {exc}", m.start()) from None
             tok = {"TEXT": {"REGEX": rx}}
         else:
             tok = _literal(m.group("word"), case_sensitive, accent_sensitive)

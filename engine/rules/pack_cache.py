@@ -29,7 +29,7 @@ __all__ = ["load_rule_files_cached"]
 _FORMAT = 1
 #: modules whose code shapes a compiled pack: a change to any of them invalidates entries
 _CODE = ("loader.py", "schema.py", "compact.py", "phrases.py", "source.py", "automaton.py",
-         "token_classes.py", "token_regex.py", "pack_cache.py")
+         "token_classes.py", "token_regex.py", "regexcheck.py", "pack_cache.py")
 
 
 def _sha(path: Path) -> str:
@@ -103,15 +103,20 @@ def _load(data: dict) -> dict[str, RulePack]:
     return packs
 
 
-def load_rule_files_cached(paths: Iterable[str | Path]) -> dict[str, RulePack]:
+def load_rule_files_cached(paths: Iterable[str | Path], *, allow_outside_paths: bool = False
+                           ) -> dict[str, RulePack]:
     """`load_rule_files(paths)`, served from the compiled-pack cache when nothing changed."""
     paths = list(paths)
+
+    def load() -> dict[str, RulePack]:
+        return load_rule_files(paths, allow_outside_paths=allow_outside_paths)
+
     try:
         top = [str(p.resolve()) for p in discover_rule_files(paths)]
         code = _code_hash()
     except OSError:
-        return load_rule_files(paths)
-    key = hashlib.sha256("\n".join([code, *top]).encode()).hexdigest()
+        return load()
+    key = hashlib.sha256("\n".join([code, f"outside={allow_outside_paths}", *top]).encode()).hexdigest()
     entry = cache_dir() / "packs" / f"{key}.marshal"
     try:
         stored = marshal.loads(entry.read_bytes())
@@ -119,7 +124,7 @@ def load_rule_files_cached(paths: Iterable[str | Path]) -> dict[str, RulePack]:
             return _load(stored["packs"])
     except (OSError, ValueError, EOFError, TypeError, KeyError, IndexError):
         pass  # no entry, stale input, or a corrupt entry: load for real
-    packs = load_rule_files(paths)
+    packs = load()
     try:
         blob = marshal.dumps({"inputs": [(f, _sha(Path(f))) for f in _inputs(packs)], "packs": _dump(packs)})
         entry.parent.mkdir(parents=True, exist_ok=True)
