@@ -48,6 +48,8 @@ ERROR_CODES: dict[str, int] = {
     "payload-too-large": 413, "too-many-texts": 413, "text-too-long": 413,
     "unsupported-content-type": 415, "unsupported-charset": 415, "not-acceptable": 406,
     "model-not-ready": 503,
+    "invalid-framing": 400, "body-timeout": 408, "too-many-characters": 413,
+    "time-budget-exceeded": 422,
 }
 
 
@@ -339,6 +341,12 @@ def parse_body(body: bytes, content_type: str | None, custom_attributes: str | N
 
 
 def _finish(req: ParsedRequest, settings: Any) -> ParsedRequest:
+    limit = getattr(settings, "max_request_chars", None)
+    if limit is not None:
+        total = sum(len(r.text) for r in req.records)
+        if total > limit:
+            raise _bad("too-many-characters", f"the texts hold {total} characters together; the "
+                       f"limit per request is {limit}: split the request")
     req.multi_model = any(len(r.models) > 1 for r in req.records) or len(req.models) > 1
     return req
 

@@ -220,7 +220,7 @@ def test_unknown_route_and_method_are_json(client):
 
 def test_execution_parameters(client):
     assert client.get("/execution-parameters").get_json() == {
-        "MaxConcurrentTransforms": 2, "BatchStrategy": "MULTI_RECORD", "MaxPayloadInMB": 6}
+        "MaxConcurrentTransforms": 2, "BatchStrategy": "MULTI_RECORD", "MaxPayloadInMB": 1}
 
 
 def test_request_id_echoed_and_access_log(client, caplog):

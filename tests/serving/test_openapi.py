@@ -33,6 +33,18 @@ def test_every_error_code_is_documented(spec):
         assert f"`{code}`" in responses[str(status)]["description"], code
 
 
+def test_every_http_layer_error_code_is_documented(spec):
+    """The codes the gunicorn worker answers with itself (JSON, never HTML) are listed too."""
+    from entrec.serving.http_worker import _PARSE_ERRORS
+
+    responses = spec["paths"]["/invocations"]["post"]["responses"]
+    for status, code, _ in _PARSE_ERRORS.values():
+        if code in ("forbidden", "invalid-proxy-line", "tls-error"):
+            continue  # proxy protocol and TLS are not enabled on the predictor
+        assert str(status) in responses, (status, code)
+        assert f"`{code}`" in responses[str(status)]["description"], code
+
+
 def _validate(spec: dict, path: str, method: str, status: int, ctype: str, body: bytes) -> None:
     OAS30Validator = pytest.importorskip(
         "openapi_schema_validator", reason="openapi-spec-validator (test extra) not installed"
