@@ -10,12 +10,12 @@ load it as a config file: `gunicorn -c python:entrec.serving.gunicorn_conf entre
 | `SAGEMAKER_MODEL_SERVER_TIMEOUT` | 60 | `timeout` (raise it to 600 for Batch Transform) |
 | `ENTREC_GRACEFUL_TIMEOUT` | 20 | `graceful_timeout`: in-flight requests get this long after SIGTERM, inside SageMaker's 30 s window |
 | `ENTREC_WORKER_RSS_MB` | 350 | memory budgeted per worker when choosing the default worker count |
-| `ENTREC_THREADS` | 4 | request threads per worker (`threads`, gthread worker) |
+| `ENTREC_THREADS` | 8 | request threads per worker (`threads`, gthread worker) |
 
 Why the threaded worker (`entrec.serving.http_worker.JsonErrorThreadWorker`, gunicorn's
 gthread answering its own errors in JSON): stalled uploads hold a thread, not a process, so
 `/ping` keeps answering; the event loop heartbeats the arbiter, so a long request is never
-killed mid-response. Why 4 threads and one worker per CPU: the engine holds the GIL, so
+killed mid-response. Why 8 threads and one worker per CPU: the engine holds the GIL, so
 threads add no CPU, but they absorb slow clients and overlap socket I/O with engine work;
 the load figures behind the choice are in docs/serving.md (bench/serve_load.py).
 
@@ -39,7 +39,7 @@ __all__ = ["settings", "default_workers", "memory_limit_bytes", "WORKER_RSS_MB_D
 #: batches and for pages that copy-on-write un-shares over time.
 WORKER_RSS_MB_DEFAULT = 350
 #: Request threads per worker.
-THREADS_DEFAULT = 4
+THREADS_DEFAULT = 8
 #: gunicorn's gthread worker answering its own errors in JSON (entrec.serving.http_worker).
 WORKER_CLASS = "entrec.serving.http_worker.JsonErrorThreadWorker"
 #: Master + OS share of memory kept out of the worker budget.

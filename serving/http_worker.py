@@ -23,7 +23,11 @@ import os
 import socket
 from typing import Any
 
+from gunicorn.workers import gthread
 from gunicorn.workers.gthread import ThreadWorker
+
+#: gthread's "no data yet, hand the connection back to the event loop" result (gunicorn >= 23).
+_DEFER = getattr(gthread, "_DEFER", None)
 
 __all__ = ["JsonErrorThreadWorker", "gunicorn_error", "WORKER_CLASS"]
 
@@ -133,6 +137,15 @@ class JsonErrorThreadWorker(ThreadWorker):
         _DeadlineSocket.io_timeout = header_timeout()
         logging.getLogger("gunicorn.error").addFilter(_SocketTimeoutFilter())
         super().init_process()
+
+    def handle(self, conn: Any) -> Any:
+        """A new connection that has sent nothing yet goes straight back to the event loop
+        (gunicorn's own handle() would hold a request thread for up to 5 s waiting for it),
+        so idle connections cost no thread."""
+        if (_DEFER is not None and not conn.initialized and not conn.data_ready
+                and not conn.wait_for_data(0.05)):
+            return _DEFER
+        return super().handle(conn)
 
     def enqueue_req(self, conn: Any) -> None:
         if type(conn.sock) is socket.socket:

@@ -19,14 +19,13 @@ connection open forever or run past SageMaker's 60 s invocation timeout):
 """
 from __future__ import annotations
 
-import json
 import time
 from typing import Any, Iterator
 
 from flask import Flask, Response, g, request
 
 from .models import ModelSet
-from .protocol import JSON, ApiError, combine, error_body, negotiate, parse_body, render
+from .protocol import JSON, ApiError, combine, dumps, error_body, negotiate, parse_body, render
 from .settings import Settings
 
 __all__ = ["invoke", "json_response", "error_response", "read_body", "CUSTOM_ATTRIBUTES",
@@ -35,19 +34,6 @@ __all__ = ["invoke", "json_response", "error_response", "read_body", "CUSTOM_ATT
 CUSTOM_ATTRIBUTES = "X-Amzn-SageMaker-Custom-Attributes"
 #: Response bodies go out in pieces of this size, each with its own send timeout.
 SEND_CHUNK_BYTES = 256 * 1024
-
-try:  # orjson is ~3x faster on entity lists; the stdlib encoder is the fallback
-    import orjson as _orjson
-except ImportError:  # pragma: no cover - orjson ships with the serve extra
-    _orjson = None
-
-
-def dumps(obj: Any) -> bytes:
-    """Compact UTF-8 JSON (non-ASCII kept as is)."""
-    if _orjson is not None:
-        return _orjson.dumps(obj)
-    return json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-
 
 def json_response(obj: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
     return Response(dumps(obj), status=status, mimetype=JSON, headers=headers)
@@ -149,12 +135,15 @@ def invoke(app: Flask) -> Response:
     accept = negotiate(request.headers.get("Accept"), parsed.kind)
     g.n_texts = len(parsed.records)
     g.models = list(parsed.models)
+    t_parsed = time.monotonic()
     per_record = models.run(parsed.records, batch_size=settings.batch_size,
                             deadline=started + settings.request_budget_seconds)
+    t_engine = time.monotonic()
     results = [combine(r, rec.models, parsed.multi_model)
                for r, rec in zip(per_record, parsed.records)]
     info = models.info
     payload = render(parsed, results, accept, info)
+    t_rendered = time.monotonic()
     if len(payload) <= SEND_CHUNK_BYTES:
         resp = Response(payload, status=200, mimetype=accept)
     else:
@@ -162,6 +151,10 @@ def invoke(app: Flask) -> Response:
                         mimetype=accept, direct_passthrough=True)
         resp.headers["Content-Length"] = str(len(payload))
     g.bytes_out = len(payload)
+    # where the time went (bench/serve_load.py splits latency into queueing and these)
+    resp.headers["Server-Timing"] = (f"read;dur={(t_parsed - started) * 1000:.2f}, "
+                                     f"engine;dur={(t_engine - t_parsed) * 1000:.2f}, "
+                                     f"render;dur={(t_rendered - t_engine) * 1000:.2f}")
     resp.headers["X-Entrec-Model-Name"] = _header_safe(info["name"])
     resp.headers["X-Entrec-Model-Version"] = _header_safe(info["version"])
     if parsed.skipped_lines:

@@ -153,7 +153,7 @@ def test_stalled_uploads_do_not_block_ping_and_time_out_with_408(server):
 def test_slow_header_senders_do_not_block_ping_and_are_closed(server):
     """Connections that send nothing, or half a request line, do not starve `/ping`, and a
     head that stops arriving is dropped after ENTREC_HEADER_TIMEOUT_SECONDS (3 here)."""
-    idle = [socket.create_connection(_addr(server.url), timeout=15) for _ in range(4)]
+    idle = [socket.create_connection(_addr(server.url), timeout=15) for _ in range(12)]
     try:
         for s in idle[:2]:
             s.sendall(b"POST /invoc")
@@ -216,8 +216,8 @@ def test_over_the_character_limit_is_413_json(default_server):
 
 def test_slow_reader_gets_the_whole_body(server):
     """A response of several MB read in small sips with pauses arrives complete."""
-    text = "A CHESF e o ONS. " * 1_150  # ~20,000 characters, many entities
-    data = json.dumps({"texts": [text] * 9}).encode()
+    text = "A CHESF e o ONS. " * 470  # ~8,000 characters, 940 entities
+    data = json.dumps({"texts": [text] * 3}).encode()
     req = (f"POST /invocations HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
            f"Content-Length: {len(data)}\r\nConnection: close\r\n\r\n").encode() + data
     with socket.create_connection(_addr(server.url), timeout=60) as s:
@@ -225,9 +225,9 @@ def test_slow_reader_gets_the_whole_body(server):
         s.sendall(req)
         status, headers, body = read_response(s, slow=0.002, recv=8192)
     assert status == 200, body[:300]
-    assert len(body) == int(headers["content-length"]) > 1_000_000
+    assert len(body) == int(headers["content-length"]) > 300_000  # > 1 send chunk
     results = json.loads(body)["results"]
-    assert len(results) == 9 and all(len(r["entities"]) >= 2_000 for r in results)
+    assert len(results) == 3 and all(len(r["entities"]) >= 900 for r in results)
 
 
 def test_many_concurrent_requests_no_5xx(server):
