@@ -22,7 +22,7 @@ from .settings import Settings
 
 __all__ = ["create_app", "invoke", "json_response"]
 
-log = logging.getLogger("entrec.serving")
+log = logging.getLogger(__package__)  # "entrec.serving" (a name, not an import)
 access_log = logging.getLogger("entrec.access")
 
 _error = error_response

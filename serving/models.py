@@ -24,7 +24,7 @@ from .protocol import MODEL_NAMES, ApiError, Record
 
 __all__ = ["ModelSet", "WARMUP_TEXTS", "GROUP_CHARS", "grammar_only"]
 
-log = logging.getLogger("entrec.serving")
+log = logging.getLogger(__package__)  # "entrec.serving" (a name, not an import)
 
 WARMUP_TEXTS = {
     "pt": "Manter a tensão na SE Xingu entre 525 kV e 550 kV.",
