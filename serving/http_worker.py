@@ -38,6 +38,9 @@ access_log = logging.getLogger("entrec.access")
 
 #: gunicorn's parse errors by class name -> (status, code, reason phrase).
 _PARSE_ERRORS: dict[str, tuple[int, str, str]] = {
+    # a header the *app* tried to send: a server bug, not the client's (checked first: MRO)
+    "InvalidResponseHeader": (500, "internal-error", "Internal Server Error"),
+    "InvalidResponseHeaderName": (500, "internal-error", "Internal Server Error"),
     "InvalidRequestLine": (400, "invalid-request-line", "Bad Request"),
     "InvalidRequestMethod": (400, "invalid-method", "Bad Request"),
     "InvalidHTTPVersion": (400, "invalid-http-version", "Bad Request"),
@@ -72,7 +75,10 @@ def gunicorn_error(exc: BaseException) -> tuple[int, str, str, str]:
         hit = _PARSE_ERRORS.get(cls.__name__)
         if hit:
             status, code, reason = hit
-            detail = str(exc)[:200]
+            try:
+                detail = str(exc)[:200]
+            except Exception:  # an exception whose __str__ needs state it lacks
+                detail = cls.__name__
             hint = _HINTS.get(code)
             return status, code, reason, f"{hint}: {detail}" if hint else detail
     return 500, "internal-error", "Internal Server Error", "unexpected server error"
