@@ -74,9 +74,9 @@ def read_body(limit: int, timeout: float) -> bytes:
             if isinstance(cause, TimeoutError) or time.monotonic() >= deadline:
                 raise ApiError(408, "body-timeout", f"the request body did not arrive within "
                                f"{timeout:g} s ({total} bytes received)") from None
-            if isinstance(cause, OSError):
-                raise ApiError(400, "invalid-framing", f"the connection failed while reading "
-                               f"the body: {type(cause).__name__}") from None
+            if isinstance(cause, OSError) or type(cause).__name__ == "ClientDisconnected":
+                raise ApiError(400, "invalid-framing", f"the body ended after {total} bytes, "
+                               f"before its announced length ({type(cause).__name__})") from None
             raise ApiError(400, "invalid-framing",
                            f"malformed request body framing: {cause}") from None
         if not chunk:
