@@ -52,7 +52,6 @@ KNOWN_CYCLES: set[frozenset[str]] = {
     frozenset({"entrec.engine", "entrec.engine.engine"}),
     frozenset({"entrec.engine.engine", "entrec.engine.ml"}),
     frozenset({"entrec.engine.resolver", "entrec.training.arbitration"}),
-    frozenset({"entrec.training.importers", "entrec.training.importers.detect"}),
 }
 
 _MODULE_STRING = re.compile(r"^entrec\.([a-z_]+)(\.[a-z_.]+)?$")
