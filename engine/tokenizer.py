@@ -14,6 +14,8 @@ from spacy.tokenizer import Tokenizer
 from spacy.tokens import Doc
 from spacy.util import compile_infix_regex, compile_prefix_regex, compile_suffix_regex
 
+from .text_guard import make_doc as guarded_make_doc
+
 __all__ = ["make_nlp", "make_doc", "doc_text", "customize_tokenizer", "SUPPORTED_LANGS", "MAX_TEXT_CHARS"]
 
 SUPPORTED_LANGS = ("pt", "en")
@@ -79,9 +81,9 @@ _TEXT_KEY = "entrec.text"
 
 
 def make_doc(nlp: Language, text: str) -> Doc:
-    """Tokenize once; the Doc remembers its text, which every source reads (spaCy rebuilds
-    `Doc.text` from the tokens on each access, a Python loop per token)."""
-    doc = nlp.make_doc(text)
+    """Tokenize once (through `text_guard`); the Doc remembers its text, which every source
+    reads (spaCy rebuilds `Doc.text` from the tokens on each access, a Python loop per token)."""
+    doc = guarded_make_doc(nlp, text)  # linear even for long whitespace-free runs
     doc.user_data[_TEXT_KEY] = text
     return doc
 
