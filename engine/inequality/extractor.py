@@ -55,13 +55,14 @@ class InequalityExtractor:
 
     def __init__(self, grammar_text: str, lexicons: dict[str, Lexicon], *,
                  half_open: bool = False, priority: int = DEFAULT_PRIORITY,
-                 grammar_file: str = "<grammar>"):
+                 grammar_file: str = "<grammar>", reference_parser: bool = False):
         self.half_open = half_open
+        self.reference_parser = reference_parser
         self.priority = priority
         self.grammar_file = grammar_file
         self.lexicons = dict(lexicons)
         self._grammar_text = grammar_text
-        self._parser = InequalityParser(grammar_text, half_open=half_open)
+        self._parser = InequalityParser(grammar_text, half_open=half_open, reference=reference_parser)
         self._scanners = {lang: Scanner(lex) for lang, lex in self.lexicons.items()}
         self._word_triggers = {lang: self._trigger_words(lex) for lang, lex in self.lexicons.items()}
 
@@ -74,10 +75,12 @@ class InequalityExtractor:
     # -- construction --------------------------------------------------------------------
     @classmethod
     def load(cls, grammars_dir: str | Path | None = None, half_open: bool = False, *,
-             priority: int = DEFAULT_PRIORITY) -> "InequalityExtractor":
+             priority: int = DEFAULT_PRIORITY, reference_parser: bool = False) -> "InequalityExtractor":
         """Load `inequality.lark` and every `lexicon/*.yaml` under `grammars_dir`
         (default: the packaged grammars). Raises `LexiconError` (located diagnostics for
-        every bad lexicon file) or `EntrecError` if the grammar is missing or has conflicts."""
+        every bad lexicon file) or `EntrecError` if the grammar is missing or has conflicts.
+        reference_parser: parse with Lark itself instead of the fast table driver (same
+        results, much slower; for checking the fast path)."""
         from ..errors import EntrecError
         from ..paths import grammars_dir as default_dir
 
@@ -111,7 +114,7 @@ class InequalityExtractor:
         order = sorted(lexicons, key=lambda k: (k != "pt", k != "en", k))
         try:
             return cls(grammar, {k: lexicons[k] for k in order}, half_open=half_open,
-                       priority=priority, grammar_file=str(gfile))
+                       priority=priority, grammar_file=str(gfile), reference_parser=reference_parser)
         except Exception as exc:  # lark GrammarError / conflicts under strict=True
             if isinstance(exc, EntrecError):
                 raise
@@ -120,11 +123,12 @@ class InequalityExtractor:
     def __getstate__(self) -> dict:
         return {"grammar_text": self._grammar_text, "lexicons": self.lexicons,
                 "half_open": self.half_open, "priority": self.priority,
-                "grammar_file": self.grammar_file}
+                "grammar_file": self.grammar_file, "reference_parser": self.reference_parser}
 
     def __setstate__(self, state: dict) -> None:
         self.__init__(state["grammar_text"], state["lexicons"], half_open=state["half_open"],
-                      priority=state["priority"], grammar_file=state["grammar_file"])
+                      priority=state["priority"], grammar_file=state["grammar_file"],
+                      reference_parser=state.get("reference_parser", False))
 
     @property
     def languages(self) -> tuple[str, ...]:

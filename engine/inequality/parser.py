@@ -87,9 +87,12 @@ class InequalityParser:
     one child collapsed), so `self.lark.parse` gives the same shape (tests check this).
     """
 
-    def __init__(self, grammar_text: str, *, half_open: bool = False):
+    def __init__(self, grammar_text: str, *, half_open: bool = False, reference: bool = False):
         self.grammar_text = grammar_text
         self.half_open = half_open
+        #: build trees with Lark's own parser instead of the table driver (slow; the
+        #: reference the fast path is checked against)
+        self.reference = reference
         self._lark: Lark | None = None
         cached = load_tables(grammar_text)
         if cached is None:
@@ -239,6 +242,11 @@ class InequalityParser:
         memo = self._memo
         types, ends = memo.prefixes(toks, i, (self._start,))
         for end in reversed(ends):
+            if self.reference:
+                bounds = self._expr(self.lark_tree(toks, i, end), toks)
+                if bounds:
+                    return bounds, end
+                continue
             tree = memo.tree(tuple(types[:end - i]))
             if tree is None:  # pragma: no cover - the recognizer accepted this prefix
                 continue
