@@ -4,9 +4,12 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections import deque
+from typing import Iterator
 
 NAME = "extract"
 HELP = "extract entities from text (FILE or stdin), as a highlighted table or JSON"
+_BATCH = 64
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -18,6 +21,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="input format: plain text, or JSON Lines records {text, lang?, id?}")
     p.add_argument("--lines", action="store_true", help="text input: each non-empty line is a separate text")
     p.add_argument("--explain", action="store_true", help="also show discarded candidates and why they lost")
+    p.add_argument("--allow-outside-paths", action="store_true",
+                   help="let include:/phrases_file: name files outside the rule pack folder")
     p.add_argument("--half-open", action="store_true", help='"entre X e Y" as [X, Y) instead of [X, Y]')
     out = p.add_mutually_exclusive_group()
     out.add_argument("--json", action="store_true", help="force JSON output (default when piped)")
@@ -25,23 +30,37 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-color", action="store_true")
 
 
-def _records(args) -> list[dict]:
+def _lines(args) -> Iterator[str]:
+    """Input lines, read lazily (a large file or an endless stdin is never held whole)."""
     from entrec.engine.errors import InputError
 
     try:
-        if args.file:
-            with open(args.file, encoding="utf-8") as fh:
-                raw = fh.read()
-        else:
-            raw = sys.stdin.read()
+        fh = open(args.file, encoding="utf-8") if args.file else sys.stdin
     except FileNotFoundError:
         raise InputError(f"no such file: {args.file}", code="file-not-found") from None
+    except OSError as exc:  # a folder, no permission, a name too long...
+        raise InputError(f"cannot read {args.file or 'stdin'}: {exc.strerror or exc}",
+                         code="file-unreadable") from None
+    try:
+        yield from fh
     except UnicodeDecodeError as exc:
         raise InputError(f"{args.file or 'stdin'} is not UTF-8 (byte {exc.start})", code="bad-encoding") from None
+    except OSError as exc:
+        raise InputError(f"cannot read {args.file or 'stdin'}: {exc.strerror or exc}",
+                         code="file-unreadable") from None
+    finally:
+        if args.file:
+            fh.close()
+
+
+def _records(args) -> Iterator[dict]:
+    """Input records one at a time; a bad JSONL line stops the stream with its location
+    (records before it have been written)."""
+    from entrec.engine.errors import InputError
+
     where = args.file or "<stdin>"
     if args.format == "jsonl":
-        recs = []
-        for n, line in enumerate(raw.splitlines(), start=1):
+        for n, line in enumerate(_lines(args), start=1):
             if not line.strip():
                 continue
             try:
@@ -55,11 +74,42 @@ def _records(args) -> list[dict]:
             if rec.get("lang") is not None and rec["lang"] not in ("pt", "en"):
                 raise InputError(f"{where}:{n}: unsupported lang {rec['lang']!r}", code="unsupported-language",
                                  hint="use pt or en")
-            recs.append(rec)
-        return recs
-    if args.lines:
-        return [{"text": line} for line in raw.splitlines() if line.strip()]
-    return [{"text": raw}]
+            yield rec
+    elif args.lines:
+        for line in _lines(args):
+            line = line.rstrip("\r\n")
+            if line.strip():
+                yield {"text": line}
+    else:
+        yield {"text": "".join(_lines(args))}
+
+
+def _results(engine, records: Iterator[dict], explain: bool) -> Iterator[tuple[dict, list, list]]:
+    """(record, entities, discarded) in input order. Without --explain the texts stream
+    through `Engine.pipe` (one tokenization per text, batched sources); --explain asks for
+    the full resolution record of each text."""
+    if explain:
+        for rec in records:
+            res = engine.explain(rec["text"], rec.get("lang"))
+            yield rec, res.entities, res.discarded
+        return
+    from entrec.engine.errors import EntrecError
+
+    pending: deque[dict] = deque()
+    failed: list[EntrecError] = []
+
+    def texts() -> Iterator[tuple[str, str | None]]:
+        try:
+            for rec in records:
+                pending.append(rec)
+                yield rec["text"], rec.get("lang")
+        except EntrecError as exc:  # a bad record ends the stream after the good ones
+            failed.append(exc)
+
+    for ents in engine.pipe(texts(), batch_size=_BATCH):
+        yield pending.popleft(), ents, []
+    if failed:
+        raise failed[0]
 
 
 def run(args) -> int:
@@ -68,20 +118,18 @@ def run(args) -> int:
 
     # load (and validate) rules and model first: a broken rule file is reported before
     # anything is read from stdin
-    engine = Engine.load(rules=args.rules, model=args.model, lang=args.lang, half_open=args.half_open)
-    records = _records(args)
+    engine = Engine.load(rules=args.rules, model=args.model, lang=args.lang, half_open=args.half_open,
+                         allow_outside_paths=args.allow_outside_paths)
     pretty = args.display or (not args.json and sys.stdout.isatty())
     color = pretty and not args.no_color and sys.stdout.isatty()
-    for rec in records:
-        res = engine.explain(rec["text"], rec.get("lang"))
-        ents = res.entities
+    for rec, ents, discarded in _results(engine, _records(args), args.explain):
         if pretty:
             print(highlight(rec["text"].rstrip("\n"), ents, color=color))
             print()
             print(entity_table(ents) if ents else "(no entities)")
-            if args.explain and res.discarded:
+            if args.explain and discarded:
                 print("\ndiscarded:")
-                for d in res.discarded:
+                for d in discarded:
                     c = d.candidate
                     print(f"  {c.start}-{c.end} {c.label} {rec['text'][c.start:c.end]!r} ({c.rule_id or c.source}): {d.reason}")
             print()
@@ -92,6 +140,6 @@ def run(args) -> int:
             out["text"] = rec["text"]
             out["entities"] = [e.to_dict() for e in ents]
             if args.explain:
-                out["discarded"] = [d.to_dict(rec["text"]) for d in res.discarded]
+                out["discarded"] = [d.to_dict(rec["text"]) for d in discarded]
             print(json.dumps(out, ensure_ascii=False))
     return 0

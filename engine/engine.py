@@ -12,20 +12,23 @@ from __future__ import annotations
 import itertools
 import json
 from dataclasses import dataclass, replace
+from functools import partial
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Mapping, Sequence
+from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 
 from spacy.language import Language
 from spacy.tokens import Doc
 
 from .entity import Candidate, Entity
 from .errors import ArtifactError, EntrecError, InputError
+from .lazy_map import LazyMap
 from .ml import RULE_PLACEMENTS, ModelSource
 from .paths import rules_dir
 from .resolver import Policy, Resolution, ResolutionConfig, get_policy, make_policy, resolve
-from .rules.loader import RulePack, load_rule_files
+from .rules.loader import RulePack
+from .rules.pack_cache import load_rule_files_cached
 from .sources import CandidateSource, find_many
-from .tokenizer import MAX_TEXT_CHARS, SUPPORTED_LANGS, make_nlp
+from .tokenizer import MAX_TEXT_CHARS, SUPPORTED_LANGS, make_doc, make_nlp
 from .version import __version__
 
 __all__ = ["Engine", "COMPONENTS", "default_rule_paths", "ARBITRATION_FILE", "ARBITRATION_FORMAT",
@@ -96,7 +99,7 @@ class Engine:
     def load(cls, rules: str | Path | Sequence[str | Path] | None = None,
              model: str | Path | None = None, lang: str | None = None, *,
              components: Sequence[str] = COMPONENTS, half_open: bool = False,
-             workdir: str | Path | None = None) -> "Engine":
+             workdir: str | Path | None = None, allow_outside_paths: bool = False) -> "Engine":
         """Build an engine.
 
         rules: rule files/folders (default: the artifact's rules when `model` is given,
@@ -104,6 +107,9 @@ class Engine:
         verified before use. lang: default language for texts that don't say.
         components: which sources run ("rules", "grammar", "model").
         half_open: "entre X e Y" as [X, Y) instead of [X, Y].
+        allow_outside_paths: let `include:` / `phrases_file:` name files outside the pack
+        folder (absolute or `..` paths); off by default, since rule files travel in artifacts.
+        Any problem in the rule files raises `RuleFileError` with located diagnostics.
 
         A model artifact may ship the arbitration its training selected on held-out folds
         (`ner/arbitration.json`: rule placement, policy and its fitted parameters); the
@@ -136,7 +142,7 @@ class Engine:
         else:
             rule_paths = [Path(r) for r in rules]
         # packs are loaded even without the "rules" component: they carry `resolution:`
-        packs = load_rule_files(rule_paths)
+        packs = load_rule_files_cached(rule_paths, allow_outside_paths=allow_outside_paths)
 
         grammar_source = None
         if "grammar" in components:
@@ -154,8 +160,15 @@ class Engine:
             if arbitration is None and (ner_dir / LEGACY_ARBITER_FILE).is_file():
                 legacy_arbiter = json.loads((ner_dir / LEGACY_ARBITER_FILE).read_text(encoding="utf-8"))
 
-        runtimes: dict[str, _LangRuntime] = {}
-        for code in SUPPORTED_LANGS:
+        for code in SUPPORTED_LANGS:  # fail at load, not per call
+            get_policy(packs[code].resolution.policy if code in packs else ResolutionConfig().policy)
+        shipped = None
+        if model_source is not None and arbitration is not None:
+            shipped = make_policy(arbitration["policy"], arbitration.get("params"))
+        elif model_source is not None and legacy_arbiter is not None:
+            shipped = make_policy("learned.v1", legacy_arbiter)
+
+        def build(code: str) -> _LangRuntime:
             mod = model_source if model_source is not None and _model_applies(manifest, code) else None
             if mod is not None and mod.shares_tokenizer and mod.nlp.lang == code:
                 # one tokenization per text: rules, grammar and model read the same Doc
@@ -165,18 +178,19 @@ class Engine:
                 nlp = make_nlp(code)
             pack = packs.get(code)
             config = pack.resolution if pack else ResolutionConfig()
-            pack_policy = get_policy(config.policy)  # fail at load, not per call
+            pack_policy = get_policy(config.policy)
             sources: list[CandidateSource] = []
             if "rules" in components and pack is not None and pack.rules:
                 sources.append(pack.source(nlp.vocab))
             if grammar_source is not None:
                 sources.append(grammar_source)
             policy = pack_policy
-            if mod is not None and arbitration is not None:
-                policy = make_policy(arbitration["policy"], arbitration.get("params"))
-            elif mod is not None and legacy_arbiter is not None and config.policy == "learned.v1":
-                policy = make_policy("learned.v1", legacy_arbiter)
-            runtimes[code] = _LangRuntime(nlp, tuple(sources), mod, config, pack, policy, pack_policy)
+            if mod is not None and shipped is not None and (arbitration is not None or config.policy == "learned.v1"):
+                policy = shipped
+            return _LangRuntime(nlp, tuple(sources), mod, config, pack, policy, pack_policy)
+
+        # one pipeline per language, built on the first text in that language
+        runtimes = LazyMap({code: partial(build, code) for code in SUPPORTED_LANGS})
         return cls(default_lang=default_lang, runtimes=runtimes, manifest=manifest, model_dir=model_dir,
                    components=components, packs=packs, arbitration=arbitration)
 
@@ -195,6 +209,19 @@ class Engine:
     def languages(self) -> tuple[str, ...]:
         return tuple(self._runtimes)
 
+    @property
+    def runtimes(self) -> Mapping[str, _LangRuntime]:
+        """The per-language runtimes (read-only; built lazily). Internal: code outside the
+        engine should use the public views and accessors instead."""
+        return self._runtimes
+
+    def warm(self, langs: Sequence[str] | None = None) -> "Engine":
+        """Build the per-language pipelines now instead of on each language's first text
+        (a server calls this before it reports ready)."""
+        for code in langs or tuple(self._runtimes):
+            self._runtime(code)
+        return self
+
     def sources(self, lang: str | None = None) -> list[CandidateSource]:
         return self._runtime(lang).all_sources()
 
@@ -212,7 +239,7 @@ class Engine:
 
     def make_doc(self, text: str, lang: str | None = None) -> Doc:
         """`text` tokenized exactly as the sources see it."""
-        return self._runtime(lang).nlp.make_doc(_check_text(text))
+        return make_doc(self._runtime(lang).nlp, _check_text(text))
 
     # -------------------------------------------------------------------- views
     def _view(self, runtimes: Mapping[str, _LangRuntime], **changes: Any) -> "Engine":
@@ -221,6 +248,13 @@ class Engine:
                                   packs=self.packs, arbitration=self.arbitration)
         kw.update(changes)
         return Engine(runtimes=runtimes, **kw)
+
+    def _map(self, fn: Callable[[_LangRuntime], _LangRuntime]) -> LazyMap:
+        """The runtimes transformed by `fn`, each built on first use (like the originals)."""
+        def view(code: str) -> _LangRuntime:
+            return fn(self._runtimes[code])
+
+        return LazyMap({code: partial(view, code) for code in self._runtimes})
 
     def subset(self, components: Sequence[str]) -> "Engine":
         """A view of this engine running only some sources (shares the loaded parts, so it
@@ -238,34 +272,31 @@ class Engine:
             raise EntrecError(f"unknown component(s) {unknown}", code="component-unknown",
                               hint=f"choose from {', '.join(COMPONENTS)}")
         keep = {kinds[c] for c in components}
-        runtimes = {}
-        for code, rt in self._runtimes.items():
+
+        def view(rt: _LangRuntime) -> _LangRuntime:
             model = rt.model if "model" in keep else None
             feed = frozenset({"rule"} - keep) if model is not None and model.placement == "features" else frozenset()
             had = {s.source for s in rt.all_sources()}
-            runtimes[code] = replace(
-                rt, sources=tuple(s for s in rt.sources if s.source in keep or s.source in feed),
-                model=model, feed_only=feed, policy=rt.policy if had <= keep else rt.pack_policy)
-        return self._view(runtimes, components=tuple(components))
+            return replace(rt, sources=tuple(s for s in rt.sources if s.source in keep or s.source in feed),
+                           model=model, feed_only=feed, policy=rt.policy if had <= keep else rt.pack_policy)
+
+        return self._view(self._map(view), components=tuple(components))
 
     def with_placement(self, placement: str) -> "Engine":
         """A view whose model runs under another rule placement ("resolver", "presets",
         "features"): how evaluation compares placements of one trained model."""
-        runtimes = {code: replace(rt, model=rt.model.with_placement(placement))
-                    if rt.model is not None else rt for code, rt in self._runtimes.items()}
-        return self._view(runtimes)
+        return self._view(self._map(lambda rt: replace(rt, model=rt.model.with_placement(placement))
+                                    if rt.model is not None else rt))
 
     def with_policy(self, policy: Policy | str, params: Mapping[str, Any] | None = None) -> "Engine":
         """A view resolving with another policy (an instance, or a registered name and
         its fitted parameters). The rules-only view of it still uses the pack's policy."""
         pol = make_policy(policy, params) if isinstance(policy, str) else policy
-        runtimes = {code: replace(rt, policy=pol) for code, rt in self._runtimes.items()}
-        return self._view(runtimes)
+        return self._view(self._map(lambda rt: replace(rt, policy=pol)))
 
     def with_model(self, model: ModelSource | None) -> "Engine":
         """A view with another model source (e.g. one trained on a cross-validation fold)."""
-        runtimes = {code: replace(rt, model=model) for code, rt in self._runtimes.items()}
-        return self._view(runtimes)
+        return self._view(self._map(lambda rt: replace(rt, model=model)))
 
     # -------------------------------------------------------------- extraction
     def _runtime(self, lang: str | None) -> _LangRuntime:
@@ -300,12 +331,12 @@ class Engine:
     def candidates(self, text: str, lang: str | None = None) -> list[Candidate]:
         """Every source's candidates, with the priorities the resolver compares."""
         rt = self._runtime(lang)
-        return self._candidates_many(rt, [rt.nlp.make_doc(_check_text(text))], [text])[0]
+        return self._candidates_many(rt, [make_doc(rt.nlp, _check_text(text))], [text])[0]
 
     def candidates_many(self, texts: Sequence[str], lang: str | None = None) -> list[list[Candidate]]:
         """Candidates of every source per text (one batch; what arbitration is fitted on)."""
         rt = self._runtime(lang)
-        return self._candidates_many(rt, [rt.nlp.make_doc(_check_text(t)) for t in texts], list(texts))
+        return self._candidates_many(rt, [make_doc(rt.nlp, _check_text(t)) for t in texts], list(texts))
 
     def resolve(self, text: str, candidates: Iterable[Candidate], lang: str | None = None) -> Resolution:
         """Resolve ready-made candidates of `text` the way this engine would."""
@@ -335,7 +366,7 @@ class Engine:
             for lg, idxs in by_lang.items():
                 rt = self._runtime(lg)
                 texts_ = [_check_text(items[i][0]) for i in idxs]
-                docs: list[Doc] = [rt.nlp.make_doc(t) for t in texts_]
+                docs: list[Doc] = [make_doc(rt.nlp, t) for t in texts_]
                 for j, cands in enumerate(self._candidates_many(rt, docs, texts_)):
                     res = resolve(texts_[j], cands, rt.config, policy=rt.policy)
                     results[idxs[j]] = res.entities

@@ -36,6 +36,7 @@ from spacy.util import filter_spans
 
 from .entity import Candidate
 from .errors import ArtifactError
+from .text_guard import make_doc as guarded_doc
 
 __all__ = [
     "ModelSource", "RuleSpans", "apply_rule_features", "apply_presets", "RULE_PLACEMENTS",
@@ -225,7 +226,9 @@ class ModelSource:
     def _prepare(self, texts: Sequence[str], rule_spans: Sequence[Sequence[tuple[int, int, str]]] | None,
                  docs: Sequence[Doc | None] | None = None
                  ) -> tuple[list[Doc], list[set[tuple[int, int, str]]]]:
-        mdocs = [d if d is not None else self.nlp.make_doc(t)
+        # the engine's own Docs when it tokenized with this model; else tokenize here, with
+        # long runs cut (text_guard)
+        mdocs = [d if d is not None else guarded_doc(self.nlp, t)
                  for t, d in zip(texts, docs or [None] * len(texts))]
         for d in mdocs:
             block_line_breaks(d)

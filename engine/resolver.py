@@ -9,6 +9,7 @@ filters, and chosen in a rule file's `resolution:` section.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any, Callable, Iterable, Mapping, Protocol, Sequence
 
 from .arbiters import CalibratedPolicy, Decision, LearnedPolicy, ModelPrecedence
@@ -144,9 +145,14 @@ def is_known_policy(name: str) -> bool:
         return False
 
 
+@lru_cache(maxsize=64)
+def _source_ranks(source_order: tuple[str, ...]) -> dict[str, int]:
+    order = list(source_order) + [s for s in SOURCES if s not in source_order]
+    return {s: i for i, s in enumerate(order)}
+
+
 def _source_rank(c: Candidate, config: ResolutionConfig) -> int:
-    order = list(config.source_order) + [s for s in SOURCES if s not in config.source_order]
-    return order.index(c.source)
+    return _source_ranks(config.source_order)[c.source]
 
 
 def _who(c: Candidate) -> str:
@@ -170,8 +176,10 @@ class _KeyPolicy:
         }
 
     def sort_key(self, c: Candidate, config: ResolutionConfig) -> tuple:
-        parts = self._parts(c, config)
-        return tuple(parts[k] for k in self.criteria) + (parts["position"], parts["identity"])
+        # the same tuple as `_parts` gives, built without a dict (this runs per candidate)
+        ranks = _source_ranks(config.source_order)
+        parts = {"priority": -c.priority, "length": -c.length, "source": ranks[c.source], "score": -c.score}
+        return tuple(parts[k] for k in self.criteria) + ((c.start, c.end), (c.rule_id or "", c.source, c.label))
 
     def rank(self, candidates: Sequence[Candidate], config: ResolutionConfig) -> list[Candidate]:
         return sorted(candidates, key=lambda c: self.sort_key(c, config))
@@ -229,6 +237,10 @@ def _decide(policy: Policy, candidates: list[Candidate], config: ResolutionConfi
                     lambda loser, winner: policy.explain(loser, winner, config))
 
 
+#: Characters per position bucket of `resolve`'s overlap index.
+_BUCKET = 64
+
+
 def _nested(inner: Candidate, outer: Candidate) -> bool:
     return outer.start <= inner.start and inner.end <= outer.end and (inner.start, inner.end) != (outer.start, outer.end)
 
@@ -260,9 +272,16 @@ def resolve(text: str, candidates: Iterable[Candidate], config: ResolutionConfig
     criteria = tuple(getattr(policy, "criteria", ("priority", "length")))
     kept: list[Candidate] = []
     discarded: list[Discarded] = [Discarded(c, None, why, "dropped") for c, why in decision.dropped]
+    # kept candidates by position bucket: only nearby ones are compared (linear, not
+    # quadratic, in the number of candidates of a long text); kept order is preserved
+    buckets: dict[int, list[int]] = {}
     for cand in decision.ranked:
         winner = None
-        for k in kept:
+        near: set[int] = set()
+        for b in range(cand.start // _BUCKET, max(cand.start, cand.end - 1) // _BUCKET + 1):
+            near.update(buckets.get(b, ()))
+        for idx in sorted(near):
+            k = kept[idx]
             if not cand.overlaps(k):
                 continue
             if config.keep_nested and cand.label != k.label and (_nested(cand, k) or _nested(k, cand)):
@@ -270,6 +289,8 @@ def resolve(text: str, candidates: Iterable[Candidate], config: ResolutionConfig
             winner = k
             break
         if winner is None:
+            for b in range(cand.start // _BUCKET, max(cand.start, cand.end - 1) // _BUCKET + 1):
+                buckets.setdefault(b, []).append(len(kept))
             kept.append(cand)
         else:
             discarded.append(Discarded(cand, winner, decision.explain(cand, winner),

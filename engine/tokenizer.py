@@ -10,9 +10,13 @@ from __future__ import annotations
 
 import spacy
 from spacy.language import Language
+from spacy.tokenizer import Tokenizer
+from spacy.tokens import Doc
 from spacy.util import compile_infix_regex, compile_prefix_regex, compile_suffix_regex
 
-__all__ = ["make_nlp", "customize_tokenizer", "SUPPORTED_LANGS", "MAX_TEXT_CHARS"]
+from .text_guard import make_doc as guarded_make_doc
+
+__all__ = ["make_nlp", "make_doc", "doc_text", "customize_tokenizer", "SUPPORTED_LANGS", "MAX_TEXT_CHARS"]
 
 SUPPORTED_LANGS = ("pt", "en")
 MAX_TEXT_CHARS = 10_000_000
@@ -46,9 +50,15 @@ def customize_tokenizer(nlp: Language) -> Language:
     infixes = list(nlp.Defaults.infixes or []) + _EXTRA_INFIXES
     prefixes = _EXTRA_PREFIXES + list(nlp.Defaults.prefixes or [])
     suffixes = _EXTRA_SUFFIXES + list(nlp.Defaults.suffixes or [])
-    nlp.tokenizer.infix_finditer = compile_infix_regex(infixes).finditer
-    nlp.tokenizer.prefix_search = compile_prefix_regex(prefixes).search
-    nlp.tokenizer.suffix_search = compile_suffix_regex(suffixes).search
+    old = nlp.tokenizer
+    # one new Tokenizer with all three rule sets: each setter on the old one would reload
+    # every special case (thousands) again, which dominated start-up
+    nlp.tokenizer = Tokenizer(nlp.vocab, rules=old.rules,
+                              prefix_search=compile_prefix_regex(prefixes).search,
+                              suffix_search=compile_suffix_regex(suffixes).search,
+                              infix_finditer=compile_infix_regex(infixes).finditer,
+                              token_match=old.token_match, url_match=old.url_match,
+                              faster_heuristics=old.faster_heuristics)
     nlp.meta["entrec_tokenizer"] = "1"
     return nlp
 
@@ -65,3 +75,20 @@ def make_nlp(lang: str = "pt") -> Language:
     # spaCy's 1M-character guard, sized for the parser, is raised to 10M.
     nlp.max_length = MAX_TEXT_CHARS
     return nlp
+
+
+_TEXT_KEY = "entrec.text"
+
+
+def make_doc(nlp: Language, text: str) -> Doc:
+    """Tokenize once (through `text_guard`); the Doc remembers its text, which every source
+    reads (spaCy rebuilds `Doc.text` from the tokens on each access, a Python loop per token)."""
+    doc = guarded_make_doc(nlp, text)  # linear even for long whitespace-free runs
+    doc.user_data[_TEXT_KEY] = text
+    return doc
+
+
+def doc_text(doc: Doc) -> str:
+    """`doc.text`, read from where `make_doc` kept it when it can be."""
+    text = doc.user_data.get(_TEXT_KEY)
+    return text if text is not None else doc.text

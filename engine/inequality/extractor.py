@@ -6,6 +6,7 @@ Lark parser is rebuilt from the grammar text on unpickle).
 """
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -54,13 +55,14 @@ class InequalityExtractor:
 
     def __init__(self, grammar_text: str, lexicons: dict[str, Lexicon], *,
                  half_open: bool = False, priority: int = DEFAULT_PRIORITY,
-                 grammar_file: str = "<grammar>"):
+                 grammar_file: str = "<grammar>", reference_parser: bool = False):
         self.half_open = half_open
+        self.reference_parser = reference_parser
         self.priority = priority
         self.grammar_file = grammar_file
         self.lexicons = dict(lexicons)
         self._grammar_text = grammar_text
-        self._parser = InequalityParser(grammar_text, half_open=half_open)
+        self._parser = InequalityParser(grammar_text, half_open=half_open, reference=reference_parser)
         self._scanners = {lang: Scanner(lex) for lang, lex in self.lexicons.items()}
         self._word_triggers = {lang: self._trigger_words(lex) for lang, lex in self.lexicons.items()}
 
@@ -73,10 +75,12 @@ class InequalityExtractor:
     # -- construction --------------------------------------------------------------------
     @classmethod
     def load(cls, grammars_dir: str | Path | None = None, half_open: bool = False, *,
-             priority: int = DEFAULT_PRIORITY) -> "InequalityExtractor":
+             priority: int = DEFAULT_PRIORITY, reference_parser: bool = False) -> "InequalityExtractor":
         """Load `inequality.lark` and every `lexicon/*.yaml` under `grammars_dir`
         (default: the packaged grammars). Raises `LexiconError` (located diagnostics for
-        every bad lexicon file) or `EntrecError` if the grammar is missing or has conflicts."""
+        every bad lexicon file) or `EntrecError` if the grammar is missing or has conflicts.
+        reference_parser: parse with Lark itself instead of the fast table driver (same
+        results, much slower; for checking the fast path)."""
         from ..errors import EntrecError
         from ..paths import grammars_dir as default_dir
 
@@ -110,7 +114,7 @@ class InequalityExtractor:
         order = sorted(lexicons, key=lambda k: (k != "pt", k != "en", k))
         try:
             return cls(grammar, {k: lexicons[k] for k in order}, half_open=half_open,
-                       priority=priority, grammar_file=str(gfile))
+                       priority=priority, grammar_file=str(gfile), reference_parser=reference_parser)
         except Exception as exc:  # lark GrammarError / conflicts under strict=True
             if isinstance(exc, EntrecError):
                 raise
@@ -119,11 +123,12 @@ class InequalityExtractor:
     def __getstate__(self) -> dict:
         return {"grammar_text": self._grammar_text, "lexicons": self.lexicons,
                 "half_open": self.half_open, "priority": self.priority,
-                "grammar_file": self.grammar_file}
+                "grammar_file": self.grammar_file, "reference_parser": self.reference_parser}
 
     def __setstate__(self, state: dict) -> None:
         self.__init__(state["grammar_text"], state["lexicons"], half_open=state["half_open"],
-                      priority=state["priority"], grammar_file=state["grammar_file"])
+                      priority=state["priority"], grammar_file=state["grammar_file"],
+                      reference_parser=state.get("reference_parser", False))
 
     @property
     def languages(self) -> tuple[str, ...]:
@@ -135,15 +140,20 @@ class InequalityExtractor:
         if not isinstance(text, str) or not text:
             return []
         langs = [lang] if lang in self.lexicons else list(self.lexicons)
-        out: list[Match] = []
+        out: list[Match] = []  # non-overlapping, sorted by start (so by end too)
+        starts: list[int] = []
         for lg in langs:
             try:
                 found = self._matches_one(text, lg)
             except Exception:  # pragma: no cover - defensive: extraction never raises
                 found = []
             for m in found:
-                if not any(m.start < o.end and o.start < m.end for o in out):
-                    out.append(m)
+                # only the neighbours in start order can overlap (bisect, not a scan of all)
+                i = bisect.bisect_right(starts, m.start)
+                if i > 0 and _overlap(out[i - 1], m) or i < len(out) and _overlap(out[i], m):
+                    continue
+                starts.insert(i, m.start)
+                out.insert(i, m)
         out.sort(key=lambda m: (m.start, m.end))
         return out
 
@@ -168,3 +178,7 @@ class InequalityExtractor:
             return [m.to_candidate(self.priority) for m in self.matches(text, lang)]
         except Exception:  # pragma: no cover - defensive
             return []
+
+
+def _overlap(a: Match, b: Match) -> bool:
+    return a.start < b.end and b.start < a.end

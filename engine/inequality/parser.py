@@ -17,6 +17,8 @@ from lark.exceptions import LarkError
 from lark.lexer import Lexer
 
 from .interval import Bound, from_op, make_range, merge_list, negate_op, union_ops
+from .lr_memo import LRMemo
+from .table_cache import load_tables, store_tables
 from .scanner import Tok
 
 __all__ = ["InequalityParser", "START_TYPES"]
@@ -66,6 +68,15 @@ class _Node:
                 yield from c.find_data(name)
 
 
+class _TypeOnly:
+    """A stand-in token carrying only its type, for building trees per type sequence."""
+
+    __slots__ = ("type",)
+
+    def __init__(self, typ: str):
+        self.type = typ
+
+
 class InequalityParser:
     """Owns the Lark LALR parser and runs its parse table directly.
 
@@ -76,12 +87,28 @@ class InequalityParser:
     one child collapsed), so `self.lark.parse` gives the same shape (tests check this).
     """
 
-    def __init__(self, grammar_text: str, *, half_open: bool = False):
+    def __init__(self, grammar_text: str, *, half_open: bool = False, reference: bool = False):
         self.grammar_text = grammar_text
         self.half_open = half_open
-        self.lark = Lark(grammar_text, parser="lalr", lexer=_ListLexer, strict=True,
-                         propagate_positions=True, start="start")
-        self._compile_tables()
+        #: build trees with Lark's own parser instead of the table driver (slow; the
+        #: reference the fast path is checked against)
+        self.reference = reference
+        self._lark: Lark | None = None
+        cached = load_tables(grammar_text)
+        if cached is None:
+            self._compile_tables()
+            store_tables(grammar_text, self._start, self._end, self._states)
+        else:
+            self._start, self._end, self._states = cached
+        self._memo = LRMemo(self._feed, self._accepts_end, self._build_types)
+
+    @property
+    def lark(self) -> Lark:
+        """Lark's parser for this grammar, built on first use (the tables may come from cache)."""
+        if self._lark is None:
+            self._lark = Lark(self.grammar_text, parser="lalr", lexer=_ListLexer, strict=True,
+                              propagate_positions=True, start="start")
+        return self._lark
 
     def _compile_tables(self) -> None:
         from lark.parsers.lalr_analysis import Shift
@@ -207,20 +234,23 @@ class InequalityParser:
             i = end
         return out
 
+    def _build_types(self, types: tuple[str, ...]) -> _Node | None:
+        """The tree of a whole token-type sequence, leaves indexing into it."""
+        return self._build([_TypeOnly(t) for t in types], 0, len(types))  # type: ignore[arg-type]
+
     def _longest(self, toks: list[Tok], i: int) -> tuple[list[Bound], int] | None:
-        stack = [self._start]
-        ends: list[int] = []
-        for k in range(i, len(toks)):
-            t = toks[k]
-            if t.type == "OTHER" or not self._feed(stack, t.type):
-                break
-            if self._accepts_end(stack):
-                ends.append(k + 1)
+        memo = self._memo
+        types, ends = memo.prefixes(toks, i, (self._start,))
         for end in reversed(ends):
-            tree = self._build(toks, i, end)
+            if self.reference:
+                bounds = self._expr(self.lark_tree(toks, i, end), toks)
+                if bounds:
+                    return bounds, end
+                continue
+            tree = memo.tree(tuple(types[:end - i]))
             if tree is None:  # pragma: no cover - the recognizer accepted this prefix
                 continue
-            bounds = self._expr(tree, toks)
+            bounds = self._expr(tree, toks[i:end])
             if bounds:
                 return bounds, end
         return None

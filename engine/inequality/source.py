@@ -4,6 +4,7 @@ from __future__ import annotations
 from spacy.tokens import Doc
 
 from ..entity import Candidate
+from ..tokenizer import doc_text
 from .extractor import InequalityExtractor
 
 __all__ = ["InequalitySource"]
@@ -20,7 +21,7 @@ class InequalitySource:
 
     def find(self, doc: Doc) -> list[Candidate]:
         try:
-            return self.extractor.extract(doc.text, doc.lang_)
+            return self.extractor.extract(doc_text(doc), doc.lang_)
         except Exception:  # pragma: no cover - extract itself never raises
             return []
 

@@ -18,9 +18,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import EntrecError
-from ..textfold import fold, words
+from ..textfold import fold, word_spans, word_strings, words
 
-__all__ = ["PhraseRow", "PhraseIndex", "read_phrases_file", "PhrasesFileError", "cache_dir"]
+__all__ = ["PhraseRow", "PhraseIndex", "MergedPhrases", "read_phrases_file", "PhrasesFileError", "cache_dir"]
 
 _SEP = "\x1f"
 _CACHE_FORMAT = 1
@@ -52,11 +52,29 @@ def read_phrases_file(path: Path) -> list[PhraseRow]:
         raise PhrasesFileError(f"phrases file not found: {path}") from None
     except UnicodeDecodeError as exc:
         raise PhrasesFileError(f"phrases file is not UTF-8 (byte {exc.start})") from None
+    except OSError as exc:
+        raise PhrasesFileError(f"cannot read phrases file: {exc.strerror or exc}") from None
+    return _parse_rows(raw, path.suffix.lower() == ".csv")
+
+
+def _records(reader):  # noqa: ANN001, ANN202 - csv reader in, rows out
+    """csv rows, with a csv.Error (a NUL byte, an oversized field) as a located error."""
+    while True:
+        try:
+            yield next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            raise PhrasesFileError(f"invalid CSV: {exc}", reader.line_num or 1) from None
+
+
+def _parse_rows(raw: str, is_csv: bool) -> list[PhraseRow]:
     rows: list[PhraseRow] = []
-    if path.suffix.lower() == ".csv":
+    if is_csv:
         reader = csv.reader(io.StringIO(raw))
         header_seen = False
-        for lineno, rec in enumerate(reader, start=1):
+        for rec in _records(reader):
+            lineno = reader.line_num
             if not rec or not any(c.strip() for c in rec) or rec[0].lstrip().startswith("#"):
                 continue
             first_row, header_seen = not header_seen, True
@@ -156,4 +174,51 @@ class PhraseIndex:
                 cid = table.get(key)
                 if cid is not None:
                     out.append((ws[i][0], ws[i + L - 1][1], cid or None))
+        return out
+
+
+class MergedPhrases:
+    """Every phrase rule of a pack on one folded-word table per folding mode, so a text is
+    split and scanned once per mode however many phrase rules (and phrases) there are.
+
+    `match(text)` yields (char start, char end, rule, id) exactly as running each rule's
+    `PhraseIndex.match` would, in one pass.
+    """
+
+    __slots__ = ("_modes",)
+
+    def __init__(self, indexes: list[PhraseIndex], rules: list):
+        modes: dict[tuple[bool, bool], tuple[dict, dict]] = {}
+        for idx, rule in zip(indexes, rules):
+            table, first = modes.setdefault((idx.lower, idx.strip_accents), ({}, {}))
+            for key, cid in idx.table.items():
+                hit = (rule, cid or None)
+                prev = table.get(key)
+                table[key] = (hit,) if prev is None else prev + (hit,)
+            for w, lens in idx.first.items():
+                prev = first.get(w)
+                first[w] = lens if prev is None else tuple(sorted(set(prev) | set(lens), reverse=True))
+        self._modes = tuple((lower, strip, table, first) for (lower, strip), (table, first) in sorted(modes.items()))
+
+    def match(self, text: str) -> list[tuple[int, int, object, str | None]]:
+        out: list[tuple[int, int, object, str | None]] = []
+        for lower, strip, table, first in self._modes:
+            folded = fold(text, lower, strip)
+            ws = word_strings(folded)
+            starts = [i for i, w in enumerate(ws) if w in first]
+            if not starts:
+                continue
+            spans: list[tuple[int, int]] | None = None  # word offsets, computed on the first hit
+            n = len(ws)
+            for i in starts:
+                for L in first[ws[i]]:
+                    if i + L > n:
+                        continue
+                    hits = table.get(ws[i] if L == 1 else _SEP.join(ws[i:i + L]))
+                    if hits is not None:
+                        if spans is None:
+                            spans = word_spans(folded)
+                        s, e = spans[i][0], spans[i + L - 1][1]
+                        for rule, cid in hits:
+                            out.append((s, e, rule, cid))
         return out

@@ -1,16 +1,27 @@
-"""A compiled rule pack as a `CandidateSource`: phrases, token patterns and RE2 regexes."""
+"""A compiled rule pack as a `CandidateSource`: phrases, token patterns and RE2 regexes.
+
+One scan per matcher kind, whatever the number of rules: every phrase rule of a folding
+mode shares one word-sequence table (`MergedPhrases`), every token-pattern rule runs in one
+`TokenAutomaton`, and the regex rules are pre-filtered by one `re2.Set` pass so only the
+regexes that can match run `finditer`. Nothing mutates the Doc, so it can be shared with the
+other sources.
+"""
 from __future__ import annotations
 
+from bisect import bisect_right
 from dataclasses import dataclass, field
 from typing import Any
 
-from spacy.matcher import Matcher
+import re2
+from spacy.attrs import IDX, LENGTH
 from spacy.tokens import Doc
 from spacy.vocab import Vocab
 
 from ..entity import Candidate
 from ..textfold import fold, slug, words
-from .phrases import PhraseIndex
+from ..tokenizer import doc_text
+from .automaton import TokenAutomaton
+from .phrases import MergedPhrases, PhraseIndex
 from .schema import ContextModel, RuleModel
 
 __all__ = ["CompiledRule", "RuleSource"]
@@ -36,6 +47,11 @@ def _needles(words_list: list[str]) -> tuple[str, ...]:
     return tuple(f" {' '.join(w for _, _, w in words(fold(n)))} " for n in words_list)
 
 
+def _first_words(needles: tuple[str, ...]) -> tuple[str, ...]:
+    # a needle with no words (" ") matches any window: its "first word" is "", always present
+    return tuple(n.split()[0] if n.strip() else "" for n in needles)
+
+
 @dataclass(frozen=True)
 class _Context:
     """A context clause with its word lists folded once, at compile time."""
@@ -46,12 +62,25 @@ class _Context:
     require_after: tuple[str, ...]
     forbid_after: tuple[str, ...]
 
+    #: first word of each required needle, for the whole-text pre-check
+    first_before: tuple[str, ...] = ()
+    first_after: tuple[str, ...] = ()
+
     @classmethod
     def compile(cls, ctx: ContextModel) -> "_Context":
-        return cls(ctx.window, _needles(ctx.require_before), _needles(ctx.forbid_before),
-                   _needles(ctx.require_after), _needles(ctx.forbid_after))
+        rb, ra = _needles(ctx.require_before), _needles(ctx.require_after)
+        return cls(ctx.window, rb, _needles(ctx.forbid_before), ra, _needles(ctx.forbid_after),
+                   _first_words(rb), _first_words(ra))
 
-    def ok(self, folded: list[str], tstart: int, tend: int) -> bool:
+    def possible(self, folded_text: str) -> bool:
+        """False when no required word occurs anywhere in the folded text: then no match of
+        the rule can pass (each needle's first word lies inside one folded token)."""
+        for needles, firsts in ((self.require_before, self.first_before), (self.require_after, self.first_after)):
+            if needles and not any(w in folded_text for w in firsts):
+                return False
+        return True
+
+    def ok(self, folded: Any, tstart: int, tend: int) -> bool:
         before = " " + " ".join(folded[max(tstart - self.window, 0):tstart]) + " "
         after = " " + " ".join(folded[tend:tend + self.window]) + " "
         if self.require_before and not any(n in before for n in self.require_before):
@@ -65,8 +94,21 @@ class _Context:
         return True
 
 
-def text_tokens(doc: Doc) -> list[str]:
-    return [t.text for t in doc]
+def _regex_set(rules: list[CompiledRule]) -> Any:
+    """One RE2 set holding every regex rule (case-insensitive ones wrapped in (?i:...))."""
+    if len(rules) < 2:
+        return None
+    opts = re2.Options()
+    opts.log_errors = False
+    rset = re2.Set.SearchSet(opts)
+    for r in rules:
+        src = r.regex.pattern
+        if not r.regex.options.case_sensitive:
+            src = f"(?i:{src})"
+        if rset.Add(src) < 0:
+            return None
+    rset.Compile()
+    return rset
 
 
 class RuleSource:
@@ -74,71 +116,84 @@ class RuleSource:
 
     source = "rule"
 
-    def __init__(self, language: str, rules: list[CompiledRule], vocab: Vocab):
+    def __init__(self, language: str, rules: list[CompiledRule], vocab: Vocab | None = None):
         self.name = f"rules:{language}"
         self.language = language
         self.rules = [r for r in rules if r.model.enabled]
-        self._by_key: dict[str, CompiledRule] = {}
-        self._matcher = Matcher(vocab, validate=True)
-        self._uses_norm = False
-        for r in self.rules:
-            if r.kind == "pattern":
-                self._matcher.add(r.id, r.patterns, greedy="LONGEST")
-                self._by_key[r.id] = r
-                self._uses_norm = self._uses_norm or any("NORM" in t for p in r.patterns for t in p)
-        self._phrase_modes = sorted({(r.phrase_index.lower, r.phrase_index.strip_accents)
-                                     for r in self.rules if r.kind == "phrases"})
-        self._vocab = vocab
+        self._pattern_rules = [r for r in self.rules if r.kind == "pattern"]
+        self._automaton = TokenAutomaton([r.patterns for r in self._pattern_rules]) if self._pattern_rules else None
+        self._regex_rules = [r for r in self.rules if r.kind == "regex"]
+        self._regex_set = _regex_set(self._regex_rules)
+        phrase_rules = [r for r in self.rules if r.kind == "phrases"]
+        self._phrases = MergedPhrases([r.phrase_index for r in phrase_rules], phrase_rules) if phrase_rules else None
         self._contexts = {r.id: _Context.compile(r.model.context) for r in self.rules
                           if r.model.context is not None}
 
     def __len__(self) -> int:
         return len(self.rules)
 
+    def _regex_matches(self, text: str, out: list) -> None:
+        rules = self._regex_rules
+        if self._regex_set is not None:
+            hits = self._regex_set.Match(text)
+            if not hits:
+                return
+            rules = [rules[i] for i in sorted(hits)]
+        for r in rules:
+            for m in r.regex.finditer(text):
+                if m.end() > m.start():
+                    out.append((m.start(), m.end(), r, None))
+
     def raw_matches(self, doc: Doc) -> list[tuple[int, int, CompiledRule, str | None]]:
         """(char start, char end, rule, id) before token alignment and context filters."""
-        text = doc.text
+        text = doc_text(doc)
         out: list[tuple[int, int, CompiledRule, str | None]] = []
-        if self._phrase_modes:
-            split = {mode: words(fold(text, *mode)) for mode in self._phrase_modes}
-            for r in self.rules:
-                if r.kind == "phrases":
-                    idx = r.phrase_index
-                    for s, e, cid in idx.match(split[(idx.lower, idx.strip_accents)]):
-                        out.append((s, e, r, cid))
-        for r in self.rules:
-            if r.kind == "regex":
-                for m in r.regex.finditer(text):
-                    if m.end() > m.start():
-                        out.append((m.start(), m.end(), r, None))
-        if self._by_key:
-            if self._uses_norm:
-                for t, f in zip(doc, (fold(x) for x in text_tokens(doc))):
-                    t.norm_ = f
-            strings = self._vocab.strings
-            for key, ts, te in self._matcher(doc):
-                r = self._by_key[strings[key]]
+        if self._phrases is not None:
+            out.extend(self._phrases.match(text))
+        if self._regex_rules:
+            self._regex_matches(text, out)
+        if self._automaton is not None:
+            for r, ts, te in self._automaton.match(doc):
                 span = doc[ts:te]
-                out.append((span.start_char, span.end_char, r, None))
+                out.append((span.start_char, span.end_char, self._pattern_rules[r], None))
         return out
 
     def find(self, doc: Doc) -> list[Candidate]:
-        text = doc.text  # Doc.text is rebuilt on every access: read it once
-        folded: list[str] | None = None  # folded token texts, built on first context check
+        text = doc_text(doc)
+        char_hits: list[tuple[int, int, CompiledRule, str | None]] = []
+        if self._phrases is not None:
+            char_hits.extend(self._phrases.match(text))
+        if self._regex_rules:
+            self._regex_matches(text, char_hits)
+        matches = self._automaton.match(doc) if self._automaton is not None else []
+        if not char_hits and not matches:
+            return []
+        contexts = self._contexts
+        view = _DocView(doc, text)
+        # (char start, char end, token start, token end, rule, id)
+        hits: list[tuple[int, int, int, int, CompiledRule, str | None]] = []
+        for s, e, r, cid in char_hits:
+            if r.id in contexts and not view.possible(r.id, contexts[r.id]):
+                continue
+            aligned = view.expand(s, e)
+            if aligned is not None:
+                hits.append((*aligned, r, cid))
+        if matches:
+            starts, lens = view.starts, view.lens
+            rules = self._pattern_rules
+            for ri, ts, te in matches:
+                r = rules[ri]
+                if r.id in contexts and not view.possible(r.id, contexts[r.id]):
+                    continue
+                hits.append((starts[ts], starts[te - 1] + lens[te - 1], ts, te, r, None))
         seen: set[tuple[int, int, str]] = set()
         out: list[Candidate] = []
-        for s, e, r, cid in self.raw_matches(doc):
-            span = doc.char_span(s, e, alignment_mode="expand")
-            if span is None or not span.text.strip():
+        for start, end, ts, te, r, cid in hits:
+            if not text[start:end].strip():
                 continue
-            # expansion never crosses into whitespace: trim to the original match ends
-            start, end = span.start_char, span.end_char
-            ctx = self._contexts.get(r.id)
-            if ctx is not None:
-                if folded is None:
-                    folded = [fold(t) for t in text_tokens(doc)]
-                if not ctx.ok(folded, span.start, span.end):
-                    continue
+            ctx = contexts.get(r.id)
+            if ctx is not None and not ctx.ok(view, ts, te):
+                continue
             key = (start, end, r.id)
             if key in seen:
                 continue
@@ -156,3 +211,72 @@ class RuleSource:
             out.append(Candidate(start=start, end=end, label=m.label, source="rule", rule_id=m.id,
                                  priority=m.priority, score=1.0, id=cid))
         return out
+
+
+class _DocView:
+    """Per-document arrays the checks read, each built on first use: token start offsets
+    and lengths (one `to_array` call), the folded text, and which context rules can pass at
+    all. Folded token texts are slices of the folded text (folding keeps offsets), so a
+    context check never builds spaCy Token objects."""
+
+    __slots__ = ("doc", "text", "_starts", "_lens", "_folded", "_possible")
+
+    def __init__(self, doc: Doc, text: str):
+        self.doc = doc
+        self.text = text
+        self._starts: list[int] | None = None
+        self._lens: list[int] = []
+        self._folded: str | None = None
+        self._possible: dict[str, bool] = {}
+
+    def _arrays(self) -> None:
+        arr = self.doc.to_array([IDX, LENGTH]).tolist()
+        self._starts = [a for a, _ in arr]
+        self._lens = [b for _, b in arr]
+
+    @property
+    def starts(self) -> list[int]:
+        if self._starts is None:
+            self._arrays()
+        return self._starts  # type: ignore[return-value]
+
+    @property
+    def lens(self) -> list[int]:
+        if self._starts is None:
+            self._arrays()
+        return self._lens
+
+    @property
+    def folded(self) -> str:
+        if self._folded is None:
+            self._folded = fold(self.text)
+        return self._folded
+
+    def possible(self, rule_id: str, ctx: _Context) -> bool:
+        ok = self._possible.get(rule_id)
+        if ok is None:
+            ok = self._possible[rule_id] = ctx.possible(self.folded)
+        return ok
+
+    def expand(self, s: int, e: int) -> tuple[int, int, int, int] | None:
+        """`doc.char_span(s, e, alignment_mode="expand")` as (start char, end char, start
+        token, end token), by bisection on the token offsets (tokens tile the text, each
+        owning its trailing whitespace); None when spaCy gives None or an empty span."""
+        starts, lens = self.starts, self.lens
+        if s < 0 or e - 1 >= len(self.text) or e <= s:
+            return None
+        ts = bisect_right(starts, s) - 1
+        te = bisect_right(starts, e - 1) - 1
+        if ts < 0 or te < 0:
+            return None
+        if s == starts[ts] + lens[ts]:
+            ts += 1
+        te += 1
+        if te <= ts:
+            return None
+        return starts[ts], starts[te - 1] + lens[te - 1], ts, te
+
+    def __getitem__(self, sl: slice) -> list[str]:
+        starts, lens, f = self.starts, self.lens, self.folded
+        lo, hi, _ = sl.indices(len(lens))
+        return [f[starts[k]:starts[k] + lens[k]] for k in range(lo, hi)]
