@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import itertools
 import json
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
@@ -72,6 +72,7 @@ class _LangRuntime:
             [self.model] if self.model is not None else [])
 
 
+@dataclass
 class Engine:
     """The entity recognizer. Build it with `Engine.load(...)`.
 
@@ -80,19 +81,20 @@ class Engine:
     new engines sharing the loaded parts, so evaluation never reaches inside one.
     """
 
-    def __init__(self, *, default_lang: str, runtimes: Mapping[str, _LangRuntime],
-                 manifest: dict | None = None, model_dir: Path | None = None,
-                 components: tuple[str, ...] = COMPONENTS,
-                 packs: Mapping[str, RulePack] | None = None,
-                 arbitration: Mapping[str, Any] | None = None):
-        self.default_lang = default_lang
-        self._runtimes = dict(runtimes)
-        self.manifest = manifest
-        self.model_dir = model_dir
-        self.components = tuple(components)
-        self.packs = dict(packs or {})
-        #: what training selected and shipped (`ner/arbitration.json`), None without one
-        self.arbitration = dict(arbitration) if arbitration else None
+    default_lang: str
+    #: per-language runtimes, each built on first use (LazyMap). Internal: code outside the
+    #: engine uses the public views and accessors, not these
+    runtimes: Mapping[str, _LangRuntime]
+    manifest: dict | None = None
+    model_dir: Path | None = None
+    components: tuple[str, ...] = COMPONENTS
+    packs: Mapping[str, RulePack] = field(default_factory=dict)
+    #: what training selected and shipped (`ner/arbitration.json`), None without one
+    arbitration: Mapping[str, Any] | None = None
+
+    @property
+    def _runtimes(self) -> Mapping[str, _LangRuntime]:
+        return self.runtimes
 
     # ------------------------------------------------------------------ loading
     @classmethod
@@ -208,12 +210,6 @@ class Engine:
     @property
     def languages(self) -> tuple[str, ...]:
         return tuple(self._runtimes)
-
-    @property
-    def runtimes(self) -> Mapping[str, _LangRuntime]:
-        """The per-language runtimes (read-only; built lazily). Internal: code outside the
-        engine should use the public views and accessors instead."""
-        return self._runtimes
 
     def warm(self, langs: Sequence[str] | None = None) -> "Engine":
         """Build the per-language pipelines now instead of on each language's first text
