@@ -26,7 +26,7 @@ from typing import Any, Callable, Iterable, Sequence
 
 __all__ = [
     "RealRecord", "LabelCounts", "EntityReport", "InequalityReport", "load_real_text",
-    "is_real_text_file", "select_half", "score_entities", "score_inequalities",
+    "is_real_text_file", "is_inequality_value_file", "select_half", "score_entities", "score_inequalities",
     "evaluate_entities", "evaluate_inequalities",
 ]
 
@@ -53,6 +53,22 @@ def is_real_text_file(path: str | Path) -> bool:
                     obj = json.loads(line)
                     return isinstance(obj, dict) and "text" in obj and "expected" in obj
     except (OSError, ValueError, UnicodeDecodeError):
+        return False
+    return False
+
+
+def is_inequality_value_file(path: str | Path) -> bool:
+    """A real-text file whose expectations are inequality values located by span only."""
+    if not is_real_text_file(path):
+        return False
+    try:
+        with open(path, encoding="utf-8") as fh:
+            for line in fh:
+                if line.strip():
+                    exp = json.loads(line).get("expected") or []
+                    if exp:
+                        return isinstance(exp[0], dict) and "op" in exp[0] and "start" not in exp[0]
+    except (OSError, ValueError, UnicodeDecodeError, AttributeError):
         return False
     return False
 
@@ -295,6 +311,9 @@ def _value_eq(g: dict, v: dict | None, units: bool) -> bool:
         return False
     for k in _VALUE_KEYS:
         a, b = g.get(k), v.get(k)
+        side = k.split("_")[0]
+        if k.endswith("_inclusive") and g.get(side) is None and v.get(side) is None:
+            continue  # an open side has no inclusivity (files write null, the engine false)
         if isinstance(a, (int, float)) and isinstance(b, (int, float)) and not isinstance(a, bool):
             if abs(a - b) > 1e-9:
                 return False
