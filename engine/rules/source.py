@@ -10,6 +10,7 @@ from spacy.vocab import Vocab
 
 from ..entity import Candidate
 from ..textfold import fold, slug, words
+from .coordination import compile_coordinators, extend_coordinated
 from .phrases import PhraseIndex
 from .schema import ContextModel, RuleModel
 
@@ -91,6 +92,8 @@ class RuleSource:
         self._vocab = vocab
         self._contexts = {r.id: _Context.compile(r.model.context) for r in self.rules
                           if r.model.context is not None}
+        self._coordinators = compile_coordinators(self.rules)
+        self._normalize = {r.id: r.model.normalize for r in self.rules}
 
     def __len__(self) -> int:
         return len(self.rules)
@@ -155,4 +158,6 @@ class RuleSource:
                     cid = slug(text[start:end])
             out.append(Candidate(start=start, end=end, label=m.label, source="rule", rule_id=m.id,
                                  priority=m.priority, score=1.0, id=cid))
+        if self._coordinators:
+            out = extend_coordinated(text, out, self._coordinators, self._normalize)
         return out
