@@ -38,7 +38,11 @@ _LTDA_FORMS = ("Ltda.", "Ltda")
 _HEADER = "phrase,id,aliases"
 #: place words that are ONS agent short names but mostly places or ordinary words in text
 _COMMON = {"ACRE", "ARGO", "BRE", "CEP", "DUNAS", "ESTE", "ETC", "FORMOSA", "GUAIRA",
-           "ITE", "LAT", "LEST", "LTC", "GTE", "ETB", "BSE", "CGI", "DAIA", "ETES"}
+           "ITE", "LAT", "LEST", "LTC", "GTE", "ETB", "BSE", "CGI", "DAIA", "ETES",
+           # single-word short names that are (mostly) places or ordinary words in text
+           "ARARAQUARA", "ARCOVERDE", "ATLANTICO", "BORBOREMA", "CANTAREIRA", "GUANABARA",
+           "ITABAPOANA", "ITAMARACA", "JALAPÃO", "JANAÚBA", "MARANHENSE", "SERTANEJA", "TANGARÁ",
+           "ANANAÍ", "OURILANDIA", "EXPANSION", "SIMOES", "ITATIM", "TROPICÁLIA", "UIRAPURU"}
 _PLANT_TYPES = {"UHE", "UTE", "EOL", "UFV", "PCH", "CGH", "UTN"}
 
 
@@ -97,7 +101,7 @@ def ons_short_name_rows(agentes: Path, subestacoes: Path, usinas: Path) -> list[
         name = " ".join(r["name"].split())
         words = name.split()
         if len(words) == 1:
-            if not re.fullmatch(r"[A-Z][A-Z0-9&\-]{2,4}", name) or name in _COMMON \
+            if not re.fullmatch(r"[A-ZÀ-Ý][A-ZÀ-Ý0-9&\-]{2,11}", name) or name in _COMMON \
                     or fold(name) in places:
                 continue
         elif (not name.isupper() or fold(name) in places or words[0] in _PLANT_TYPES | {"SE"}

@@ -45,7 +45,8 @@ _NUMBER_KEYS = {
     "fractions", "standalone", "joiners", "point", "negative", "article_one", "suffix_scales",
 }
 #: word lists that tell a number is not a quantity (read by `refine.py`, not by the grammar)
-CONTEXT_SECTIONS = ("months", "identifier_nouns", "change_words", "clock_words", "range_lead_in")
+CONTEXT_SECTIONS = ("months", "identifier_nouns", "change_words", "clock_words", "range_lead_in",
+                    "year_lead")
 _TOP_KEYS = {"lang", "description", "macros", "numbers", "units", *_OP_SECTIONS, *PHRASE_SECTIONS,
              *CONTEXT_SECTIONS}
 _UNIT_KEYS = {"aliases", "exact", "prefix", "subunit_of", "factor"}

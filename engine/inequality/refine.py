@@ -9,7 +9,8 @@ about form only. Word lists come from the lexicon's context sections (`months`,
 
 What it does, in order:
 1. dates are not conditions: a number next to a month name ("até 15 de março",
-   "a partir de 1º de julho", "de abril de 2021", "January 1, 2016"), and a range whose
+   "a partir de 1º de julho", "de abril de 2021", "January 1, 2016"), a year after a
+   temporal comparator ("a partir de 2026", "até 2030"), and a range whose
    two ends are years ("2018-2019", "de 2015 a 2020") with no unit;
 2. clock times are not conditions: "das 9 às 14 horas", "1200 hrs";
 3. identifiers are not quantities: numbers after a noun that numbers things ("itens 4.2 a
@@ -72,6 +73,8 @@ def refine(text: str, toks: list[Tok], lex: Lexicon) -> list[Tok]:
     before_id = re.compile(rf"\b(?:{_words_rx(ids)})\s*(?:n[ºo°]\.?\s*|nos?\.?\s*)?(?:de\s+|entre\s+|from\s+|between\s+)?$") \
         if ids else None
     before_clock = re.compile(rf"\b(?:{_words_rx(clock)})\s*$") if clock else None
+    years = ctx.get("year_lead") or frozenset()
+    before_year = re.compile(rf"\b(?:{_words_rx(years)})\s*$") if years else None
     change_rx = re.compile(rf"^\s*(?:[^\W\d_]{{1,6}}\s+)?(?:{_words_rx(change)})\s*$") if change else None
 
     n = len(toks)
@@ -106,6 +109,10 @@ def refine(text: str, toks: list[Tok], lex: Lexicon) -> list[Tok]:
             if i + 1 < n and toks[i + 1].type == "UNIT" and toks[i + 1].end - toks[i + 1].start <= 2 \
                     and text[toks[i + 1].start:toks[i + 1].end] in ("º", "°", "o", "ª"):
                 _other(toks[i + 1])
+            continue
+        if (before_year is not None and re.fullmatch(r"(?:19|20)\d\d", raw)
+                and not (i + 1 < n and toks[i + 1].type == "UNIT") and before_year.search(before)):
+            _other(t)  # "a partir de 2026", "until 2030": a year
             continue
         j = next_num(i)
         if j is not None and _is_year(t) and _is_year(toks[j]) and not (
