@@ -53,6 +53,7 @@ def test_not_conditions(ext, text, lang):
     ("Tensão superior a 1,045 pu.", ("superior a 1,045 pu", "gt", Decimal("1.045"), None, "pu")),
     ("A obra leva no máximo 18 meses.", ("no máximo 18 meses", "le", None, Decimal(18), "mês")),
     ("Perdas de menos de 5 por cento.", ("menos de 5 por cento", "lt", None, Decimal(5), "%")),
+    ("Frequência no mínimo de 59,5 Hz.", ("no mínimo de 59,5 Hz", "ge", Decimal("59.5"), None, "Hz")),
 ])
 def test_real_text_conditions(ext, text, expected):
     assert _found(ext, text) == [expected]
