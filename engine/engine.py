@@ -58,7 +58,7 @@ class Engine:
     def load(cls, rules: str | Path | Sequence[str | Path] | None = None,
              model: str | Path | None = None, lang: str | None = None, *,
              components: Sequence[str] = COMPONENTS, half_open: bool = False,
-             workdir: str | Path | None = None) -> "Engine":
+             workdir: str | Path | None = None, allow_outside_paths: bool = False) -> "Engine":
         """Build an engine.
 
         rules: rule files/folders (default: the artifact's rules when `model` is given,
@@ -66,6 +66,9 @@ class Engine:
         verified before use. lang: default language for texts that don't say.
         components: which sources run ("rules", "grammar", "model").
         half_open: "entre X e Y" as [X, Y) instead of [X, Y].
+        allow_outside_paths: let `include:` / `phrases_file:` name files outside the pack
+        folder (absolute or `..` paths); off by default, since rule files travel in artifacts.
+        Any problem in the rule files raises `RuleFileError` with located diagnostics.
         """
         components = tuple(components)
         unknown = [c for c in components if c not in COMPONENTS]
@@ -94,7 +97,7 @@ class Engine:
         else:
             rule_paths = [Path(r) for r in rules]
         # packs are loaded even without the "rules" component: they carry `resolution:`
-        packs = load_rule_files(rule_paths)
+        packs = load_rule_files(rule_paths, allow_outside_paths=allow_outside_paths)
 
         grammar_source = None
         if "grammar" in components:
