@@ -21,6 +21,7 @@ from .paths import rules_dir
 from .resolver import Resolution, ResolutionConfig, get_policy, resolve
 from .rules.loader import RulePack, load_rule_files
 from .sources import CandidateSource, find_many
+from .text_guard import make_doc as guarded_doc
 from .tokenizer import SUPPORTED_LANGS, make_nlp
 
 __all__ = ["Engine", "COMPONENTS", "default_rule_paths"]
@@ -181,7 +182,7 @@ class Engine:
 
     def candidates(self, text: str, lang: str | None = None) -> list[Candidate]:
         rt = self._runtime(lang)
-        doc = rt.nlp.make_doc(_check_text(text))
+        doc = guarded_doc(rt.nlp, _check_text(text))
         return [c for s in rt.sources for c in s.find(doc)]
 
     def explain(self, text: str, lang: str | None = None) -> Resolution:
@@ -208,7 +209,7 @@ class Engine:
                 by_lang.setdefault(lg or self.default_lang, []).append(i)
             for lg, idxs in by_lang.items():
                 rt = self._runtime(lg)
-                docs: list[Doc] = [rt.nlp.make_doc(_check_text(items[i][0])) for i in idxs]
+                docs: list[Doc] = [guarded_doc(rt.nlp, _check_text(items[i][0])) for i in idxs]
                 per_source = [find_many(s, docs) for s in rt.sources]
                 for j, i in enumerate(idxs):
                     cands = [c for lists in per_source for c in lists[j]]
