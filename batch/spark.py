@@ -18,11 +18,40 @@ from entrec.batch.schema import (ENTITIES_FIELDS, PAGES_FIELDS, entities_schema,
 from entrec.batch.sources import DocumentRef
 from entrec.documents import Unit, content_hash
 
-__all__ = ["run_spark", "spark_tables", "pages_from_documents", "entities_from_pages",
+__all__ = ["spark_session", "run_spark", "spark_tables", "pages_from_documents", "entities_from_pages",
            "uri_from_spark_path", "ship_model", "REUSED"]
 
 #: internal marker row of stage 1 for an unchanged document (never written)
 REUSED = "reused"
+
+
+def spark_session(master: str = "local[*]", app_name: str = "entrec-batch"):
+    """A SparkSession for `entrec batch --spark MASTER` (and the tests and bench).
+
+    With a local master the Python workers run this interpreter (where entrec is installed),
+    not whatever `python3` is first on PATH.
+    """
+    import os
+    import shutil
+    import sys
+
+    from entrec.engine.errors import EntrecError
+
+    try:
+        from pyspark.sql import SparkSession
+    except ImportError:
+        raise EntrecError("pyspark is not installed", code="spark-missing",
+                          hint="pip install 'entrec[spark]'") from None
+    if not shutil.which("java") and not os.environ.get("JAVA_HOME"):
+        raise EntrecError("Spark needs Java 17 and none was found (no `java` on PATH, no "
+                          "JAVA_HOME)", code="java-missing",
+                          hint="install a JRE, e.g. apt-get install openjdk-17-jre-headless")
+    if master.startswith("local"):
+        os.environ["PYSPARK_PYTHON"] = sys.executable
+    return (SparkSession.builder.master(master).appName(app_name)
+            .config("spark.sql.execution.arrow.maxRecordsPerBatch", "256")
+            .config("spark.sql.shuffle.partitions", "8")
+            .config("spark.ui.enabled", "false").getOrCreate())
 
 
 def uri_from_spark_path(path: str) -> str:
