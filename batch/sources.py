@@ -11,7 +11,7 @@ from typing import Sequence
 from entrec.documents import doc_type_for
 from entrec.engine.errors import InputError
 
-__all__ = ["DocumentRef", "Ignored", "list_documents", "read_bytes", "split_s3"]
+__all__ = ["DocumentRef", "Ignored", "list_documents", "read_bytes", "write_bytes", "split_s3"]
 
 
 @dataclass(frozen=True)
@@ -110,3 +110,16 @@ def read_bytes(uri: str) -> bytes:
         bucket, key = split_s3(uri)
         return _s3_client().get_object(Bucket=bucket, Key=key)["Body"].read()
     return Path(uri).read_bytes()
+
+
+def write_bytes(uri: str, data: bytes) -> None:
+    """Write one object (a manifest, a pointer) to a local path or s3://bucket/key."""
+    if uri.startswith("s3://"):
+        bucket, key = split_s3(uri)
+        _s3_client().put_object(Bucket=bucket, Key=key, Body=data)
+        return
+    path = Path(uri)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)

@@ -129,7 +129,7 @@ def spark_tables(spark, documents_df, spec: EngineSpec, known: dict[str, str] | 
     sc = spark.sparkContext
     shipped, model_name = ship_model(spark, spec)
     known_bc = dict(known or {})
-    n = max(1, sc.defaultParallelism * 2)
+    n = max(1, sc.defaultParallelism)
     docs = (documents_df.select("path", "length", "content")
             .repartition(n).sortWithinPartitions(F.desc("length")))
     pages = docs.mapInPandas(functools.partial(pages_from_documents, known=known_bc),
@@ -169,3 +169,18 @@ def run_spark(spark, refs: Sequence[DocumentRef], spec: EngineSpec, known: dict[
 
 def _spark_path(uri: str) -> str:
     return uri if "://" in uri else "file://" + uri
+
+
+def spark_summary(pages, entities) -> dict:
+    """The manifest summary (same shape as `tables.summarize`) computed by Spark, for runs
+    whose tables live where the driver cannot read Parquet itself (S3 in Glue)."""
+    from pyspark.sql import functions as F
+
+    from entrec.batch.tables import summarize
+
+    light = pages.select("doc_id", "source_uri", "doc_type", "unit_kind", "unit_no", "n_chars",
+                         "error", "error_message")
+    page_rows = [r.asDict() for r in light.collect()]
+    counts = [r.asDict() for r in entities.groupBy("doc_id", "label").agg(
+        F.count(F.lit(1)).alias("count")).collect()]
+    return summarize(page_rows, counts)

@@ -120,13 +120,16 @@ def table_summary(run_path: Path) -> dict[str, Any]:
     pages = ds.dataset(run_path / "pages", format="parquet").to_table(
         columns=["doc_id", "source_uri", "doc_type", "unit_kind", "unit_no", "n_chars", "error",
                  "error_message"]).to_pylist()
-    labels = ds.dataset(run_path / "entities", format="parquet").to_table(
-        columns=["doc_id", "label"]).to_pylist()
-    return summarize(pages, labels)
+    counts = ds.dataset(run_path / "entities", format="parquet").to_table(
+        columns=["doc_id", "label"]).group_by(["doc_id", "label"]).aggregate(
+        [("label", "count")]).to_pylist()
+    return summarize(pages, [{"doc_id": c["doc_id"], "label": c["label"], "count": c["label_count"]}
+                             for c in counts])
 
 
-def summarize(pages: list[dict], entities: list[dict]) -> dict[str, Any]:
-    """Same summary from plain rows (local runner) or collected Spark rows."""
+def summarize(pages: list[dict], label_counts: list[dict]) -> dict[str, Any]:
+    """The manifest's counts from page rows (no text) and entity counts per (doc_id, label);
+    the same for pyarrow-read tables and Spark aggregates."""
     docs: dict[str, dict[str, Any]] = {}
     errors = []
     for r in pages:
@@ -139,17 +142,21 @@ def summarize(pages: list[dict], entities: list[dict]) -> dict[str, Any]:
             errors.append({"uri": r["source_uri"], "unit_kind": r["unit_kind"],
                            "unit_no": r["unit_no"], "code": r["error"],
                            "message": r["error_message"]})
-    per_doc = Counter(e["doc_id"] for e in entities)
+    per_doc: Counter = Counter()
+    per_label: Counter = Counter()
+    for c in label_counts:
+        per_doc[c["doc_id"]] += c["count"]
+        per_label[c["label"]] += c["count"]
     for d in docs.values():
         d["entities"] = per_doc.get(d["doc_id"], 0)
-    by_label = dict(sorted(Counter(e["label"] for e in entities).items()))
+    by_label = dict(sorted(per_label.items()))
     failed = sum(1 for d in docs.values() if d["units"] == d["unit_errors"])
     errors.sort(key=lambda e: (e["uri"], e["unit_no"]))
     return {"documents": sorted(docs.values(), key=lambda d: d["uri"]),
             "errors": errors,
             "counts": {"documents": len(docs), "documents_failed": failed,
                        "units": len(pages), "units_with_error": len(errors),
-                       "entities": len(entities), "by_label": by_label}}
+                       "entities": sum(per_label.values()), "by_label": by_label}}
 
 
 def publish(run: RunDir, manifest: dict[str, Any]) -> None:
