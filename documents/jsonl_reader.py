@@ -32,10 +32,11 @@ class JsonlReader:
             line = line.rstrip("\r")
             if not line.strip():
                 continue
-            units.append(self._unit(line, n, uri, doc_id))
+            units.append(self.unit_from_line(line, n, uri, doc_id))
         return units
 
-    def _unit(self, line: str, n: int, uri: str, doc_id: str) -> Unit:
+    def unit_from_line(self, line: str, n: int, uri: str, doc_id: str) -> Unit:
+        """One line as a unit (or a bad-jsonl error row with its line number)."""
         def bad(message: str) -> Unit:
             return error_unit(doc_id, uri, "jsonl", "bad-jsonl", f"{uri}:{n}: {message}",
                               extractor=self.name, version=self.version, unit_no=n,
