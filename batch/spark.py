@@ -51,7 +51,8 @@ def spark_session(master: str = "local[*]", app_name: str = "entrec-batch"):
     return (SparkSession.builder.master(master).appName(app_name)
             .config("spark.sql.execution.arrow.maxRecordsPerBatch", "256")
             .config("spark.sql.shuffle.partitions", "8")
-            .config("spark.ui.enabled", "false").getOrCreate())
+            .config("spark.ui.enabled", "false")
+            .config("spark.ui.showConsoleProgress", "false").getOrCreate())
 
 
 def uri_from_spark_path(path: str) -> str:
