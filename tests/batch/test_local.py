@@ -164,3 +164,10 @@ def test_cli_bad_usage_is_a_clear_error(tmp_path):
     r = subprocess.run([sys.executable, "-m", "entrec.cli", "batch", "--schema"],
                        capture_output=True, text=True, env=env)
     assert r.returncode == 0 and "| `high` | float64 |" in r.stdout
+
+
+def test_docs_show_the_schema_as_defined():
+    from entrec.batch.schema import describe
+
+    doc = (ROOT / "docs" / "documents-at-scale.md").read_text(encoding="utf-8")
+    assert describe() in doc, "docs/documents-at-scale.md: paste `entrec batch --schema` again"
