@@ -34,5 +34,9 @@ lambda: $(STAMP)
 wheel: $(STAMP)
 	$(PY) -m build --wheel --outdir dist .
 
+# Benchmarks are run by hand (they print ratios against a baseline measured in the same run).
+bench: $(STAMP)
+	@for f in bench/*.py; do echo "$(PY) $$f --help   # $$(sed -n 's/^\"\"\"//p;' $$f | head -1)"; done
+
 clean:
 	rm -rf $(VENV) dist build .cache *.egg-info

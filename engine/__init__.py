@@ -1,6 +1,6 @@
-"""entrec: entity recognition for operational documents of the Brazilian grid.
+"""The entrec library (`entrec.engine`): rule files, inequality grammar, ML source, resolver.
 
-    from entrec.engine import Engine
+    from entrec import Engine
     eng = Engine.load()                      # embedded rule packs + inequality grammar
     for ent in eng.extract("Manter a tensão na SE Xingu entre 525 kV e 550 kV"):
         print(ent.to_dict())
@@ -10,7 +10,17 @@ from .errors import (ArtifactError, DataImportError, EntrecError, InputError, Le
                      RuleFileError)
 from .resolver import Discarded, Resolution, ResolutionConfig, register_policy
 
-__version__ = "0.1.0"
+def _installed_version() -> str:
+    # one place for the version: pyproject.toml, read back from the installed metadata
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("entrec")
+    except PackageNotFoundError:  # pragma: no cover - a checkout on sys.path, not installed
+        return "0.0.0+unknown"
+
+
+__version__ = _installed_version()
 
 __all__ = [
     "Engine", "Entity", "Candidate", "Resolution", "Discarded", "ResolutionConfig",

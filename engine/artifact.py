@@ -159,6 +159,8 @@ def safe_extract(tar_path: Path | str, dest: Path | str, *,
                 with src, open(target, "xb") as out:
                     shutil.copyfileobj(src, out, _CHUNK)
                 target.chmod(0o644)
+    except ArtifactError:
+        raise
     except (tarfile.TarError, EOFError, OSError, ValueError) as exc:
         if isinstance(exc, FileExistsError):
             raise _unsafe(str(exc.filename), "written twice") from exc

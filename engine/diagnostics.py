@@ -35,6 +35,10 @@ class Diagnostic:
     hint: str | None = None
     severity: Literal["error", "warning"] = "error"
     source_line: str | None = field(default=None, compare=False)
+    #: where the offending node ends (1-based, end column exclusive; 0 = unknown), so an
+    #: editor can underline the whole range rather than one character
+    end_line: int = 0
+    end_column: int = 0
 
     def format(self) -> str:
         loc = self.file
@@ -56,5 +60,5 @@ class Diagnostic:
         return {
             "code": self.code, "message": self.message, "file": self.file, "line": self.line,
             "column": self.column, "yaml_path": self.yaml_path, "hint": self.hint,
-            "severity": self.severity,
+            "severity": self.severity, "end_line": self.end_line, "end_column": self.end_column,
         }

@@ -1,7 +1,23 @@
-"""One exception root, a small tree, stable kebab-case codes.
+"""One exception root, a small tree, stable kebab-case codes (registry: `error_codes.py`).
 
 Every error a user can cause derives from `EntrecError` and carries a `code` that tests
-assert exactly; the CLI prints `str(err)` (never a traceback) and exits 1 or 2.
+assert exactly; the CLI prints `str(err)` (never a traceback) and exits 2. Bad input is also
+a `ValueError`, so callers that do not know entrec's tree still catch it the usual way.
+
+    EntrecError                      entrec-error         root (Exception)
+    ├── InputError                   bad-input            + ValueError: texts, records, options
+    │   └── DataImportError          import-failed        labeled data unusable as a whole
+    ├── DefinitionError              (abstract)           + ValueError: located diagnostics
+    │   ├── RuleFileError            rule-file-invalid    rule files (file:line:col, hint)
+    │   └── LexiconError             lexicon-invalid      inequality lexicons
+    ├── ArtifactError                artifact-invalid     + ValueError: model artifacts
+    ├── TrainingError                training-failed      entrec.training.train
+    │   └── ConfigError              train-config-invalid entrec.training.config
+    ├── RetrainError                 retrain-failed       entrec.training.retrain
+    ├── DeployError                  deploy-failed        entrec.training.deploy
+    ├── KeySetError / TokenError     keyset-*             entrec.keyset (+ ValueError)
+    └── CompactPatternError,         pattern-invalid,     internal to rule loading; always
+        PhrasesFileError             phrases-file-invalid reported as located diagnostics
 """
 from __future__ import annotations
 
@@ -11,9 +27,27 @@ if TYPE_CHECKING:  # pragma: no cover
     from .diagnostics import Diagnostic
 
 __all__ = [
-    "EntrecError", "RuleFileError", "LexiconError", "ArtifactError", "InputError",
-    "DataImportError",
+    "EntrecError", "InputError", "DataImportError", "DefinitionError", "RuleFileError",
+    "LexiconError", "ArtifactError", "TREE",
 ]
+
+#: the tree drawn above, for docs/errors.md
+TREE = """
+EntrecError                      entrec-error         root (Exception)
+├── InputError                   bad-input            + ValueError: texts, records, options
+│   └── DataImportError          import-failed        labeled data unusable as a whole
+├── DefinitionError              (abstract)           + ValueError: located diagnostics
+│   ├── RuleFileError            rule-file-invalid    rule files (file:line:col, hint)
+│   └── LexiconError             lexicon-invalid      inequality lexicons
+├── ArtifactError                artifact-invalid     + ValueError: model artifacts
+├── TrainingError                training-failed      entrec.training.train
+│   └── ConfigError              train-config-invalid entrec.training.config
+├── RetrainError                 retrain-failed       entrec.training.retrain
+├── DeployError                  deploy-failed        entrec.training.deploy
+├── KeySetError / TokenError     keyset-*             entrec.keyset (+ ValueError)
+└── CompactPatternError,         pattern-invalid,     internal to rule loading; always
+    PhrasesFileError             phrases-file-invalid reported as located diagnostics
+"""
 
 
 class EntrecError(Exception):
@@ -35,8 +69,9 @@ class EntrecError(Exception):
         return s
 
 
-class RuleFileError(EntrecError):
-    """One or more rule files are invalid; `diagnostics` lists every problem found."""
+class DefinitionError(EntrecError, ValueError):
+    """A definition file (rule file, lexicon) is invalid: `diagnostics` lists every problem
+    found, each located (file:line:col) with a stable code."""
 
     code = "rule-file-invalid"
 
@@ -49,25 +84,31 @@ class RuleFileError(EntrecError):
         return "\n".join(d.format() for d in self.diagnostics)
 
 
-class LexiconError(RuleFileError):
+class RuleFileError(DefinitionError):
+    """One or more rule files are invalid; `diagnostics` lists every problem found."""
+
+    code = "rule-file-invalid"
+
+
+class LexiconError(DefinitionError):
     """An inequality lexicon file is invalid (same located diagnostics as rule files)."""
 
     code = "lexicon-invalid"
 
 
-class ArtifactError(EntrecError):
+class ArtifactError(EntrecError, ValueError):
     """A model artifact is missing, partial, tampered with or unsafe to extract."""
 
     code = "artifact-invalid"
 
 
-class InputError(EntrecError):
+class InputError(EntrecError, ValueError):
     """Input text or records the caller sent are unusable (bad JSON, wrong types...)."""
 
     code = "bad-input"
 
 
-class DataImportError(EntrecError):
+class DataImportError(InputError):
     """Labeled data could not be imported at all (per-record problems go to the report)."""
 
     code = "import-failed"

@@ -16,8 +16,14 @@ from .errors import EntrecError
 
 __all__ = [
     "ResolutionConfig", "Discarded", "Resolution", "Policy", "register_policy", "get_policy",
-    "POLICIES", "resolve",
+    "POLICIES", "resolve", "REASON_CODES", "reason_code",
 ]
+
+#: machine-readable reasons a candidate lost (`Discarded.reason_code`): `duplicate` = same
+#: span and label as the winner (not a real conflict); `nested` = inside the winner's span;
+#: `overlap-priority` / `overlap-longer` = overlapping, lost on priority / on span length;
+#: `overlap-tie` = overlapping, equal priority and length (source order, score or position)
+REASON_CODES = ("duplicate", "nested", "overlap-priority", "overlap-longer", "overlap-tie")
 
 
 @dataclass(frozen=True)
@@ -39,10 +45,12 @@ class Discarded:
     candidate: Candidate
     winner: Candidate
     reason: str
+    #: one of REASON_CODES (the human `reason` text stays as it was)
+    reason_code: str = "overlap-tie"
 
     def to_dict(self, text: str | None = None) -> dict:
         d = {"candidate": _cand_dict(self.candidate, text), "winner": _cand_dict(self.winner, text),
-             "reason": self.reason}
+             "reason": self.reason, "reason_code": self.reason_code}
         return d
 
 
@@ -190,12 +198,29 @@ def _nested(inner: Candidate, outer: Candidate) -> bool:
     return outer.start <= inner.start and inner.end <= outer.end and (inner.start, inner.end) != (outer.start, outer.end)
 
 
+def reason_code(loser: Candidate, winner: Candidate,
+                criteria: Sequence[str] = ("priority", "length")) -> str:
+    """Why `loser` lost to `winner`, as one of REASON_CODES. `criteria` is the policy's
+    ranking order, so a policy that compares length first reports `overlap-longer`."""
+    if (loser.start, loser.end, loser.label) == (winner.start, winner.end, winner.label):
+        return "duplicate"
+    if _nested(loser, winner):
+        return "nested"
+    for crit in criteria:
+        if crit == "priority" and loser.priority != winner.priority:
+            return "overlap-priority"
+        if crit == "length" and loser.length != winner.length:
+            return "overlap-longer"
+    return "overlap-tie"
+
+
 def resolve(text: str, candidates: Iterable[Candidate], config: ResolutionConfig | None = None,
             policy: Policy | None = None) -> Resolution:
     """Pick a non-overlapping subset of `candidates` and explain every discarded one."""
     config = config or ResolutionConfig()
     policy = policy or get_policy(config.policy)
     ranked = policy.rank(list(candidates), config)
+    criteria = tuple(getattr(policy, "criteria", ("priority", "length")))
     kept: list[Candidate] = []
     discarded: list[Discarded] = []
     for cand in ranked:
@@ -210,7 +235,8 @@ def resolve(text: str, candidates: Iterable[Candidate], config: ResolutionConfig
         if winner is None:
             kept.append(cand)
         else:
-            discarded.append(Discarded(cand, winner, policy.explain(cand, winner, config)))
+            discarded.append(Discarded(cand, winner, policy.explain(cand, winner, config),
+                                       reason_code(cand, winner, criteria)))
     kept.sort(key=lambda c: (c.start, c.end, c.label))
     discarded.sort(key=lambda d: (d.candidate.start, d.candidate.end, d.candidate.rule_id or ""))
     return Resolution(text=text, kept=kept, discarded=discarded)

@@ -67,21 +67,30 @@ ROUTES: dict[str, Route] = {
 SCOPES: dict[str, Route] = {r.scope: r for r in ROUTES.values()}
 
 
-class KeySetError(ValueError):
+try:  # in the package: join entrec's exception tree
+    from entrec.engine.errors import EntrecError as _ErrorRoot
+except ImportError:  # vendored alone into a Lambda zip (no entrec package there)
+    class _ErrorRoot(Exception):  # type: ignore[no-redef]
+        code = "entrec-error"
+
+
+class KeySetError(_ErrorRoot, ValueError):
     """The key set is missing, malformed, or an admin operation on it is refused."""
 
     def __init__(self, message: str, code: str = "keyset-invalid", hint: str | None = None):
-        super().__init__(message)
+        Exception.__init__(self, message)
         self.message = message
         self.code = code
         self.hint = hint
 
 
-class TokenError(Exception):
+class TokenError(_ErrorRoot):
     """A bearer token is rejected; `code` says why (logged, never the token itself)."""
 
     def __init__(self, code: str, message: str = ""):
-        super().__init__(message or code)
+        Exception.__init__(self, message or code)
+        self.message = message or code
+        self.hint = None
         self.code = code
 
 

@@ -15,6 +15,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from ..errors import EntrecError
+
 from ..textfold import fold
 
 __all__ = ["CompactPatternError", "parse_compact", "CLASSES"]
@@ -38,7 +40,10 @@ _SPEC_RE = re.compile(
 
 
 @dataclass
-class CompactPatternError(ValueError):
+class CompactPatternError(EntrecError, ValueError):
+    """A compact token pattern does not parse; reported as a located `pattern-invalid`."""
+
+    code = "pattern-invalid"
     message: str
     column: int  # 0-based offset in the pattern string
     hint: str | None = None

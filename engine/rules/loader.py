@@ -286,6 +286,7 @@ def _read_file(path: Path, diags: list[Diagnostic]) -> _FileResult | None:
         diags.append(Diagnostic(code="yaml-duplicate-key", message=f"key `{kpath[-1]}` appears twice in "
                                 f"the same mapping (the second would silently replace the first)",
                                 file=doc.file, line=line, column=col,
+                                end_line=line, end_column=col + len(str(kpath[-1])),
                                 yaml_path=".".join(str(k) for k in kpath),
                                 hint="a rule's canonical id goes in `canonical:`; its own name in `id:`"
                                 if kpath[-1] == "id" else "remove or rename one of them",

@@ -17,6 +17,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..errors import EntrecError
 from ..textfold import fold, words
 
 __all__ = ["PhraseRow", "PhraseIndex", "read_phrases_file", "PhrasesFileError", "cache_dir"]
@@ -32,7 +33,11 @@ class PhraseRow:
     line: int = 0
 
 
-class PhrasesFileError(ValueError):
+class PhrasesFileError(EntrecError, ValueError):
+    """A phrases file cannot be used; `line` is 1-based (0 = the whole file)."""
+
+    code = "phrases-file-invalid"
+
     def __init__(self, message: str, line: int = 0):
         super().__init__(message)
         self.line = line

@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 
 import pytest
 
-boto3 = pytest.importorskip("boto3")
-moto_server = pytest.importorskip("moto.server")
+import boto3  # the `aws` extra; moto[server] from the test extra
+import moto.server as moto_server
 
 REGION = "us-east-1"
 

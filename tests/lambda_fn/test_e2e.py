@@ -31,8 +31,6 @@ TEXT = "Manter a tensão na SE Xingu entre 525 kV e 550 kV, conforme a IO-ON.NE.
 
 @pytest.fixture(scope="module")
 def predictor(tmp_path_factory):
-    if not (ROOT / "serving" / "entrypoint.py").exists():
-        pytest.skip("serving/ (the predictor) is not in this checkout")
     port = free_port()
     model_dir = tmp_path_factory.mktemp("empty-model")  # empty: the embedded default engine
     env = {**os.environ, "SM_MODEL_DIR": str(model_dir), "ENTREC_LOCAL_ENDPOINT_NAME": ENDPOINT,

@@ -237,11 +237,7 @@ def test_sample_texts_shape_and_coverage(eng):
 
 
 def test_full_engine_grammar_does_not_clobber_rule_entities():
-    pytest.importorskip("entrec.engine.inequality", reason="inequality grammar not installed")
-    try:
-        full = Engine.load()
-    except ImportError as exc:  # grammar package present but incomplete
-        pytest.skip(f"inequality grammar unavailable: {exc}")
+    full = Engine.load()  # rules + grammar: a missing grammar is a failure, not a skip
     text = "Manter a tensão no barramento de 500 kV da SE Lagoa Dourada II entre 525 kV e 550 kV."
     got = _pairs(full.extract(text, "pt"))
     assert ("SE Lagoa Dourada II", "SUBESTACAO") in got
