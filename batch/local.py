@@ -15,7 +15,8 @@ from entrec.batch.core import EngineSpec, document_rows, load_engine
 from entrec.batch.schema import page_row
 from entrec.batch.sources import DocumentRef, read_bytes
 from entrec.documents import content_hash
-from entrec.documents.readers import doc_type_for, error_unit
+from entrec.documents.failures import error_unit
+from entrec.documents.readers import doc_type_for
 
 __all__ = ["DocOutcome", "process_ref", "run_local"]
 

@@ -36,10 +36,10 @@ def transform_request(*, job_name: str, model_name: str, input_uri: str, output_
                       max_payload_mb: int = MAX_PAYLOAD_MB, max_concurrent: int = 0) -> dict:
     """The CreateTransformJob request (kept pure so tests and `--dry-run` can show it)."""
     if not (1 <= max_payload_mb <= 100):
-        raise InputError("MaxPayloadInMB must be 1..100", code="bad-usage")
+        raise InputError("MaxPayloadInMB must be 1..100", code="bad-option")
     for name, uri in (("input", input_uri), ("output", output_uri)):
         if not uri.startswith("s3://"):
-            raise InputError(f"the {name} must be an s3:// address, got {uri!r}", code="bad-usage")
+            raise InputError(f"the {name} must be an s3:// address, got {uri!r}", code="bad-option")
         split_s3(uri)
     req: dict[str, Any] = {
         "TransformJobName": job_name,

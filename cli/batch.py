@@ -39,21 +39,21 @@ def run(args) -> int:
         print(describe())
         return 0
     if not args.out:
-        raise InputError("--out DIR is required", code="bad-usage")
+        raise InputError("--out DIR is required", code="bad-option")
     if args.sources[:1] == ["collect"]:
         from entrec.batch.transform import collect
 
         if len(args.sources) != 2:
-            raise InputError("usage: entrec batch collect S3_PREFIX_OR_DIR --out DIR", code="bad-usage")
+            raise InputError("usage: entrec batch collect S3_PREFIX_OR_DIR --out DIR", code="bad-option")
         result = collect(args.sources[1], args.out)
     else:
         from entrec.batch import EngineSpec, run_batch
 
         if not args.sources:
             raise InputError("give at least one SRC (file, folder or s3://bucket/prefix)",
-                             code="bad-usage")
+                             code="bad-option")
         if args.workers < 1:
-            raise InputError("--workers must be at least 1", code="bad-usage")
+            raise InputError("--workers must be at least 1", code="bad-option")
         spec = EngineSpec(rules=tuple(args.rules) if args.rules else None, model=args.model,
                           lang=args.lang, half_open=args.half_open)
         spark = None

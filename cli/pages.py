@@ -21,7 +21,8 @@ def run(args) -> int:
     from entrec.batch.sources import list_documents, read_bytes
     from entrec.batch.tables import TableWriter
     from entrec.documents import content_hash
-    from entrec.documents.readers import doc_type_for, error_unit
+    from entrec.documents.failures import error_unit
+    from entrec.documents.readers import doc_type_for
 
     refs, ignored = list_documents(args.sources)
     to_parquet = bool(args.out) and not args.out.endswith((".jsonl", ".ndjson", ".json"))

@@ -50,7 +50,7 @@ def run(args) -> int:
         print(f"entrec transform: {n} record(s) -> {target}", file=sys.stderr)
         return 0
     if not args.model_name:
-        raise InputError("--model-name is required (the SageMaker model to run)", code="bad-usage")
+        raise InputError("--model-name is required (the SageMaker model to run)", code="bad-option")
     job = args.job_name or "entrec-transform-" + dt.datetime.now(dt.timezone.utc).strftime("%Y%m%d%H%M%S")
     req = transform_request(job_name=job, model_name=args.model_name, input_uri=args.input,
                             output_uri=args.output, instance_type=args.instance_type,

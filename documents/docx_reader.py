@@ -12,7 +12,7 @@ import re
 import zipfile
 
 from entrec.documents.normalize import join_lone_breaks, normalize_newlines
-from entrec.documents.readers import DocumentError
+from entrec.documents.failures import DocumentError
 from entrec.documents.unit import Unit
 
 __all__ = ["DocxReader"]

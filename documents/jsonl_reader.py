@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 
-from entrec.documents.readers import DocumentError, error_unit
+from entrec.documents.failures import DocumentError, error_unit
 from entrec.documents.unit import Unit
 
 __all__ = ["JsonlReader"]

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from entrec.documents.normalize import join_lone_breaks, normalize_newlines
-from entrec.documents.readers import DocumentError, error_unit
+from entrec.documents.failures import DocumentError, error_unit
 from entrec.documents.unit import Unit
 
 __all__ = ["PdfReader"]

@@ -9,6 +9,7 @@ from __future__ import annotations
 import posixpath
 from typing import Protocol
 
+from entrec.documents.failures import DocumentError, error_unit
 from entrec.documents.unit import Unit, content_hash
 
 __all__ = ["Reader", "DocumentError", "DOC_TYPES", "doc_type_for", "reader_for",
@@ -17,15 +18,6 @@ __all__ = ["Reader", "DocumentError", "DOC_TYPES", "doc_type_for", "reader_for",
 #: file extension -> document type
 DOC_TYPES: dict[str, str] = {".pdf": "pdf", ".docx": "docx", ".txt": "txt", ".md": "md",
                              ".markdown": "md", ".jsonl": "jsonl", ".ndjson": "jsonl"}
-
-
-class DocumentError(Exception):
-    """A document (or one page of it) cannot be read; becomes an error row, never a crash."""
-
-    def __init__(self, code: str, message: str):
-        super().__init__(message)
-        self.code = code
-        self.message = message
 
 
 class Reader(Protocol):
@@ -77,14 +69,6 @@ def reader_for(doc_type: str) -> Reader | None:
 def doc_type_for(uri: str) -> str | None:
     """The document type from the name's extension (case-insensitive), or None."""
     return DOC_TYPES.get(posixpath.splitext(uri.lower())[1])
-
-
-def error_unit(doc_id: str, uri: str, doc_type: str, code: str, message: str, *,
-               extractor: str = "", version: str = "", unit_no: int = 0,
-               unit_kind: str = "page") -> Unit:
-    return Unit(doc_id=doc_id, source_uri=uri, doc_type=doc_type, unit_kind=unit_kind,
-                unit_no=unit_no, text="", extractor=extractor, extractor_version=version,
-                error=code, error_message=message)
 
 
 def read_document(data: bytes, uri: str, doc_type: str | None = None) -> list[Unit]:

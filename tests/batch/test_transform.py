@@ -62,7 +62,7 @@ def test_transform_request_reaches_sagemaker(moto_url, tmp_path):
     r = subprocess.run([sys.executable, "-m", "entrec.cli", "transform", "units/", "--output",
                         "s3://acme/o/", "--model-name", "m"], capture_output=True, text=True,
                        env=_env(moto_url))
-    assert r.returncode == 2 and "[bad-usage]" in r.stderr and "Traceback" not in r.stderr
+    assert r.returncode == 2 and "[bad-option]" in r.stderr and "Traceback" not in r.stderr
 
 
 def test_multirecord_packing_respects_the_payload_limit():
