@@ -57,16 +57,16 @@ def run_job(spark, sources: Sequence[str], out: str, spec: EngineSpec = EngineSp
         fingerprint = engine_fingerprint(spec, load_engine(spec))
         docs = (spark.read.format("binaryFile").option("recursiveFileLookup", "true")
                 .load(list(sources)).filter(F.col("path").rlike(_EXT_PATTERN)))
-        pages, entities = spark_tables(spark, docs, spec)
+        cached, entities = spark_tables(spark, docs, spec)
         try:
-            pages = pages.filter(F.col("unit_kind") != REUSED)
-            pages.write.mode("overwrite").parquet(_join(run_prefix, "pages"))
+            cached.filter(F.col("unit_kind") != REUSED).write.mode("overwrite") \
+                .parquet(_join(run_prefix, "pages"))
             entities.write.mode("overwrite").parquet(_join(run_prefix, "entities"))
             written_pages = spark.read.parquet(_join(run_prefix, "pages"))
             written_entities = spark.read.parquet(_join(run_prefix, "entities"))
             summary = spark_summary(written_pages, written_entities)
         finally:
-            pages.unpersist()
+            cached.unpersist()
     manifest = {
         "format_version": 1, "run_id": run_id,
         "created_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
