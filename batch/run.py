@@ -15,7 +15,7 @@ from entrec.batch.progress import Progress
 from entrec.batch.sources import list_documents
 from entrec.batch.tables import RunDir, copy_previous_rows, previous_manifest, publish, table_summary
 
-__all__ = ["BatchResult", "run_batch", "new_run_id"]
+__all__ = ["BatchResult", "run_batch", "new_run_id", "check_out_dir", "known_documents"]
 
 
 @dataclass
@@ -26,6 +26,18 @@ class BatchResult:
 
 def new_run_id() -> str:
     return dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ") + "-" + uuid.uuid4().hex[:6]
+
+
+def check_out_dir(out: Path) -> None:
+    """Refuse an output folder whose pages/ or entities/ entrec did not write (never replaced)."""
+    from entrec.engine.errors import InputError
+
+    if out.exists() and not out.is_dir():
+        raise InputError(f"{out} exists and is not a folder", code="out-exists")
+    for name in ("pages", "entities"):
+        if (out / name).exists() and not (out / name).is_symlink():
+            raise InputError(f"{out / name} exists and was not written by entrec batch",
+                             code="out-exists", hint="choose another --out folder")
 
 
 def known_documents(prev: dict | None, fingerprint: dict) -> dict[str, str]:
@@ -45,6 +57,7 @@ def run_batch(sources: Sequence[str], out: str | Path, spec: EngineSpec = Engine
     """
     t0 = time.perf_counter()
     out = Path(out)
+    check_out_dir(out)
     out.mkdir(parents=True, exist_ok=True)
     refs, ignored = list_documents(sources)
     t_list = time.perf_counter()

@@ -160,7 +160,7 @@ def _collect_line(line: str, n: int, uri: str, doc_id: str) -> tuple[Unit, list[
 
 def collect(src: str, out: str | Path) -> "BatchResult":  # noqa: F821
     """Turn Batch Transform `.out` files (a folder or s3:// prefix) into the two tables."""
-    from entrec.batch.run import BatchResult, new_run_id
+    from entrec.batch.run import BatchResult, check_out_dir, new_run_id
     from entrec.batch.tables import RunDir, publish, table_summary
 
     t0 = time.perf_counter()
@@ -168,6 +168,7 @@ def collect(src: str, out: str | Path) -> "BatchResult":  # noqa: F821
     if not files:
         raise InputError(f"{src}: no .out files", code="source-empty")
     out = Path(out)
+    check_out_dir(out)
     out.mkdir(parents=True, exist_ok=True)
     run = RunDir(out, new_run_id())
     pages_w, ents_w = run.writers()

@@ -161,6 +161,10 @@ def test_cli_bad_usage_is_a_clear_error(tmp_path):
     r = subprocess.run([sys.executable, "-m", "entrec.cli", "batch", str(tmp_path / "nope"),
                         "--out", str(tmp_path / "o")], capture_output=True, text=True, env=env)
     assert r.returncode == 2 and "[file-not-found]" in r.stderr and "Traceback" not in r.stderr
+    (tmp_path / "mine" / "pages").mkdir(parents=True)  # someone else's folder: never replaced
+    r = subprocess.run([sys.executable, "-m", "entrec.cli", "batch", str(tmp_path), "--out",
+                        str(tmp_path / "mine")], capture_output=True, text=True, env=env)
+    assert r.returncode == 2 and "[out-exists]" in r.stderr and "Traceback" not in r.stderr
     r = subprocess.run([sys.executable, "-m", "entrec.cli", "batch", "--schema"],
                        capture_output=True, text=True, env=env)
     assert r.returncode == 0 and "| `high` | float64 |" in r.stdout
