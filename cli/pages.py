@@ -31,7 +31,13 @@ def run(args) -> int:
     if to_parquet:
         from pathlib import Path
 
-        writer = TableWriter(Path(args.out), pages_schema())
+        from entrec.engine.errors import InputError
+
+        target = Path(args.out)
+        if target.exists() and (not target.is_dir() or any(target.iterdir())):
+            raise InputError(f"{target} exists and is not an empty folder", code="out-exists",
+                             hint="choose a new folder for the pages table")
+        writer = TableWriter(target, pages_schema())
     elif args.out:
         fh = open(args.out, "w", encoding="utf-8")
     units = errors = 0

@@ -147,6 +147,16 @@ def test_cli_batch_and_pages(docset, tmp_path):
     assert [(u["doc_type"], u["unit_no"], u["error"]) for u in units] == [
         ("txt", 1, None), ("txt", 2, None), ("txt", 3, None), ("pdf", 0, "pdf-unreadable")]
     assert "1 error row(s)" in r.stderr
+    pages_dir = tmp_path / "pages-table"
+    for expect in (0, 2):  # a Parquet pages table; the same folder again is refused
+        r = subprocess.run([sys.executable, "-m", "entrec.cli", "pages", str(docset / "limites.docx"),
+                            "--out", str(pages_dir)], capture_output=True, text=True, env=env)
+        assert r.returncode == expect, r.stderr
+    assert "[out-exists]" in r.stderr
+    table = ds.dataset(pages_dir, format="parquet").to_table()
+    assert table.schema.names == pages_schema().names
+    assert [r["heading_path"] for r in table.to_pylist()] == [["Limites operativos"],
+                                                             ["Limites operativos", "Linhas"]]
     # the units file is itself a batch input: ids, pages and sources are kept
     r = subprocess.run([sys.executable, "-m", "entrec.cli", "batch", str(tmp_path / "u.jsonl"),
                         "--out", str(tmp_path / "out2"), "--quiet"], capture_output=True,
