@@ -1,19 +1,26 @@
-"""Load benchmark of the predictor: HTTP throughput and latency next to in-process `pipe`.
+"""Load benchmark of the predictor: HTTP latency, where it goes, next to in-process `pipe`.
 
-    python bench/serve_load.py [--model DIR|model.tar.gz] [--workers 2] [--seconds 10]
-                               [--concurrency 1,4,16] [--soak 300] [--url http://...]
+    python bench/serve_load.py [--model DIR|model.tar.gz] [--workers 2] [--threads 8]
+                               [--seconds 60] [--concurrency 1,4,16] [--soak 300] [--url http://...]
 
 Starts `serve` (the same gunicorn entrypoint SageMaker runs) on a free loopback port unless
 --url points at a running one, measures the time until `/ping` is 200, then for each
-concurrency level sends single-text JSON requests (~300 characters) over keep-alive
-connections for --seconds and reports requests/s, p50 and p99 latency. The baseline is the
-engine's in-process `pipe` throughput on the same text, measured in this run. RSS and PSS
-of every worker are read from /proc at start and after the run (and after --soak seconds
-of constant load, to see whether memory stays flat). Prints a JSON report at the end.
+concurrency level sends single-text JSON requests (~300 characters, ~50 words) over
+keep-alive connections for --seconds and reports requests/s, p50 and p99 latency.
 
-Targets (issue 5): HTTP >= 0.8x in-process, p99 <= 50 ms at 16 concurrent, flat RSS,
-ready <= 5 s. The load generator runs in this process (threads), so on a small machine it
-competes with the server for CPU; the report says how many CPUs there were.
+Where the p99 goes (issue 15 item 5): every response carries `Server-Timing` (read+parse,
+engine, render); the client's latency minus their sum is the time spent queueing (accept
+backlog, thread pool, GIL) and in HTTP. The report gives p50/p99 of each part.
+
+Baselines measured in the same run: the engine's in-process `pipe` and `extract`
+throughput on the same text (their ratio says whether micro-batching single-text requests
+into `pipe` could pay), and the stdlib `json` vs `orjson` encoding of the response.
+The machine's load average is printed before and after (the CPU may be shared). RSS and PSS
+of every worker are read from /proc at start and after the run (and after --soak).
+
+Targets (issues 5 and 15): p99 <= 50 ms at 16 concurrent for single texts, 0 errors,
+`/ping` ready <= 2 s. The load generator runs in this process (threads), so on a small
+machine it competes with the server for CPU; the report says how many CPUs there were.
 """
 from __future__ import annotations
 
@@ -88,7 +95,7 @@ class Client:
         self.host, self.port = u.hostname, u.port
         self.conn: http.client.HTTPConnection | None = None
 
-    def post(self, body: bytes) -> int:
+    def post(self, body: bytes) -> tuple[int, dict[str, float]]:
         for attempt in (0, 1):
             if self.conn is None:
                 self.conn = http.client.HTTPConnection(self.host, self.port, timeout=60)
@@ -97,21 +104,42 @@ class Client:
                                   headers={"Content-Type": "application/json"})
                 r = self.conn.getresponse()
                 r.read()
+                timing = server_timing(r.getheader("Server-Timing", ""))
                 if r.getheader("Connection", "").lower() == "close":
                     self.conn.close()
                     self.conn = None
-                return r.status
+                return r.status, timing
             except (http.client.HTTPException, OSError):
                 self.conn.close()
                 self.conn = None
                 if attempt:
                     raise
-        return 0
+        return 0, {}
+
+
+def server_timing(header: str) -> dict[str, float]:
+    """`read;dur=0.12, engine;dur=1.3` -> {"read": 0.12, "engine": 1.3} (milliseconds)."""
+    out = {}
+    for part in header.split(","):
+        name, _, rest = part.strip().partition(";dur=")
+        try:
+            out[name] = float(rest)
+        except ValueError:
+            continue
+    return out
+
+
+def pct(values: list[float], q: float) -> float | None:
+    if not values:
+        return None
+    v = sorted(values)
+    return round(v[min(len(v) - 1, int(len(v) * q))], 2)
 
 
 def load(url: str, concurrency: int, seconds: float) -> dict:
     body = json.dumps({"text": TEXT}).encode()
     lat: list[list[float]] = [[] for _ in range(concurrency)]
+    parts: list[list[dict[str, float]]] = [[] for _ in range(concurrency)]
     errors = [0] * concurrency
     stop = time.monotonic() + seconds
 
@@ -120,10 +148,14 @@ def load(url: str, concurrency: int, seconds: float) -> dict:
         while time.monotonic() < stop:
             t0 = time.perf_counter()
             try:
-                status = c.post(body)
+                status, timing = c.post(body)
             except OSError:
-                status = 0
-            lat[i].append(time.perf_counter() - t0)
+                status, timing = 0, {}
+            ms = (time.perf_counter() - t0) * 1000
+            lat[i].append(ms / 1000)
+            if timing:
+                app = sum(timing.values())
+                parts[i].append({**timing, "app": app, "queue+http": max(0.0, ms - app)})
             if status != 200:
                 errors[i] += 1
 
@@ -136,10 +168,47 @@ def load(url: str, concurrency: int, seconds: float) -> dict:
     elapsed = time.monotonic() - t0
     all_lat = sorted(x for xs in lat for x in xs)
     n = len(all_lat)
+    flat = [p for ps in parts for p in ps]
+    breakdown = {k: {"p50_ms": pct([p.get(k, 0.0) for p in flat], 0.5),
+                     "p99_ms": pct([p.get(k, 0.0) for p in flat], 0.99)}
+                 for k in ("read", "engine", "render", "app", "queue+http")}
     return {"concurrency": concurrency, "requests": n, "errors": sum(errors),
             "rps": round(n / elapsed, 1),
             "p50_ms": round(all_lat[n // 2] * 1000, 2) if n else None,
-            "p99_ms": round(all_lat[min(n - 1, int(n * 0.99))] * 1000, 2) if n else None}
+            "p99_ms": round(all_lat[min(n - 1, int(n * 0.99))] * 1000, 2) if n else None,
+            "breakdown": breakdown}
+
+
+def encoders(model: str | None, rounds: int = 2000) -> dict:
+    """Render the single-text response with the stdlib encoder and with orjson."""
+    from entrec.engine import Engine
+    from entrec.serving.protocol import combine
+
+    eng = Engine.load(model=model)
+    res = combine({"entities": eng.extract(TEXT)}, ("entities",), False)
+    body = {**res, "model": {"name": "x", "version": "1"}, "models": ["entities"]}
+    out = {"entities": len(res["entities"])}
+    t0 = time.perf_counter()
+    for _ in range(rounds):
+        json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    out["json_us"] = round((time.perf_counter() - t0) / rounds * 1e6, 1)
+    try:
+        import orjson
+    except ImportError:
+        return out
+    t0 = time.perf_counter()
+    for _ in range(rounds):
+        orjson.dumps(body)
+    out["orjson_us"] = round((time.perf_counter() - t0) / rounds * 1e6, 1)
+    out["orjson_speedup"] = round(out["json_us"] / out["orjson_us"], 1)
+    return out
+
+
+def loadavg() -> str:
+    try:
+        return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    except OSError:
+        return "?"
 
 
 def in_process(model: str | None, seconds: float) -> dict:
@@ -158,12 +227,14 @@ def in_process(model: str | None, seconds: float) -> dict:
         eng.extract(TEXT)
         n += 1
     out["extract_texts_per_s"] = round(n / (time.perf_counter() - t0), 1)
+    out["pipe_vs_extract"] = round(out["pipe_texts_per_s"] / out["extract_texts_per_s"], 2)
     return out
 
 
-def start(model: str | None, workers: int) -> tuple[subprocess.Popen, str, float]:
+def start(model: str | None, workers: int, threads: int) -> tuple[subprocess.Popen, str, float]:
     port = free_port()
     env = {**os.environ, "SAGEMAKER_MODEL_SERVER_WORKERS": str(workers),
+           "ENTREC_THREADS": str(threads),
            "SAGEMAKER_BIND_TO_PORT": str(port),
            "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
     args = [sys.executable, "-m", "entrec.serving.entrypoint", "--host", "127.0.0.1"]
@@ -193,28 +264,32 @@ def main() -> None:
     ap.add_argument("--model")
     ap.add_argument("--url", help="benchmark a running server instead of starting one")
     ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--threads", type=int, default=8, help="request threads per worker")
     ap.add_argument("--seconds", type=float, default=10.0)
     ap.add_argument("--concurrency", default="1,4,16")
     ap.add_argument("--soak", type=float, default=0.0,
                     help="extra seconds of load at the highest concurrency, for RSS drift")
     args = ap.parse_args()
 
-    report: dict = {"cpus": os.cpu_count(), "text_chars": len(TEXT), "workers": args.workers}
+    report: dict = {"cpus": os.cpu_count(), "text_chars": len(TEXT), "text_words": len(TEXT.split()),
+                    "workers": args.workers, "threads": args.threads, "loadavg_start": loadavg()}
     proc = None
     if args.url:
         url = args.url
     else:
-        proc, url, ready = start(args.model, args.workers)
+        proc, url, ready = start(args.model, args.workers, args.threads)
         report["ready_seconds"] = round(ready, 2)
     try:
         master = proc.pid if proc else None
         report["memory_start"] = snapshot(master)
-        report["in_process"] = in_process(args.model, args.seconds)
+        report["in_process"] = in_process(args.model, min(args.seconds, 10.0))
+        report["encoders"] = encoders(args.model)
         report["http"] = [load(url, int(c), args.seconds) for c in args.concurrency.split(",")]
         report["memory_after_run"] = snapshot(master)
         if args.soak:
             report["soak"] = load(url, int(args.concurrency.split(",")[-1]), args.soak)
             report["memory_after_soak"] = snapshot(master)
+        report["loadavg_end"] = loadavg()
         base = report["in_process"]["pipe_texts_per_s"]
         best = max(h["rps"] for h in report["http"])
         report["http_vs_in_process"] = round(best / base, 2) if base else None
@@ -224,11 +299,22 @@ def main() -> None:
             proc.send_signal(signal.SIGTERM)
             proc.wait(60)
             report["shutdown_seconds"] = round(time.monotonic() - t0, 2)
+    print(f"load average before {report['loadavg_start']} after {report.get('loadavg_end')}; "
+          f"{report['cpus']} CPUs; {args.workers} workers x {args.threads} threads; "
+          f"ready in {report.get('ready_seconds')} s", file=sys.stderr)
     for h in report["http"]:
+        b = h["breakdown"]
         print(f"c={h['concurrency']:>3}  {h['rps']:>8.1f} req/s  p50 {h['p50_ms']} ms  "
-              f"p99 {h['p99_ms']} ms  errors {h['errors']}", file=sys.stderr)
-    print(f"in-process pipe {report['in_process']['pipe_texts_per_s']} texts/s; "
-          f"HTTP best / in-process = {report['http_vs_in_process']}", file=sys.stderr)
+              f"p99 {h['p99_ms']} ms  errors {h['errors']}  | p99 parts: queue+http "
+              f"{b['queue+http']['p99_ms']} ms, engine {b['engine']['p99_ms']} ms, "
+              f"render {b['render']['p99_ms']} ms, read {b['read']['p99_ms']} ms",
+              file=sys.stderr)
+    ip, enc = report["in_process"], report["encoders"]
+    print(f"in-process pipe {ip['pipe_texts_per_s']} texts/s, extract "
+          f"{ip['extract_texts_per_s']} texts/s (pipe/extract = {ip['pipe_vs_extract']}); "
+          f"HTTP best / in-process pipe = {report['http_vs_in_process']}", file=sys.stderr)
+    print(f"response encoding ({enc['entities']} entities): json {enc['json_us']} us, "
+          f"orjson {enc.get('orjson_us')} us ({enc.get('orjson_speedup')}x)", file=sys.stderr)
     print(json.dumps(report, indent=2))
 
 

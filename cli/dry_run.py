@@ -16,6 +16,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--lang", choices=["pt", "en"], help="language for --text/--input (default pt)")
     p.add_argument("--no-grammar", action="store_true", help="rules only (skip the inequality grammar)")
     p.add_argument("--json", action="store_true", help="machine-readable report (for CI)")
+    p.add_argument("--allow-outside-paths", action="store_true",
+                   help="let include:/phrases_file: name files outside the rule pack folder")
     p.add_argument("--verbose", "-v", action="store_true", help="show passing tests too")
 
 
@@ -44,7 +46,8 @@ def run(args) -> int:
 
     paths = args.paths or default_rule_paths()
     components = ("rules",) if args.no_grammar else ("rules", "grammar")
-    engine = Engine.load(rules=paths, lang=args.lang, components=components)
+    engine = Engine.load(rules=paths, lang=args.lang, components=components,
+                         allow_outside_paths=args.allow_outside_paths)
     if args.text is not None or args.input:
         texts = [args.text] if args.text is not None else []
         if args.input:

@@ -18,6 +18,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="input format: plain text, or JSON Lines records {text, lang?, id?}")
     p.add_argument("--lines", action="store_true", help="text input: each non-empty line is a separate text")
     p.add_argument("--explain", action="store_true", help="also show discarded candidates and why they lost")
+    p.add_argument("--allow-outside-paths", action="store_true",
+                   help="let include:/phrases_file: name files outside the rule pack folder")
     p.add_argument("--half-open", action="store_true", help='"entre X e Y" as [X, Y) instead of [X, Y]')
     out = p.add_mutually_exclusive_group()
     out.add_argument("--json", action="store_true", help="force JSON output (default when piped)")
@@ -38,6 +40,9 @@ def _records(args) -> list[dict]:
         raise InputError(f"no such file: {args.file}", code="file-not-found") from None
     except UnicodeDecodeError as exc:
         raise InputError(f"{args.file or 'stdin'} is not UTF-8 (byte {exc.start})", code="bad-encoding") from None
+    except OSError as exc:  # a folder, no permission, a name too long...
+        raise InputError(f"cannot read {args.file or 'stdin'}: {exc.strerror or exc}",
+                         code="file-unreadable") from None
     where = args.file or "<stdin>"
     if args.format == "jsonl":
         recs = []
@@ -68,7 +73,8 @@ def run(args) -> int:
 
     # load (and validate) rules and model first: a broken rule file is reported before
     # anything is read from stdin
-    engine = Engine.load(rules=args.rules, model=args.model, lang=args.lang, half_open=args.half_open)
+    engine = Engine.load(rules=args.rules, model=args.model, lang=args.lang, half_open=args.half_open,
+                         allow_outside_paths=args.allow_outside_paths)
     records = _records(args)
     pretty = args.display or (not args.json and sys.stdout.isatty())
     color = pretty and not args.no_color and sys.stdout.isatty()

@@ -24,6 +24,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--config", metavar="FILE", help="spaCy config merged over the default (training/config.py)")
     p.add_argument("--format", dest="fmt", metavar="NAME", help="input format (default: detected per file)")
     p.add_argument("--labels", nargs="+", metavar="LABEL", help="train only these labels")
+    p.add_argument("--label-set", metavar="SPEC",
+                   help="declared labels: `rules` (the rule packs' labels) and/or names, e.g. "
+                        "`rules,PESSOA`; a span with another label is an import error "
+                        "(undeclared-label) instead of a new entity type")
+    p.add_argument("--holdout", type=float, default=0.0, metavar="FRACTION",
+                   help="set aside this share of documents, chosen by content hash (stable as "
+                        "data grows), never trained on; the retraining job uses 0.2")
     p.add_argument("--lang", default="pt", choices=["pt", "en"])
     p.add_argument("--seed", type=int, help="random seed (default 0, or the config's)")
     p.add_argument("--epochs", type=int, help="maximum epochs")
@@ -63,6 +70,7 @@ class EpochPrinter:
 
 
 def run(args) -> int:
+    from entrec.training.label_set import parse_label_set
     from entrec.training.pipeline import run_training
 
     def log(msg: str) -> None:
@@ -76,7 +84,9 @@ def run(args) -> int:
         rule_features=True if args.rule_features else None, rule_placement=args.rule_placement,
         name=args.name, version=args.version,
         evaluate=not args.no_evaluate, arbitration=args.arbitration,
-        progress=None if args.quiet else EpochPrinter(), log=log)
+        progress=None if args.quiet else EpochPrinter(), log=log,
+        holdout_fraction=args.holdout,
+        label_set=parse_label_set(args.label_set, lang=args.lang, rules=args.rules))
     if args.json:
         print(json.dumps(run_.metrics, indent=2, ensure_ascii=False, default=str))
     else:

@@ -14,6 +14,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.add_argument("--no-lint", action="store_true", help="skip lint warnings (they run the embedded tests)")
     p.add_argument("--strict", action="store_true", help="treat warnings as errors")
+    p.add_argument("--allow-outside-paths", action="store_true",
+                   help="let include:/phrases_file: name files outside the rule pack folder")
 
 
 def run(args) -> int:
@@ -21,13 +23,13 @@ def run(args) -> int:
     from entrec.engine.rules.loader import check_rule_files
 
     paths = args.paths or default_rule_paths()
-    packs, diags = check_rule_files(paths)
+    packs, diags = check_rule_files(paths, allow_outside_paths=args.allow_outside_paths)
     errors = [d for d in diags if d.severity == "error"]
     if not errors and not args.no_lint:
         from entrec.engine.dryrun import lint
 
         try:
-            engine = Engine.load(rules=paths)
+            engine = Engine.load(rules=paths, allow_outside_paths=args.allow_outside_paths)
             diags.extend(lint(engine))
         except Exception as exc:  # lint is best effort; validation results stand
             print(f"note: lint skipped ({exc})", file=sys.stderr)

@@ -24,6 +24,21 @@ def did_you_mean(word: str, choices: Iterable[str]) -> str | None:
     return f"did you mean `{match[0]}`?" if match else None
 
 
+#: widest source line shown under a diagnostic; longer ones are cut around the caret
+_MAX_SHOWN = 160
+
+
+def _window(src: str, caret: int) -> tuple[str, int]:
+    """Cut a long line to `_MAX_SHOWN` characters around `caret`; return it and the new caret."""
+    if len(src) <= _MAX_SHOWN:
+        return src, caret
+    start = min(max(caret - 60, 0), max(len(src) - _MAX_SHOWN, 0))
+    shown = src[start:start + _MAX_SHOWN]
+    prefix = "…" if start else ""
+    suffix = "…" if start + _MAX_SHOWN < len(src) else ""
+    return prefix + shown + suffix, caret - start + len(prefix)
+
+
 @dataclass(frozen=True)
 class Diagnostic:
     code: str
@@ -50,11 +65,13 @@ class Diagnostic:
         lines = [f"{head}: {self.message}"]
         if self.source_line is not None and self.line:
             num = str(self.line)
-            lines.append(f"  {num} | {self.source_line.rstrip()}")
-            lines.append(f"  {' ' * len(num)} | {' ' * max(self.column - 1, 0)}^")
+            src, caret = _window(self.source_line.rstrip(), max(self.column - 1, 0))
+            lines.append(f"  {num} | {src}")
+            lines.append(f"  {' ' * len(num)} | {' ' * caret}^")
         if self.hint:
             lines.append(f"  hint: {self.hint}")
-        return "\n".join(lines)
+        # printable whatever a file held: lone surrogates (undecodable file names) escaped
+        return "\n".join(lines).encode("utf-8", "backslashreplace").decode("utf-8")
 
     def to_dict(self) -> dict:
         return {

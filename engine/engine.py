@@ -21,6 +21,7 @@ from .paths import rules_dir
 from .resolver import Resolution, ResolutionConfig, get_policy, resolve
 from .rules.loader import RulePack, load_rule_files
 from .sources import CandidateSource, find_many
+from .text_guard import make_doc as guarded_doc
 from .tokenizer import SUPPORTED_LANGS, make_nlp
 
 __all__ = ["Engine", "COMPONENTS", "default_rule_paths"]
@@ -58,7 +59,7 @@ class Engine:
     def load(cls, rules: str | Path | Sequence[str | Path] | None = None,
              model: str | Path | None = None, lang: str | None = None, *,
              components: Sequence[str] = COMPONENTS, half_open: bool = False,
-             workdir: str | Path | None = None) -> "Engine":
+             workdir: str | Path | None = None, allow_outside_paths: bool = False) -> "Engine":
         """Build an engine.
 
         rules: rule files/folders (default: the artifact's rules when `model` is given,
@@ -66,6 +67,9 @@ class Engine:
         verified before use. lang: default language for texts that don't say.
         components: which sources run ("rules", "grammar", "model").
         half_open: "entre X e Y" as [X, Y) instead of [X, Y].
+        allow_outside_paths: let `include:` / `phrases_file:` name files outside the pack
+        folder (absolute or `..` paths); off by default, since rule files travel in artifacts.
+        Any problem in the rule files raises `RuleFileError` with located diagnostics.
         """
         components = tuple(components)
         unknown = [c for c in components if c not in COMPONENTS]
@@ -94,7 +98,7 @@ class Engine:
         else:
             rule_paths = [Path(r) for r in rules]
         # packs are loaded even without the "rules" component: they carry `resolution:`
-        packs = load_rule_files(rule_paths)
+        packs = load_rule_files(rule_paths, allow_outside_paths=allow_outside_paths)
 
         grammar_source = None
         if "grammar" in components:
@@ -178,7 +182,7 @@ class Engine:
 
     def candidates(self, text: str, lang: str | None = None) -> list[Candidate]:
         rt = self._runtime(lang)
-        doc = rt.nlp.make_doc(_check_text(text))
+        doc = guarded_doc(rt.nlp, _check_text(text))
         return [c for s in rt.sources for c in s.find(doc)]
 
     def explain(self, text: str, lang: str | None = None) -> Resolution:
@@ -205,7 +209,7 @@ class Engine:
                 by_lang.setdefault(lg or self.default_lang, []).append(i)
             for lg, idxs in by_lang.items():
                 rt = self._runtime(lg)
-                docs: list[Doc] = [rt.nlp.make_doc(_check_text(items[i][0])) for i in idxs]
+                docs: list[Doc] = [guarded_doc(rt.nlp, _check_text(items[i][0])) for i in idxs]
                 per_source = [find_many(s, docs) for s in rt.sources]
                 for j, i in enumerate(idxs):
                     cands = [c for lists in per_source for c in lists[j]]

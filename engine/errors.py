@@ -17,7 +17,9 @@ a `ValueError`, so callers that do not know entrec's tree still catch it the usu
     ├── DeployError                  deploy-failed        entrec.training.deploy
     ├── KeySetError / TokenError     keyset-*             entrec.keyset (+ ValueError)
     └── CompactPatternError,         pattern-invalid,     internal to rule loading; always
-        PhrasesFileError             phrases-file-invalid reported as located diagnostics
+        PhrasesFileError,            phrases-file-invalid reported as located diagnostics
+        FileProblem (userfile),      file-*, path-*       unsafe or unreadable pack files
+        RegexProblem (regexcheck)    regex-*              regexes RE2 rejects or that backtrack
 """
 from __future__ import annotations
 
@@ -46,7 +48,9 @@ EntrecError                      entrec-error         root (Exception)
 ├── DeployError                  deploy-failed        entrec.training.deploy
 ├── KeySetError / TokenError     keyset-*             entrec.keyset (+ ValueError)
 └── CompactPatternError,         pattern-invalid,     internal to rule loading; always
-    PhrasesFileError             phrases-file-invalid reported as located diagnostics
+    PhrasesFileError,            phrases-file-invalid reported as located diagnostics
+    FileProblem (userfile),      file-*, path-*       unsafe or unreadable pack files
+    RegexProblem (regexcheck)    regex-*              regexes RE2 rejects or that backtrack
 """
 
 

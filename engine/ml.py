@@ -35,6 +35,7 @@ from spacy.util import filter_spans
 
 from .entity import Candidate
 from .errors import ArtifactError
+from .text_guard import make_doc as guarded_doc
 
 __all__ = [
     "ModelSource", "RuleSpans", "apply_rule_features", "apply_presets", "RULE_PLACEMENTS",
@@ -215,7 +216,7 @@ class ModelSource:
         return out
 
     def _prepare(self, texts: Sequence[str]) -> tuple[list[Doc], list[set[tuple[int, int, str]]]]:
-        mdocs = [self.nlp.make_doc(t) for t in texts]
+        mdocs = [guarded_doc(self.nlp, t) for t in texts]  # long runs cut (text_guard)
         for d in mdocs:
             block_line_breaks(d)
         fixed: list[set[tuple[int, int, str]]] = [set() for _ in texts]

@@ -194,6 +194,10 @@ class LongestPriority(_KeyPolicy):
     criteria = ("length", "priority", "source", "score")
 
 
+#: Characters per position bucket of `resolve`'s overlap index.
+_BUCKET = 64
+
+
 def _nested(inner: Candidate, outer: Candidate) -> bool:
     return outer.start <= inner.start and inner.end <= outer.end and (inner.start, inner.end) != (outer.start, outer.end)
 
@@ -223,9 +227,16 @@ def resolve(text: str, candidates: Iterable[Candidate], config: ResolutionConfig
     criteria = tuple(getattr(policy, "criteria", ("priority", "length")))
     kept: list[Candidate] = []
     discarded: list[Discarded] = []
+    # kept candidates by position bucket: only nearby ones are compared (linear, not
+    # quadratic, in the number of candidates of a long text); kept order is preserved
+    buckets: dict[int, list[int]] = {}
     for cand in ranked:
         winner = None
-        for k in kept:
+        near: set[int] = set()
+        for b in range(cand.start // _BUCKET, max(cand.start, cand.end - 1) // _BUCKET + 1):
+            near.update(buckets.get(b, ()))
+        for idx in sorted(near):
+            k = kept[idx]
             if not cand.overlaps(k):
                 continue
             if config.keep_nested and cand.label != k.label and (_nested(cand, k) or _nested(k, cand)):
@@ -233,6 +244,8 @@ def resolve(text: str, candidates: Iterable[Candidate], config: ResolutionConfig
             winner = k
             break
         if winner is None:
+            for b in range(cand.start // _BUCKET, max(cand.start, cand.end - 1) // _BUCKET + 1):
+                buckets.setdefault(b, []).append(len(kept))
             kept.append(cand)
         else:
             discarded.append(Discarded(cand, winner, policy.explain(cand, winner, config),

@@ -1,6 +1,6 @@
 """AWS Glue job script: retrain, gate and promote the entrec model of one environment.
 
-A thin shell on purpose: everything it does lives in `entrec.training.retrain` (installed from the
+A thin shell on purpose: everything it does lives in `entrec.training.retraining` (installed from the
 entrec wheel that the job's `--additional-python-modules` points at) and is tested there.
 This file only resolves the job arguments and maps the outcome to an exit status.
 
@@ -10,8 +10,9 @@ string: `--deploy true`); locally, argparse reads the same names:
     python glue/entrec_retrain.py --env dev --bucket acme-dev-entityrecognition \\
         --min-f1 0.6 --max-f1-drop 0.02
 
-Exit status: 0 promoted or nothing to do (same data hash), 1 gated or deploy rolled back
-(PRODUCTION untouched), 2 bad arguments or a failed run (PRODUCTION untouched).
+Exit status: 0 promoted or nothing to do (same data id), 1 gated or deploy rolled back,
+2 bad arguments or a failed run, 3 no verdict (too few held-out documents that neither model
+saw); PRODUCTION is untouched whenever the status is not 0. `--help` describes every argument.
 """
 from __future__ import annotations
 
@@ -28,7 +29,7 @@ def _glue_values(argv: list[str]) -> dict | None:
         from awsglue.utils import getResolvedOptions  # type: ignore[import-not-found]
     except ImportError:
         return None
-    from entrec.training.retrain import ARGUMENTS, REQUIRED_ARGUMENTS
+    from entrec.training.retraining import ARGUMENTS, REQUIRED_ARGUMENTS
 
     present = [name for name in ARGUMENTS
                if name in REQUIRED_ARGUMENTS or f"--{name}" in argv]

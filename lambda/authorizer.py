@@ -85,34 +85,70 @@ class Settings:
 
 
 class KeySetCache:
-    """The Secrets Manager key set, fetched lazily and kept for `ttl` seconds per container."""
+    """The Secrets Manager key set, fetched lazily and kept for `ttl` seconds per container.
+
+    Fails closed and stays polite to Secrets Manager: any fetch failure (endpoint down,
+    throttled, secret missing, malformed key set, anything the fetch raises) becomes a
+    `KeySetError`, and *every* fetch attempt, failed or not, opens a `min_refresh` window in
+    which no other fetch is made. A cold container with Secrets Manager down therefore makes
+    one call per window and denies every token meanwhile; a warm one keeps its cached set
+    until `ttl`, then denies (never serves keys older than `ttl`).
+    """
 
     def __init__(self, fetch: Callable[[], "tokens.KeySet"], ttl: int = 300, min_refresh: int = 30,
                  clock: Callable[[], float] = time.monotonic):
         self._fetch, self._ttl, self._min_refresh, self._clock = fetch, ttl, min_refresh, clock
         self._value: tokens.KeySet | None = None
-        self._at = float("-inf")
+        self._at = float("-inf")  # last successful fetch
+        self._tried_at = float("-inf")  # last attempt, successful or not
+        self._error: tokens.KeySetError | None = None  # why the last attempt failed
         self._lock = threading.Lock()
-        self.fetches = 0
+        self.fetches = 0  # attempts (each may be up to botocore's max attempts HTTP calls)
+        self.failures = 0
 
     def get(self) -> "tokens.KeySet":
+        """The cached key set, refetched once stale; `KeySetError` when none is usable."""
         with self._lock:
-            if self._value is None or self._clock() - self._at >= self._ttl:
-                self._load()
-            return self._value  # type: ignore[return-value]
+            now = self._clock()
+            if self._value is not None and now - self._at < self._ttl:
+                return self._value
+            if now - self._tried_at >= self._min_refresh:
+                self._load(now)
+            if self._value is not None and now - self._at < self._ttl:
+                return self._value
+            raise self._error or tokens.KeySetError("key set unavailable", code="keyset-unreadable")
 
     def refresh_if_stale(self) -> bool:
-        """Refetch (rate-limited) when a token names a kid the cached set lacks."""
-        with self._lock:
-            if self._clock() - self._at < self._min_refresh:
-                return False
-            self._load()
-            return True
+        """Refetch (rate-limited) when a token names a kid the cached set lacks.
 
-    def _load(self) -> None:
-        self._value = self._fetch()
-        self._at = self._clock()
+        True when a fetch succeeded; never raises (a failed refresh keeps the cached set).
+        """
+        with self._lock:
+            now = self._clock()
+            if now - self._tried_at < self._min_refresh:
+                return False
+            return self._load(now)
+
+    def _load(self, now: float) -> bool:
+        self._tried_at = now
         self.fetches += 1
+        try:
+            value = self._fetch()
+        except tokens.KeySetError as exc:
+            self._failed(exc)
+            return False
+        except Exception as exc:  # botocore, JSON recursion, anything: deny, do not crash
+            self._failed(tokens.KeySetError(f"key set fetch failed: {type(exc).__name__}",
+                                            code="keyset-unreadable"))
+            return False
+        self._value, self._at, self._error = value, now, None
+        return True
+
+    def _failed(self, exc: "tokens.KeySetError") -> None:
+        self._error = exc
+        self.failures += 1
+        log.warning(json.dumps({"event": "keyset-fetch-failed", "code": exc.code,
+                                "retry_after_seconds": self._min_refresh}))
 
 
 class JwksVerifier:
@@ -181,7 +217,8 @@ def _bearer(event: dict[str, Any]) -> str | None:
 class Authorizer:
     """Callable handler; build one per container (keys cached inside)."""
 
-    def __init__(self, settings: Settings, *, keyset_client: Any = None):
+    def __init__(self, settings: Settings, *, keyset_client: Any = None,
+                 clock: Callable[[], float] = time.monotonic):
         self.s = settings
         self.keys: KeySetCache | None = None
         if settings.keyset_secret_id:
@@ -194,7 +231,8 @@ class Authorizer:
                     client = _secrets_client(settings)
                 return tokens.load_keyset(client, secret_id)
 
-            self.keys = KeySetCache(fetch, settings.keyset_cache_seconds, settings.keyset_min_refresh_seconds)
+            self.keys = KeySetCache(fetch, settings.keyset_cache_seconds, settings.keyset_min_refresh_seconds,
+                                    clock=clock)
         self.oidc = JwksVerifier(settings) if settings.oidc_jwks_url else None
         if self.keys is None and self.oidc is None:
             raise ValueError("configure KEYSET_SECRET_ID and/or OIDC_JWKS_URL")
@@ -235,6 +273,10 @@ class Authorizer:
             claims, scopes = self.verify(token)
         except tokens.TokenError as exc:
             log.info(json.dumps({"decision": "unauthorized", "reason": exc.code}))
+            raise Exception(UNAUTHORIZED) from None
+        except Exception as exc:  # fail closed: an unforeseen error is a 401, never a 500
+            log.error(json.dumps({"decision": "unauthorized", "reason": "internal-error",
+                                  "error": type(exc).__name__}))
             raise Exception(UNAUTHORIZED) from None
         parsed = parse_api_gateway_arn(arn)
         sub = str(claims.get("sub", ""))

@@ -11,11 +11,13 @@ that every reference resolves.
 Steps (the same stages as the Glue job, each a container run of the entrec image):
 
     TrainModel (Training)      python -m entrec.training.retrain sm-train
-      -> EvaluateModel (Processing)  sm-evaluate: candidate AND production on the same
-                                     held-out split, gate -> evaluation.json (property file)
+      -> EvaluateModel (Processing)  sm-evaluate: candidate AND production on the held-out
+                                     documents (by content hash) neither was trained on,
+                                     gate -> evaluation.json (property file)
       -> CheckGate (Condition)  gate.passed == true and candidate F1 >= MinF1
            if:   RegisterModel (model package group, approval status parameter)
-                 PromoteModel (Processing)   sm-promote: upload models/<version>/, verify,
+                 PromoteModel (Processing)   sm-promote: recompute the gate with its own
+                                             thresholds, upload models/<version>/, verify,
                                              optional deploy with rollback, PRODUCTION last
            else: GateFailed (Fail)
 
@@ -79,6 +81,9 @@ def _parameters() -> list[dict]:
         {"Name": "MinF1", "Type": "Float", "DefaultValue": 0.5},
         {"Name": "MaxF1Drop", "Type": "Float", "DefaultValue": 0.02},
         {"Name": "Seed", "Type": "Integer", "DefaultValue": 0},
+        {"Name": "LabelSet", "Type": "String", "DefaultValue": "rules"},
+        {"Name": "HeldoutFraction", "Type": "Float", "DefaultValue": 0.2},
+        {"Name": "MinComparisonDocs", "Type": "Integer", "DefaultValue": 10},
         {"Name": "TrainInstanceType", "Type": "String", "DefaultValue": "ml.m5.xlarge"},
         {"Name": "ProcessingInstanceType", "Type": "String", "DefaultValue": "ml.m5.large"},
         {"Name": "ModelApprovalStatus", "Type": "String",
@@ -92,7 +97,9 @@ def _common_args() -> list[Any]:
     """Job arguments shared by the evaluate and promote containers (same names as Glue)."""
     return ["--env", param("Env"), "--bucket", param("Bucket"),
             "--min-f1", join(param("MinF1")), "--max-f1-drop", join(param("MaxF1Drop")),
-            "--seed", join(param("Seed"))]
+            "--seed", join(param("Seed")), "--label-set", param("LabelSet"),
+            "--heldout-fraction", join(param("HeldoutFraction")),
+            "--min-comparison-docs", join(param("MinComparisonDocs"))]
 
 
 def _s3_input(name: str, uri: Any, local: str) -> dict:
@@ -131,7 +138,8 @@ def build_definition(opts: PipelineOptions | None = None) -> dict:
                                        "TrainingInputMode": "File",
                                        "ContainerEntrypoint": ENTRYPOINT + ["sm-train"]},
             "HyperParameters": {"env": param("Env"), "bucket": param("Bucket"),
-                                "seed": join(param("Seed"))},
+                                "seed": join(param("Seed")), "label-set": param("LabelSet"),
+                                "heldout-fraction": join(param("HeldoutFraction"))},
             "InputDataConfig": [{
                 "ChannelName": "labeled",
                 "DataSource": {"S3DataSource": {
@@ -186,7 +194,8 @@ def build_definition(opts: PipelineOptions | None = None) -> dict:
     promote["DependsOn"] = ["RegisterModel"]
     fail = {"Name": "GateFailed", "Type": "Fail",
             "Arguments": {"ErrorMessage": join(
-                "candidate rejected by the gate (overall F1 ",
+                "candidate rejected by the gate, or too few unseen documents to decide "
+                "(overall F1 ",
                 json_get("EvaluateModel", "EvaluationReport", "summary.candidate_f1"),
                 "); see evaluation.json")}}
     condition = {

@@ -7,93 +7,25 @@ client can send gets a 4xx, never a 5xx.
 """
 from __future__ import annotations
 
-import json
 import logging
 import time
 import uuid
 from pathlib import Path
-from typing import Any
 
 from flask import Flask, Response, g, request
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
+from .invocation import error_response, invoke, json_response
 from .models import ModelSet
-from .protocol import JSON, ApiError, combine, error_body, negotiate, parse_body, render
+from .protocol import ApiError, error_body
 from .settings import Settings
 
 __all__ = ["create_app", "invoke", "json_response"]
 
-log = logging.getLogger("entrec.serving")
+log = logging.getLogger(__package__)  # "entrec.serving" (a name, not an import)
 access_log = logging.getLogger("entrec.access")
 
-CUSTOM_ATTRIBUTES = "X-Amzn-SageMaker-Custom-Attributes"
-
-
-def json_response(obj: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
-    body = json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
-    return Response(body, status=status, mimetype=JSON, headers=headers)
-
-
-def _error(status: int, code: str, message: str) -> Response:
-    return json_response(error_body(code, message), status)
-
-
-def invoke(app: Flask) -> Response:
-    """Handle one invocation on the current request (shared by the local runtime route)."""
-    models: ModelSet = app.extensions["entrec.models"]
-    settings: Settings = app.extensions["entrec.settings"]
-    if not models.ready:
-        resp = _error(503, "model-not-ready", "the models are still loading")
-        resp.headers["Retry-After"] = "1"
-        return resp
-    length = request.content_length
-    if length is not None and length > settings.max_payload_bytes:
-        raise ApiError(413, "payload-too-large",
-                       f"body of {length} bytes exceeds the limit of {settings.max_payload_bytes}")
-    ctype = request.headers.get("Content-Type")
-    body = _read_body(settings.max_payload_bytes)
-    parsed = parse_body(body, ctype, request.headers.get(CUSTOM_ATTRIBUTES), settings,
-                        models.languages)
-    accept = negotiate(request.headers.get("Accept"), parsed.kind)
-    g.n_texts = len(parsed.records)
-    g.models = list(parsed.models)
-    per_record = models.run(parsed.records, batch_size=settings.batch_size)
-    results = [combine(r, rec.models, parsed.multi_model)
-               for r, rec in zip(per_record, parsed.records)]
-    info = models.info
-    payload = render(parsed, results, accept, info)
-    resp = Response(payload, status=200, mimetype=accept)
-    resp.headers["X-Entrec-Model-Name"] = _header_safe(info["name"])
-    resp.headers["X-Entrec-Model-Version"] = _header_safe(info["version"])
-    if parsed.skipped_lines:
-        resp.headers["X-Entrec-Skipped-Lines"] = str(parsed.skipped_lines)
-    return resp
-
-
-def _read_body(limit: int) -> bytes:
-    """Read the body, 413 past `limit` bytes.
-
-    Why not `request.get_data()`: on a chunked upload (no Content-Length) Werkzeug's
-    stream stops at MAX_CONTENT_LENGTH and get_data() returns the *truncated* body without
-    an error, so a too-large JSON body would surface as "invalid JSON". MAX_CONTENT_LENGTH
-    is set one byte above the limit and this loop tells "exactly at the limit" from "over".
-    """
-    chunks: list[bytes] = []
-    total = 0
-    stream = request.stream
-    while True:
-        chunk = stream.read(65536)
-        if not chunk:
-            break
-        total += len(chunk)
-        if total > limit:
-            raise ApiError(413, "payload-too-large", f"body exceeds the limit of {limit} bytes")
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
-def _header_safe(value: str) -> str:
-    return value.encode("ascii", "replace").decode("ascii").replace("\r", " ").replace("\n", " ")
+_error = error_response
 
 
 def create_app(model_dir: Path | str | None = None, *, settings: Settings | None = None,
@@ -133,6 +65,7 @@ def create_app(model_dir: Path | str | None = None, *, settings: Settings | None
         g.request_id = rid[:128] if rid and rid.isprintable() and rid.isascii() else str(uuid.uuid4())
         g.n_texts = None
         g.models = None
+        g.bytes_out = None
 
     @app.after_request
     def _finish(resp: Response) -> Response:
@@ -141,7 +74,7 @@ def create_app(model_dir: Path | str | None = None, *, settings: Settings | None
         fields = {"event": "access", "request_id": g.get("request_id"),
                   "method": request.method, "path": request.path, "status": resp.status_code,
                   "latency_ms": round(ms, 2), "bytes_in": request.content_length,
-                  "bytes_out": resp.calculate_content_length(),
+                  "bytes_out": g.get("bytes_out") or resp.calculate_content_length(),
                   "content_type": request.headers.get("Content-Type"),
                   "n_texts": g.get("n_texts"), "models": g.get("models")}
         code = g.get("error_code")

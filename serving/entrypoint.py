@@ -94,6 +94,10 @@ def run_server(*, model: str | Path | None = None, host: str = "0.0.0.0", port: 
         return _fail(exc.code, exc.message, exc.hint)
     except SystemExit as exc:  # bad integer in the environment
         return _fail("bad-setting", str(exc.code))
+    except Exception as exc:  # anything else a bad artifact can raise: still no traceback
+        return _fail("model-load-failed", f"the model could not be loaded: "
+                     f"{type(exc).__name__}: {str(exc)[:500]}",
+                     "check the artifact's rule files with `entrec validate`")
     models = app.extensions["entrec.models"]
     log.info("starting gunicorn", extra={"fields": {
         "event": "server-starting", "bind": conf["bind"], "workers": conf["workers"],

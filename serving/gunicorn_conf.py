@@ -10,6 +10,14 @@ load it as a config file: `gunicorn -c python:entrec.serving.gunicorn_conf entre
 | `SAGEMAKER_MODEL_SERVER_TIMEOUT` | 60 | `timeout` (raise it to 600 for Batch Transform) |
 | `ENTREC_GRACEFUL_TIMEOUT` | 20 | `graceful_timeout`: in-flight requests get this long after SIGTERM, inside SageMaker's 30 s window |
 | `ENTREC_WORKER_RSS_MB` | 350 | memory budgeted per worker when choosing the default worker count |
+| `ENTREC_THREADS` | 8 | request threads per worker (`threads`, gthread worker) |
+
+Why the threaded worker (`entrec.serving.http_worker.JsonErrorThreadWorker`, gunicorn's
+gthread answering its own errors in JSON): stalled uploads hold a thread, not a process, so
+`/ping` keeps answering; the event loop heartbeats the arbiter, so a long request is never
+killed mid-response. Why 8 threads and one worker per CPU: the engine holds the GIL, so
+threads add no CPU, but they absorb slow clients and overlap socket I/O with engine work;
+the load figures behind the choice are in docs/serving.md (bench/serve_load.py).
 
 Why `preload_app`: the model is loaded and verified once in the master before forking, so
 a broken artifact stops the container at start (not on the first ping) and the workers
@@ -23,12 +31,17 @@ from typing import Any, Mapping
 
 from entrec.serving.logs import LOGCONFIG_DICT
 
-__all__ = ["settings", "default_workers", "memory_limit_bytes", "WORKER_RSS_MB_DEFAULT"]
+__all__ = ["settings", "default_workers", "memory_limit_bytes", "WORKER_RSS_MB_DEFAULT",
+           "THREADS_DEFAULT", "WORKER_CLASS"]
 
 #: Budget per worker (MiB). Measured RSS per worker (docs/serving.md) is ~150-200 MiB with
 #: the default engine and a small NER model; budgeting more keeps headroom for large
 #: batches and for pages that copy-on-write un-shares over time.
 WORKER_RSS_MB_DEFAULT = 350
+#: Request threads per worker.
+THREADS_DEFAULT = 8
+#: gunicorn's gthread worker answering its own errors in JSON (entrec.serving.http_worker).
+WORKER_CLASS = "entrec.serving.http_worker.JsonErrorThreadWorker"
 #: Master + OS share of memory kept out of the worker budget.
 _RESERVED_FRACTION = 0.25
 
@@ -94,11 +107,14 @@ def settings(env: Mapping[str, str] | None = None, *, host: str = "0.0.0.0",
                or default_workers(worker_rss_mb=rss))
     timeout = timeout or _env_int(env, "SAGEMAKER_MODEL_SERVER_TIMEOUT") or 60
     graceful = _env_int(env, "ENTREC_GRACEFUL_TIMEOUT") or 20
+    threads = _env_int(env, "ENTREC_THREADS") or THREADS_DEFAULT
     shm = "/dev/shm" if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK) else None
     conf: dict[str, Any] = {
         "bind": [f"{host}:{port}"],
         "workers": workers,
-        "worker_class": "sync",
+        "worker_class": WORKER_CLASS,
+        "threads": threads,
+        "worker_connections": 1000,
         "timeout": timeout,
         "graceful_timeout": graceful,
         "keepalive": 5,
@@ -121,6 +137,10 @@ _conf = settings()
 bind = _conf["bind"]
 workers = _conf["workers"]
 worker_class = _conf["worker_class"]
+threads = _conf["threads"]
+worker_connections = _conf["worker_connections"]
+limit_request_line = _conf["limit_request_line"]
+limit_request_fields = _conf["limit_request_fields"]
 timeout = _conf["timeout"]
 graceful_timeout = _conf["graceful_timeout"]
 keepalive = _conf["keepalive"]

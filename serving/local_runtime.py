@@ -19,6 +19,8 @@ import json
 
 from flask import Flask, Response, g
 
+from .invocation import invoke
+
 __all__ = ["register", "VARIANT"]
 
 VARIANT = "AllTraffic"
@@ -33,8 +35,6 @@ def _aws_error(status: int, error_type: str, body: dict) -> Response:
 
 
 def register(app: Flask) -> None:
-    from .app import invoke
-
     settings = app.extensions["entrec.settings"]
 
     @app.post("/endpoints/<name>/invocations")

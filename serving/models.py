@@ -20,11 +20,11 @@ from typing import Any, Sequence
 
 from entrec.engine.entity import Entity
 
-from .protocol import MODEL_NAMES, Record
+from .protocol import MODEL_NAMES, ApiError, Record
 
-__all__ = ["ModelSet", "WARMUP_TEXTS", "grammar_only"]
+__all__ = ["ModelSet", "WARMUP_TEXTS", "GROUP_CHARS", "grammar_only"]
 
-log = logging.getLogger("entrec.serving")
+log = logging.getLogger(__package__)  # "entrec.serving" (a name, not an import)
 
 WARMUP_TEXTS = {
     "pt": "Manter a tensão na SE Xingu entre 525 kV e 550 kV.",
@@ -133,8 +133,14 @@ class ModelSet:
         return tuple(getattr(eng, "languages", ("pt", "en")))
 
     # ------------------------------------------------------------ inference
-    def run(self, records: Sequence[Record], batch_size: int = 64) -> list[dict[str, list[Entity]]]:
-        """Per record, the entities of each model it asked for, in input order."""
+    def run(self, records: Sequence[Record], batch_size: int = 64,
+            deadline: float | None = None) -> list[dict[str, list[Entity]]]:
+        """Per record, the entities of each model it asked for, in input order.
+
+        deadline (time.monotonic()): checked between groups of at most `batch_size` texts
+        and `GROUP_CHARS` characters; past it the request stops with 422
+        `time-budget-exceeded` (the worker thread is freed, nothing half-done is returned).
+        """
         out: list[dict[str, list[Entity]]] = [{} for _ in records]
         wanted: dict[str, list[int]] = defaultdict(list)
         for i, rec in enumerate(records):
@@ -145,7 +151,37 @@ class ModelSet:
             if not idxs:
                 continue
             eng = self.engines[m]
-            items = [(records[i].text, records[i].lang) for i in idxs]
-            for i, ents in zip(idxs, eng.pipe(items, batch_size=batch_size)):
-                out[i][m] = ents
+            for group in _groups(idxs, records, batch_size):
+                _check_deadline(deadline)
+                items = [(records[i].text, records[i].lang) for i in group]
+                for i, ents in zip(group, eng.pipe(items, batch_size=batch_size)):
+                    out[i][m] = ents
+        _check_deadline(deadline)
         return out
+
+
+#: Characters per engine call between two deadline checks (~0.5 s of engine time).
+GROUP_CHARS = 50_000
+
+
+def _groups(idxs: list[int], records: Sequence[Record], batch_size: int) -> list[list[int]]:
+    groups: list[list[int]] = []
+    cur: list[int] = []
+    chars = 0
+    for i in idxs:
+        n = len(records[i].text)
+        if cur and (len(cur) >= batch_size or chars + n > GROUP_CHARS):
+            groups.append(cur)
+            cur, chars = [], 0
+        cur.append(i)
+        chars += n
+    if cur:
+        groups.append(cur)
+    return groups
+
+
+def _check_deadline(deadline: float | None) -> None:
+    if deadline is not None and time.monotonic() > deadline:
+        raise ApiError(422, "time-budget-exceeded",
+                       "the request needs more engine time than the per-request budget allows; "
+                       "send fewer or shorter texts per request")

@@ -6,11 +6,20 @@
 | `ENTREC_MAX_PAYLOAD_BYTES` | 6291456 | request body limit (SageMaker real-time limit); 413 above |
 | `ENTREC_MAX_TEXTS` | 10000 | texts (or JSON Lines records) per request; 413 above |
 | `ENTREC_MAX_TEXT_CHARS` | 100000 | characters per text; 413 above |
-| `ENTREC_BATCH_MAX_PAYLOAD_MB` | 6 | `MaxPayloadInMB` advertised to Batch Transform |
+| `ENTREC_BATCH_MAX_PAYLOAD_MB` | 1 | `MaxPayloadInMB` advertised to Batch Transform (1 MB of text fits `ENTREC_MAX_REQUEST_CHARS`) |
 | `ENTREC_MAX_CONCURRENT_TRANSFORMS` | workers | `MaxConcurrentTransforms` advertised to Batch Transform |
 | `ENTREC_LOCAL_RUNTIME` | off | also answer `POST /endpoints/<name>/invocations` (local SageMaker Runtime) |
 | `ENTREC_LOCAL_ENDPOINT_NAME` | any | when set, the only endpoint name the local route accepts |
 | `ENTREC_BATCH_SIZE` | 64 | `Engine.pipe` batch size |
+| `ENTREC_MAX_REQUEST_CHARS` | 1000000 | characters of all texts of one request together; 413 above |
+| `ENTREC_REQUEST_BUDGET_SECONDS` | 30 | engine time per request; 422 `time-budget-exceeded` past it |
+| `ENTREC_BODY_TIMEOUT_SECONDS` | 20 | the whole body must arrive within this; 408 `body-timeout` |
+| `ENTREC_SEND_TIMEOUT_SECONDS` | 30 | a client that reads nothing of a response for this long is dropped |
+
+Why a total-characters limit below what 6 MiB of JSON can hold: the engine's cost grows
+with characters, and SageMaker abandons an invocation after 60 s; 1,000,000 characters
+(about 150,000 words) finish in a few seconds even on a busy CPU (docs/serving.md), so the
+largest allowed request stays well inside both the budget and SageMaker's timeout.
 """
 from __future__ import annotations
 
@@ -52,12 +61,16 @@ class Settings:
     max_payload_bytes: int = SAGEMAKER_PAYLOAD_LIMIT
     max_texts: int = 10_000
     max_text_chars: int = 100_000
-    batch_max_payload_mb: int = 6
+    batch_max_payload_mb: int = 1
     max_concurrent_transforms: int | None = None
     local_runtime: bool = False
     local_endpoint_name: str | None = None
     batch_size: int = 64
     workers: int = 1
+    max_request_chars: int = 1_000_000
+    request_budget_seconds: float = 30.0
+    body_timeout_seconds: float = 20.0
+    send_timeout_seconds: float = 30.0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides) -> "Settings":
@@ -66,7 +79,7 @@ class Settings:
             max_payload_bytes=_int(env, "ENTREC_MAX_PAYLOAD_BYTES", SAGEMAKER_PAYLOAD_LIMIT),
             max_texts=_int(env, "ENTREC_MAX_TEXTS", 10_000),
             max_text_chars=_int(env, "ENTREC_MAX_TEXT_CHARS", 100_000),
-            batch_max_payload_mb=_int(env, "ENTREC_BATCH_MAX_PAYLOAD_MB", 6),
+            batch_max_payload_mb=_int(env, "ENTREC_BATCH_MAX_PAYLOAD_MB", 1),
             max_concurrent_transforms=(_int(env, "ENTREC_MAX_CONCURRENT_TRANSFORMS", 1)
                                        if env.get("ENTREC_MAX_CONCURRENT_TRANSFORMS") else None),
             local_runtime=env_flag(env.get("ENTREC_LOCAL_RUNTIME")),
@@ -74,6 +87,10 @@ class Settings:
             batch_size=_int(env, "ENTREC_BATCH_SIZE", 64),
             workers=_int(env, "SAGEMAKER_MODEL_SERVER_WORKERS",
                          _int(env, "MODEL_SERVER_WORKERS", 1)),
+            max_request_chars=_int(env, "ENTREC_MAX_REQUEST_CHARS", 1_000_000),
+            request_budget_seconds=float(_int(env, "ENTREC_REQUEST_BUDGET_SECONDS", 30)),
+            body_timeout_seconds=float(_int(env, "ENTREC_BODY_TIMEOUT_SECONDS", 20)),
+            send_timeout_seconds=float(_int(env, "ENTREC_SEND_TIMEOUT_SECONDS", 30)),
         )
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)

@@ -52,10 +52,6 @@ KNOWN_CYCLES: set[frozenset[str]] = {
     frozenset({"entrec.engine", "entrec.engine.engine"}),
     frozenset({"entrec.engine.engine", "entrec.engine.ml"}),
     frozenset({"entrec.engine.resolver", "entrec.training.arbitration"}),
-    frozenset({"entrec.training.importers", "entrec.training.importers.detect"}),
-    frozenset({"entrec.serving", "entrec.serving.app"}),
-    frozenset({"entrec.serving.app", "entrec.serving.local_runtime"}),
-    frozenset({"entrec.serving", "entrec.serving.app", "entrec.serving.models"}),
 }
 
 _MODULE_STRING = re.compile(r"^entrec\.([a-z_]+)(\.[a-z_.]+)?$")

@@ -42,19 +42,30 @@ class TrainingRun:
     split: Any = None
     arbitration: dict | None = None
     seconds: float = 0.0
+    #: documents set aside by content hash (`holdout_fraction`): never trained on
+    heldout: list = field(default_factory=list, repr=False)
 
 
 def data_sha256(paths: Sequence[str | Path]) -> str:
-    """One digest over every input file (sorted by name, then bytes): the training data id."""
+    """The training data id: one digest over (name, sha256) of every input file.
+
+    The name is the path relative to the folder given (a file given directly: its name),
+    so the same files give the same id wherever they sit: `entrec train --data labeled/`
+    on a copy of a bucket's `labeled/` prefix and the retraining job on that prefix agree,
+    and renaming or moving a file inside the folder makes new data.
+    """
     from entrec.engine.artifact import sha256_file
 
-    files: list[Path] = []
+    entries: list[tuple[str, Path]] = []
     for p in paths:
         p = Path(p)
-        files += sorted(q for q in p.rglob("*") if q.is_file()) if p.is_dir() else [p]
+        if p.is_dir():
+            entries += [(q.relative_to(p).as_posix(), q) for q in p.rglob("*") if q.is_file()]
+        else:
+            entries.append((p.name, p))
     h = hashlib.sha256()
-    for f in sorted(files, key=lambda q: q.as_posix()):
-        h.update(f.name.encode() + b"\0" + sha256_file(f).encode() + b"\n")
+    for rel, f in sorted(entries, key=lambda e: (e[0], e[1].as_posix())):
+        h.update(rel.encode() + b"\0" + sha256_file(f).encode() + b"\n")
     return h.hexdigest()
 
 
@@ -66,14 +77,17 @@ def rule_spans_from(rules: Sequence[str | Path] | None, lang: str = "pt"
     return rule_spans_from_packs(rules, lang)
 
 
-def _load(paths, *, fmt, labels, lang):
+def _load(paths, *, fmt, labels, lang, label_set=None):
     from entrec.training.importers import load_documents
 
-    docs, report = load_documents([str(p) for p in paths], format=fmt, labels=labels, lang=lang)
+    docs, report = load_documents([str(p) for p in paths], format=fmt, labels=labels, lang=lang,
+                                  declared_labels=label_set)
     if not docs:
-        raise EntrecError(f"no usable labeled documents in {', '.join(map(str, paths))}",
+        err = EntrecError(f"no usable labeled documents in {', '.join(map(str, paths))}",
                           code="no-training-data",
                           hint="see the import report: every skipped record has a reason")
+        err.import_report = report  # type: ignore[attr-defined]
+        raise err
     return docs, report
 
 
@@ -86,9 +100,22 @@ def run_training(data: Sequence[str | Path], *, out_dir: str | Path,
                  rule_features: bool | None = None, rule_placement: str | None = None,
                  name: str = "entrec-model",
                  version: str | None = None, evaluate: bool = True, arbitration: bool = False,
-                 progress: Callable | None = None, log: Callable[[str], None] | None = None
+                 progress: Callable | None = None, log: Callable[[str], None] | None = None,
+                 holdout_fraction: float = 0.0, label_set: Sequence[str] | None = None,
+                 import_report_to: Callable[[Any], None] | None = None,
                  ) -> TrainingRun:
-    """Train a model from labeled files and package it into `out_dir` (must be empty)."""
+    """Train a model from labeled files and package it into `out_dir` (must be empty).
+
+    `holdout_fraction` sets aside the documents whose content hash falls in that share
+    (entrec.training.holdout): never trained on nor used for early stopping, returned in
+    `TrainingRun.heldout`, the same documents whatever else the data holds.
+    `label_set` declares the labels the data may use (undeclared ones are import errors).
+    `import_report_to` receives the import report as soon as it exists, also when the run
+    then fails for lack of documents. The manifest records the data id and the keys of
+    the documents the model saw (`metrics.data.trained_on`), so a later comparison can
+    keep to documents neither model was trained on.
+    """
+    from entrec.training.holdout import keys_of, split_holdout
     from entrec.training.config import load_config
     from entrec.training.package import layout, package_model
     from entrec.training.split import split_documents
@@ -118,13 +145,23 @@ def run_training(data: Sequence[str | Path], *, out_dir: str | Path,
     cfg = load_config(config, lang=lang, overrides=overrides)
     seed_v = int(cfg["training"].get("seed", 0) or 0)
 
-    docs, imp = _load(data, fmt=fmt, labels=labels, lang=lang)
+    try:
+        docs, imp = _load(data, fmt=fmt, labels=labels, lang=lang, label_set=label_set)
+    except EntrecError as err:
+        if import_report_to is not None and getattr(err, "import_report", None) is not None:
+            import_report_to(err.import_report)
+        raise
+    if import_report_to is not None:
+        import_report_to(imp)
     say(f"imported {len(docs)} documents ({imp.skipped_records} records skipped, "
         f"{imp.skipped_spans} spans skipped)")
+    docs, heldout = split_holdout(docs, holdout_fraction)
+    if holdout_fraction:
+        say(f"held out {len(heldout)} documents by content hash ({holdout_fraction:.0%} share)")
     split = None
     dev_imp = None
     if dev:
-        dev_docs, dev_imp = _load(dev, fmt=fmt, labels=labels, lang=lang)
+        dev_docs, dev_imp = _load(dev, fmt=fmt, labels=labels, lang=lang, label_set=label_set)
         train_docs = docs
         say(f"dev set: {len(dev_docs)} documents from {', '.join(map(str, dev))}")
     else:
@@ -149,7 +186,10 @@ def run_training(data: Sequence[str | Path], *, out_dir: str | Path,
             "train": result.summary(),
             "data": {"train_docs": len(train_docs), "dev_docs": len(dev_docs),
                      "imported": imp.imported, "skipped_records": imp.skipped_records,
-                     "skipped_spans": imp.skipped_spans},
+                     "skipped_spans": imp.skipped_spans,
+                     "holdout": {"fraction": holdout_fraction, "docs": len(heldout)},
+                     "label_set": sorted(label_set) if label_set is not None else None,
+                     "trained_on": keys_of(list(train_docs) + list(dev_docs))},
             "config": {"seed": seed_v,
                        "rule_placement": result.nlp.meta["entrec"]["rule_placement"]},
         }
@@ -191,4 +231,5 @@ def run_training(data: Sequence[str | Path], *, out_dir: str | Path,
     return TrainingRun(out_dir=out, artifact=tarball, model_dir=lay.model_dir, metrics=metrics,
                        report_path=report_path, evaluation=evaluation, train=result,
                        import_report=imp, dev_import_report=dev_imp, split=split,
-                       arbitration=arb_summary, seconds=time.perf_counter() - t0)
+                       arbitration=arb_summary, seconds=time.perf_counter() - t0,
+                       heldout=heldout)

@@ -6,6 +6,7 @@ Lark parser is rebuilt from the grammar text on unpickle).
 """
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -135,15 +136,20 @@ class InequalityExtractor:
         if not isinstance(text, str) or not text:
             return []
         langs = [lang] if lang in self.lexicons else list(self.lexicons)
-        out: list[Match] = []
+        out: list[Match] = []  # non-overlapping, sorted by start (so by end too)
+        starts: list[int] = []
         for lg in langs:
             try:
                 found = self._matches_one(text, lg)
             except Exception:  # pragma: no cover - defensive: extraction never raises
                 found = []
             for m in found:
-                if not any(m.start < o.end and o.start < m.end for o in out):
-                    out.append(m)
+                # only the neighbours in start order can overlap (bisect, not a scan of all)
+                i = bisect.bisect_right(starts, m.start)
+                if i > 0 and _overlap(out[i - 1], m) or i < len(out) and _overlap(out[i], m):
+                    continue
+                starts.insert(i, m.start)
+                out.insert(i, m)
         out.sort(key=lambda m: (m.start, m.end))
         return out
 
@@ -168,3 +174,7 @@ class InequalityExtractor:
             return [m.to_candidate(self.priority) for m in self.matches(text, lang)]
         except Exception:  # pragma: no cover - defensive
             return []
+
+
+def _overlap(a: Match, b: Match) -> bool:
+    return a.start < b.end and b.start < a.end

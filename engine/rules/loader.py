@@ -6,11 +6,11 @@ stable code; see `CODES` for the list tests assert.
 """
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
 
-import re2
 from pydantic import BaseModel, ValidationError
 from spacy.errors import MatchPatternError
 from spacy.matcher import Matcher
@@ -19,9 +19,12 @@ from spacy.vocab import Vocab
 from ..diagnostics import Diagnostic, did_you_mean
 from ..errors import RuleFileError
 from ..resolver import POLICIES, ResolutionConfig, is_known_policy
+from ..userfile import FileProblem, check_reference, is_inside, read_user_text
+from ..yamlsource import CODES as YAML_CODES
 from ..yamlsource import YamlDocument, load_yaml
 from .compact import CompactPatternError, parse_compact
 from .phrases import PhraseIndex, PhraseRow, PhrasesFileError, read_phrases_file
+from .regexcheck import RegexProblem, check_token_regex, compile_re2
 from .schema import (MATCHERS, ContextModel, Expectation, PhraseEntry, ResolutionModel,
                      RuleFileModel, RuleModel, TestCase)
 from .source import CompiledRule, RuleSource
@@ -37,13 +40,15 @@ CODES = (
     "regex-invalid", "pattern-invalid", "phrases-file-invalid", "phrases-empty",
     "include-missing", "include-cycle", "language-mismatch", "policy-unknown",
     "resolution-conflict", "no-rule-files",
-)
+    # reading files and bounds (issue 16)
+    "file-not-regular", "file-too-large", "file-unreadable", "path-invalid", "path-outside-pack",
+    "regex-backtracking", "rule-compile-failed", "include-too-deep",
+) + tuple(c for c in YAML_CODES if c != "yaml-syntax")
 
-_RE2_OPTIONS = re2.Options()
-_RE2_OPTIONS.log_errors = False
-_RE2_OPTIONS_I = re2.Options()
-_RE2_OPTIONS_I.log_errors = False
-_RE2_OPTIONS_I.case_sensitive = False
+#: deepest chain of `include:`s followed
+MAX_INCLUDE_DEPTH = 32
+#: a phrase list larger than this is refused (the default packs' largest is 20 KB)
+MAX_PHRASES_FILE_BYTES = 64 * 1024 * 1024
 
 
 @dataclass
@@ -71,20 +76,46 @@ class RulePack:
 
 def discover_rule_files(paths: Iterable[str | Path]) -> list[Path]:
     """Expand directories into their *.yaml / *.yml files (recursively, sorted)."""
-    out: list[Path] = []
+    return [f for f, _ in _discover(paths, [])]
+
+
+def _discover(paths: Iterable[str | Path], diags: list[Diagnostic]) -> list[tuple[Path, Path]]:
+    """(file, pack folder) for every rule file; a folder given is the pack folder of the
+    files under it, a file given is in its own folder's pack. Problems go to `diags`."""
+    out: list[tuple[Path, Path]] = []
     for p in paths:
         p = Path(p)
-        if p.is_dir():
-            out.extend(sorted(q for q in p.rglob("*") if q.suffix in (".yaml", ".yml") and q.is_file()))
+        try:
+            is_dir = p.is_dir()
+        except (OSError, ValueError) as exc:
+            diags.append(Diagnostic(code="path-invalid", message=f"cannot use path: {exc}", file=str(p)[:200]))
+            continue
+        if is_dir:
+            try:
+                found = sorted(q for q in p.rglob("*") if q.suffix in (".yaml", ".yml") and q.is_file())
+            except OSError as exc:
+                diags.append(Diagnostic(code="file-unreadable", message=f"cannot list folder: {exc.strerror}",
+                                        file=str(p)))
+                continue
+            for q in found:
+                if not is_inside(q, p):
+                    diags.append(Diagnostic(code="path-outside-pack", message="a link that points outside "
+                                            "the pack folder", file=str(q), line=1, column=1,
+                                            hint="copy the file into the pack"))
+                    continue
+                out.append((q, p))
         else:
-            out.append(p)
+            out.append((p, p.parent))
     seen: set[Path] = set()
     uniq = []
-    for p in out:
-        r = p.resolve()
+    for p, root in out:
+        try:
+            r = p.resolve()
+        except (OSError, RuntimeError, ValueError):
+            r = p
         if r not in seen:
             seen.add(r)
-            uniq.append(p)
+            uniq.append((p, root))
     return uniq
 
 
@@ -175,13 +206,50 @@ def _column_in_value(doc: YamlDocument, path: tuple, offset: int) -> tuple[int, 
     return line, col + quoted + max(offset, 0)
 
 
-def _regex_column(doc: YamlDocument, path: tuple, pattern: str, message: str) -> tuple[int, int]:
-    frag = message.rsplit(": ", 1)[-1] if ": " in message else ""
-    return _column_in_value(doc, path, pattern.find(frag) if frag else -1)
+def _located(d: Diagnostic, line: int, col: int) -> Diagnostic:
+    return Diagnostic(**{**d.__dict__, "line": line, "column": col})
+
+
+def _token_regexes(value: Any, path: tuple, depth: int = 0) -> Iterable[tuple[Any, tuple]]:
+    """Every REGEX predicate value in a token dict (also under `_` extensions), with its path."""
+    if isinstance(value, dict) and depth < 8:
+        for k, v in value.items():
+            if k == "REGEX":
+                yield v, path + (k,)
+            else:
+                yield from _token_regexes(v, path + (k,), depth + 1)
+
+
+def _check_token_regexes(doc: YamlDocument, patterns: list[list[dict]], sub: tuple, single: bool,
+                         specs: list) -> list[Diagnostic]:
+    out = []
+    for i, (pattern, spec) in enumerate(zip(patterns, specs)):
+        ppath = sub + (() if single else (i,))
+        for j, tok in enumerate(pattern):
+            for rx, rpath in _token_regexes(tok, ()):
+                try:
+                    check_token_regex(rx)
+                except RegexProblem as exc:
+                    hint = exc.hint or ("token regexes must compile with RE2 (no lookaround or backreferences); "
+                                        "a leading guard ^(?!(?:A|B)$) of literal words is the one exception")
+                    if isinstance(spec, str):  # compact form: point into the string
+                        at = spec.find(f"/{rx}/") if isinstance(rx, str) else -1
+                        frag = rx.find(exc.fragment) if exc.fragment and isinstance(rx, str) else -1
+                        line, col = _column_in_value(doc, ppath, at + 1 + max(frag, 0) if at >= 0 else -1)
+                        d = doc.diagnostic(exc.code, exc.message, ppath, hint=hint)
+                        out.append(_located(d, line, col))
+                    else:
+                        path = ppath + (j,) + rpath
+                        d = doc.diagnostic(exc.code, exc.message, path, hint=hint)
+                        if exc.fragment and isinstance(rx, str) and path in doc.marks:
+                            d = _located(d, *_column_in_value(doc, path, rx.find(exc.fragment)))
+                        out.append(d)
+    return out
 
 
 def _compile_rule(doc: YamlDocument, rule: RuleModel, path: tuple, base: Path,
-                  validator: Matcher) -> tuple[CompiledRule | None, list[Diagnostic]]:
+                  validator: Matcher, root: Path | None = None,
+                  allow_outside_paths: bool = False) -> tuple[CompiledRule | None, list[Diagnostic]]:
     present = [m for m in MATCHERS if getattr(rule, m) is not None]
     if not present:
         return None, [doc.diagnostic("rule-matcher-missing", f"rule `{rule.id}` has no matcher", path,
@@ -193,16 +261,13 @@ def _compile_rule(doc: YamlDocument, rule: RuleModel, path: tuple, base: Path,
                                      hint="split it into one rule per matcher")]
     kind = present[0]
     if kind == "regex":
-        opts = _RE2_OPTIONS if rule.case_sensitive is not False else _RE2_OPTIONS_I
         try:
-            rx = re2.compile(rule.regex, opts)
-        except re2.error as exc:
-            msg = exc.args[0].decode() if exc.args and isinstance(exc.args[0], bytes) else str(exc)
-            line, col = _regex_column(doc, path + ("regex",), rule.regex, msg)
-            d = doc.diagnostic("regex-invalid", f"invalid RE2 regex: {msg}", path + ("regex",),
-                               hint="RE2 has no backreferences or lookaround (it guarantees linear time);"
-                                    " see https://github.com/google/re2/wiki/Syntax")
-            return None, [Diagnostic(**{**d.__dict__, "line": line, "column": col})]
+            rx = compile_re2(rule.regex, case_sensitive=rule.case_sensitive is not False)
+        except RegexProblem as exc:
+            line, col = _column_in_value(doc, path + ("regex",), rule.regex.find(exc.fragment)
+                                         if exc.fragment else -1)
+            d = doc.diagnostic(exc.code, exc.message, path + ("regex",), hint=exc.hint)
+            return None, [_located(d, line, col)]
         return CompiledRule(rule, doc.file, "regex", regex=rx), []
     if kind == "pattern":
         raw = rule.pattern
@@ -215,23 +280,33 @@ def _compile_rule(doc: YamlDocument, rule: RuleModel, path: tuple, base: Path,
             sub = path + ("pattern",) + (() if single else (i,))
             if isinstance(spec, str):
                 try:
-                    patterns.append(parse_compact(spec, case_sensitive=bool(rule.case_sensitive),
-                                                  accent_sensitive=rule.accent_sensitive))
+                    with warnings.catch_warnings():  # Python re's FutureWarnings name our source, not the file
+                        warnings.simplefilter("ignore")
+                        patterns.append(parse_compact(spec, case_sensitive=bool(rule.case_sensitive),
+                                                      accent_sensitive=rule.accent_sensitive))
                 except CompactPatternError as exc:
                     _, col = _column_in_value(doc, sub, exc.column)
                     d = doc.diagnostic("pattern-invalid", f"compact pattern: {exc.message}", sub,
                                        hint=exc.hint)
                     return None, [Diagnostic(**{**d.__dict__, "column": col})]
+                except (RecursionError, OverflowError, ValueError) as exc:
+                    return None, [doc.diagnostic("pattern-invalid", f"compact pattern: {type(exc).__name__}: "
+                                                 f"{str(exc)[:200]}", sub)]
             elif isinstance(spec, list) and all(isinstance(t, dict) for t in spec) and spec:
                 patterns.append(spec)
             else:
                 return None, [doc.diagnostic("pattern-invalid", "a token pattern must be a compact string or a "
                                              "non-empty list of token objects", sub,
                                              hint='e.g. pattern: [{"LOWER": "se"}, {"IS_TITLE": true, "OP": "+"}]')]
+        rx_diags = _check_token_regexes(doc, patterns, path + ("pattern",), single, specs)
+        if rx_diags:
+            return None, rx_diags
         try:
-            validator.add(f"__check__{rule.id}", patterns)
-            validator.remove(f"__check__{rule.id}")
-        except (MatchPatternError, ValueError, KeyError, TypeError) as exc:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                validator.add(f"__check__{rule.id}", patterns)
+                validator.remove(f"__check__{rule.id}")
+        except Exception as exc:  # noqa: BLE001 - spaCy raises many types for a bad pattern
             detail = " ".join(str(exc).split())
             return None, [doc.diagnostic("pattern-invalid", f"invalid token pattern: {detail[:400]}",
                                          path + ("pattern",),
@@ -248,7 +323,19 @@ def _compile_rule(doc: YamlDocument, rule: RuleModel, path: tuple, base: Path,
                 rows.append(PhraseRow(p.text, p.id, i))
                 rows.extend(PhraseRow(a, p.id or p.text, i) for a in p.aliases)
     else:
-        fpath = (base / rule.phrases_file)
+        fpath_yaml = path + ("phrases_file",)
+        try:
+            fpath = check_reference(rule.phrases_file, base, root, allow_outside=allow_outside_paths)
+            read_user_text(fpath, max_bytes=MAX_PHRASES_FILE_BYTES, what="phrases file")
+        except FileProblem as exc:
+            if exc.code == "file-not-found":
+                return None, [doc.diagnostic("phrases-file-invalid", f"phrases file not found: {base / rule.phrases_file}",
+                                             fpath_yaml, hint="the path is relative to this rule file")]
+            if exc.line and is_inside(base / rule.phrases_file, root or base):
+                return None, [Diagnostic(code=exc.code, message=exc.message, file=str(base / rule.phrases_file),
+                                         line=exc.line, column=exc.column, hint=exc.hint)]
+            return None, [doc.diagnostic(exc.code, exc.message, fpath_yaml,
+                                         hint=exc.hint or "the path is relative to this rule file")]
         try:
             rows = read_phrases_file(fpath)
         except PhrasesFileError as exc:
@@ -256,7 +343,7 @@ def _compile_rule(doc: YamlDocument, rule: RuleModel, path: tuple, base: Path,
                 return None, [Diagnostic(code="phrases-file-invalid", message=str(exc), file=str(fpath),
                                          line=exc.line, column=1, yaml_path="",
                                          hint="csv columns: phrase,id,aliases (aliases separated by |)")]
-            return None, [doc.diagnostic("phrases-file-invalid", str(exc), path + ("phrases_file",),
+            return None, [doc.diagnostic("phrases-file-invalid", str(exc), fpath_yaml,
                                          hint="the path is relative to this rule file")]
     if not rows:
         return None, [doc.diagnostic("phrases-empty", f"rule `{rule.id}` has an empty phrase list",
@@ -276,9 +363,9 @@ class _FileResult:
     tests: list[tuple[TestCase, tuple]]
 
 
-def _read_file(path: Path, diags: list[Diagnostic]) -> _FileResult | None:
+def _read_file(path: Path, diags: list[Diagnostic], *, show_source: bool = True) -> _FileResult | None:
     try:
-        doc = load_yaml(path)
+        doc = load_yaml(path, show_source=show_source)
     except RuleFileError as exc:
         diags.extend(exc.diagnostics)
         return None
@@ -290,7 +377,7 @@ def _read_file(path: Path, diags: list[Diagnostic]) -> _FileResult | None:
                                 yaml_path=".".join(str(k) for k in kpath),
                                 hint="a rule's canonical id goes in `canonical:`; its own name in `id:`"
                                 if kpath[-1] == "id" else "remove or rename one of them",
-                                source_line=doc.lines[line - 1] if 0 < line <= len(doc.lines) else None))
+                                source_line=doc.source_line(line)))
     data = doc.data
     if not isinstance(data, dict):
         diags.append(doc.diagnostic("not-a-mapping", "a rule file must be a YAML mapping with `language` "
@@ -320,20 +407,45 @@ def _read_file(path: Path, diags: list[Diagnostic]) -> _FileResult | None:
     return _FileResult(path, doc, lang, top, rules, tests)
 
 
-def check_rule_files(paths: Iterable[str | Path]) -> tuple[dict[str, RulePack], list[Diagnostic]]:
+def check_rule_files(paths: Iterable[str | Path], *, allow_outside_paths: bool = False
+                     ) -> tuple[dict[str, RulePack], list[Diagnostic]]:
     """Load, validate and compile; return packs plus every diagnostic (never raises for
-    problems in the files themselves)."""
+    problems in the files themselves).
+
+    `include:` and `phrases_file:` must name regular files inside the pack folder (the folder
+    given, or the folder of a file given) unless `allow_outside_paths`; files outside it are
+    never quoted in messages.
+    """
     diags: list[Diagnostic] = []
-    files = discover_rule_files(paths)
+    paths = list(paths)
+    files = _discover(paths, diags)
     if not files:
-        diags.append(Diagnostic(code="no-rule-files", message="no rule files (*.yaml) found",
-                                file=", ".join(str(p) for p in paths) or "<none>"))
+        if not diags:
+            diags.append(Diagnostic(code="no-rule-files", message="no rule files (*.yaml) found",
+                                    file=", ".join(str(p) for p in paths) or "<none>"))
         return {}, diags
     results: dict[Path, _FileResult] = {}
     order: list[Path] = []
+    roots: dict[Path, Path] = {}
 
-    def visit(path: Path, stack: tuple[Path, ...], via: tuple[YamlDocument, tuple] | None) -> None:
-        rp = path.resolve()
+    def refer(doc: YamlDocument, ipath: tuple, inc: str, base: Path, root: Path) -> Path | None:
+        try:
+            return check_reference(inc, base, root, allow_outside=allow_outside_paths)
+        except FileProblem as exc:
+            if exc.code == "file-not-found":
+                diags.append(doc.diagnostic("include-missing", f"included file not found: {base / inc}", ipath,
+                                            hint="include paths are relative to the including file"))
+            else:
+                diags.append(doc.diagnostic(exc.code, f"include: {exc.message}", ipath,
+                                            hint=exc.hint or "include names a rule file (.yaml)"))
+            return None
+
+    def visit(path: Path, root: Path, stack: tuple[Path, ...],
+              via: tuple[YamlDocument, tuple] | None) -> None:
+        try:
+            rp = path.resolve()
+        except (OSError, RuntimeError, ValueError):
+            rp = path
         if rp in stack:
             doc, ipath = via
             diags.append(doc.diagnostic("include-cycle", f"include cycle: {' -> '.join(p.name for p in stack + (rp,))}",
@@ -341,31 +453,58 @@ def check_rule_files(paths: Iterable[str | Path]) -> tuple[dict[str, RulePack], 
             return
         if rp in results:
             return
-        if not path.exists():
-            if via:
-                doc, ipath = via
-                diags.append(doc.diagnostic("include-missing", f"included file not found: {path}", ipath,
-                                            hint="include paths are relative to the including file"))
-            else:
-                diags.append(Diagnostic(code="file-not-found", message=f"no such file: {path}", file=str(path)))
+        if len(stack) >= MAX_INCLUDE_DEPTH:
+            doc, ipath = via
+            diags.append(doc.diagnostic("include-too-deep", f"includes nest more than {MAX_INCLUDE_DEPTH} "
+                                        "files deep", ipath, hint="include the shared files from one place"))
             return
-        res = _read_file(path, diags)
+        inside = is_inside(path, root)
+        if via is None:
+            try:
+                exists = path.exists()
+            except (OSError, ValueError):
+                exists = True  # let the reader say why
+            if not exists:
+                diags.append(Diagnostic(code="file-not-found", message=f"no such file: {path}", file=str(path)))
+                return
+        before = len(diags)
+        res = _read_file(path, diags, show_source=inside or via is None)
+        if via is not None and not inside:
+            # a file outside the pack (allowed explicitly): report at the include, quote nothing
+            doc, ipath = via
+            bad = [d for d in diags[before:] if d.severity == "error"]
+            del diags[before:]
+            if bad:
+                diags.append(doc.diagnostic(bad[0].code, f"included file {path} (outside the pack) has "
+                                            f"{len(bad)} error(s), first: {bad[0].code} at line {bad[0].line}",
+                                            ipath))
+        elif via is not None:
+            doc, ipath = via
+            for k, d in enumerate(diags[before:], start=before):
+                if not d.line:  # a file-level problem: point at the include that names the file
+                    diags[k] = doc.diagnostic(d.code, f"included file {path}: {d.message}", ipath, hint=d.hint)
         if res is None:
             results[rp] = _FileResult(path, None, None, None, [], [])
             return
         results[rp] = res
+        roots[rp] = root
         order.append(rp)
         if res.top:
             for i, inc in enumerate(res.top.include):
-                child = (path.parent / inc)
-                visit(child, stack + (rp,), (res.doc, ("include", i)))
-                cres = results.get(child.resolve())
+                child = refer(res.doc, ("include", i), inc, path.parent, root)
+                if child is None:
+                    continue
+                visit(child, root, stack + (rp,), (res.doc, ("include", i)))
+                try:
+                    cres = results.get(child.resolve())
+                except (OSError, RuntimeError, ValueError):
+                    cres = None
                 if cres and cres.language and res.language and cres.language != res.language:
                     diags.append(res.doc.diagnostic("language-mismatch", f"included file {inc} is `{cres.language}` "
                                                     f"but this file is `{res.language}`", ("include", i)))
 
-    for f in files:
-        visit(f, (), None)
+    for f, root in files:
+        visit(f, root, (), None)
 
     packs: dict[str, RulePack] = {}
     seen_ids: dict[str, tuple[str, int]] = {}
@@ -417,7 +556,14 @@ def check_rule_files(paths: Iterable[str | Path]) -> tuple[dict[str, RulePack], 
                                                 hint=did_you_mean(rule.label, labels) or
                                                 f"declare it under labels: (declared: {', '.join(sorted(labels))})"))
                 continue
-            compiled, cd = _compile_rule(res.doc, rule, path, res.path.parent, validator)
+            try:
+                compiled, cd = _compile_rule(res.doc, rule, path, res.path.parent, validator,
+                                             roots.get(rp), allow_outside_paths)
+            except Exception as exc:  # noqa: BLE001 - last resort: a located error, never a traceback
+                compiled, cd = None, [res.doc.diagnostic(
+                    "rule-compile-failed", f"rule `{rule.id}` could not be compiled: "
+                    f"{type(exc).__name__}: {' '.join(str(exc).split())[:200]}", path,
+                    hint="please report this with the rule; meanwhile simplify the rule")]
             diags.extend(cd)
             if compiled is not None:
                 pack.rules.append(compiled)
@@ -437,9 +583,10 @@ def check_rule_files(paths: Iterable[str | Path]) -> tuple[dict[str, RulePack], 
     return packs, diags
 
 
-def load_rule_files(paths: Iterable[str | Path]) -> dict[str, RulePack]:
+def load_rule_files(paths: Iterable[str | Path], *, allow_outside_paths: bool = False
+                    ) -> dict[str, RulePack]:
     """Like `check_rule_files` but raises `RuleFileError` (with every error) on any error."""
-    packs, diags = check_rule_files(list(paths))
+    packs, diags = check_rule_files(list(paths), allow_outside_paths=allow_outside_paths)
     errors = [d for d in diags if d.severity == "error"]
     if errors:
         raise RuleFileError(errors)

@@ -52,11 +52,29 @@ def read_phrases_file(path: Path) -> list[PhraseRow]:
         raise PhrasesFileError(f"phrases file not found: {path}") from None
     except UnicodeDecodeError as exc:
         raise PhrasesFileError(f"phrases file is not UTF-8 (byte {exc.start})") from None
+    except OSError as exc:
+        raise PhrasesFileError(f"cannot read phrases file: {exc.strerror or exc}") from None
+    return _parse_rows(raw, path.suffix.lower() == ".csv")
+
+
+def _records(reader):  # noqa: ANN001, ANN202 - csv reader in, rows out
+    """csv rows, with a csv.Error (a NUL byte, an oversized field) as a located error."""
+    while True:
+        try:
+            yield next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            raise PhrasesFileError(f"invalid CSV: {exc}", reader.line_num or 1) from None
+
+
+def _parse_rows(raw: str, is_csv: bool) -> list[PhraseRow]:
     rows: list[PhraseRow] = []
-    if path.suffix.lower() == ".csv":
+    if is_csv:
         reader = csv.reader(io.StringIO(raw))
         header_seen = False
-        for lineno, rec in enumerate(reader, start=1):
+        for rec in _records(reader):
+            lineno = reader.line_num
             if not rec or not any(c.strip() for c in rec) or rec[0].lstrip().startswith("#"):
                 continue
             first_row, header_seen = not header_seen, True

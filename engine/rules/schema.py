@@ -11,6 +11,8 @@ __all__ = ["RuleFileModel", "RuleModel", "PhraseEntry", "ContextModel", "Resolut
 RULE_ID_PATTERN = r"^[a-z0-9][a-z0-9_.\-]*$"
 LABEL_PATTERN = r"^[A-Z][A-Z0-9_]*$"
 MATCHERS = ("phrases", "phrases_file", "pattern", "regex")
+#: longest text of a test embedded in a rule file
+MAX_TEST_TEXT_CHARS = 10_000
 
 
 class _Strict(BaseModel):
@@ -75,8 +77,9 @@ class Expectation(_Strict):
 
 class TestCase(_Strict):
     __test__ = False  # not a pytest class
-    text: str = Field(min_length=1)
-    lang: str | None = None
+    # bounded: `dry-run` tokenizes every test text, and tests are sentences, not documents
+    text: str = Field(min_length=1, max_length=MAX_TEST_TEXT_CHARS)
+    lang: Literal["pt", "en"] | None = None
     expect: list[Expectation] = Field(default_factory=list)
     reject: list[Union[str, Expectation]] = Field(default_factory=list)
 

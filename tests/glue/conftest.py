@@ -1,42 +1,53 @@
-"""A real moto server on loopback for the retraining tests (S3 + SageMaker over HTTP).
+"""A real moto server, in its own process on loopback, for the retraining tests (S3 + SageMaker).
 
-moto 5.2.5 has no SageMaker UpdateEndpoint. Instead of stubbing the boto3 client (which would
-take every other call off the wire too), `sagemaker_updates` adds an UpdateEndpoint action to
-the *server's* SageMaker responder for the test's duration: the code under test still sends
-real HTTP through an unpatched boto3 client, and the endpoint state it then reads back with
-DescribeEndpoint lives in moto. Each new config's outcome is scripted (`ok`, `failed`,
-`auto-rollback`, `stuck`, after N polls of "Updating") to exercise the wait/rollback paths.
+The server is `tests/glue/sagemaker_standin.py`: moto plus the SageMaker UpdateEndpoint that
+moto lacks, registered in the server process. Every client (boto3 in the tests, the job,
+`entrec deploy` run as a subprocess) talks to it over HTTP, unpatched. `sagemaker_updates`
+scripts the outcome of each update (`ok`, `failed`, `auto-rollback`, `stuck`, after N polls
+of "Updating") through the server's control folder and reads back the updates it accepted.
 """
 from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 import urllib.request
 import uuid
-from dataclasses import dataclass, field
+from pathlib import Path
 
 import pytest
 
 import boto3  # the `aws` extra; moto[server] from the test extra
-import moto.server as moto_server
+import moto.server  # noqa: F401  (the stand-in process runs it)
 
 REGION = "us-east-1"
+STANDIN = Path(__file__).with_name("sagemaker_standin.py")
 
 
 @pytest.fixture(scope="session")
-def moto_endpoint():
-    import logging
+def moto_control(tmp_path_factory):
+    return tmp_path_factory.mktemp("sagemaker-standin")
 
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per request otherwise
-    server = moto_server.ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
+
+@pytest.fixture(scope="session")
+def moto_endpoint(moto_control):
+    proc = subprocess.Popen([sys.executable, str(STANDIN), "--control", str(moto_control)],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    line = proc.stdout.readline().strip()
+    if not line.startswith("READY "):
+        proc.kill()
+        raise RuntimeError(f"the SageMaker stand-in did not start: {line!r}")
+    yield line.split(" ", 1)[1]
+    proc.stdin.close()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
 
 
 @pytest.fixture()
-def aws_env(moto_endpoint, monkeypatch):
+def aws_env(moto_endpoint, moto_control, monkeypatch):
     """Credentials/region for boto3 in this process and in job subprocesses."""
     env = {
         "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
@@ -49,6 +60,8 @@ def aws_env(moto_endpoint, monkeypatch):
         monkeypatch.delenv(k, raising=False)
     req = urllib.request.Request(f"{moto_endpoint}/moto-api/reset", method="POST")
     urllib.request.urlopen(req).read()
+    for name in ("outcomes.json", "calls.jsonl"):
+        (moto_control / name).unlink(missing_ok=True)
     return env
 
 
@@ -64,78 +77,39 @@ def sm(aws_env, moto_endpoint):
 
 @pytest.fixture()
 def bucket(s3):
-    name = f"entrec-test-{uuid.uuid4().hex[:8]}-entityrecognition"
+    name = f"entrec-test-{uuid.uuid4().hex[:8]}-dev-entityrecognition"
     s3.create_bucket(Bucket=name)
     return name
 
 
-@dataclass
-class UpdateScript:
-    """Outcome of UpdateEndpoint per target config name (default: `ok`)."""
+class _Outcomes(dict):
+    def __init__(self, control: Path):
+        super().__init__()
+        self.control = control
 
-    outcomes: dict[str, str] = field(default_factory=dict)
-    polls_updating: int = 1
-    calls: list[tuple[str, str]] = field(default_factory=list)
-    pending: dict[str, dict] = field(default_factory=dict)
+    def __setitem__(self, key, value):
+        super().__setitem__(key, value)
+        (self.control / "outcomes.json").write_text(json.dumps(dict(self)))
+
+
+class UpdateScript:
+    """Outcome of UpdateEndpoint per target config name (default `ok`), in the server."""
+
+    def __init__(self, control: Path):
+        self.control = control
+        self.outcomes = _Outcomes(control)
+
+    @property
+    def calls(self) -> list[tuple[str, str]]:
+        f = self.control / "calls.jsonl"
+        if not f.is_file():
+            return []
+        return [tuple(json.loads(line)) for line in f.read_text().splitlines() if line]
 
 
 @pytest.fixture()
-def sagemaker_updates(monkeypatch):
-    from moto.sagemaker.exceptions import ValidationError
-    from moto.sagemaker.responses import SageMakerResponse
-    from moto.core.common_types import TYPE_RESPONSE  # noqa: F401  (import check only)
-
-    script = UpdateScript()
-    original_describe = SageMakerResponse.describe_endpoint
-
-    def _tick(backend, name: str) -> None:
-        p = script.pending.get(name)
-        if not p:
-            return
-        ep = backend.endpoints[name]
-        if p["polls"] > 0:
-            p["polls"] -= 1
-            return
-        outcome = p["outcome"]
-        if outcome == "stuck":
-            return
-        del script.pending[name]
-        if outcome == "ok":
-            ep.endpoint_config_name, ep.endpoint_status, ep.failure_reason = (
-                p["target"], "InService", None)
-        elif outcome == "failed":
-            ep.endpoint_config_name, ep.endpoint_status = p["target"], "Failed"
-            ep.failure_reason = "The primary container for production variant AllTraffic " \
-                                "did not pass the ping health check."
-        elif outcome == "auto-rollback":
-            ep.endpoint_status = "InService"
-            ep.failure_reason = "Update failed: health check; rolled back to previous config"
-
-    def update_endpoint(self):
-        name = self._get_param("EndpointName")
-        target = self._get_param("EndpointConfigName")
-        backend = self.sagemaker_backend
-        if name not in backend.endpoints:
-            raise ValidationError(message=f"Could not find endpoint '{name}'.")
-        backend.describe_endpoint_config(target)  # raises when the config is missing
-        ep = backend.endpoints[name]
-        if ep.endpoint_status not in ("InService", "Failed"):
-            raise ValidationError(message=f"Cannot update in-progress endpoint '{ep.arn}'.")
-        script.calls.append((name, target))
-        ep.endpoint_status = "Updating"
-        script.pending[name] = {"target": target, "polls": script.polls_updating,
-                                "outcome": script.outcomes.get(target, "ok")}
-        return json.dumps({"EndpointArn": ep.arn})
-
-    def describe_endpoint(self):
-        name = self._get_param("EndpointName")
-        if name in self.sagemaker_backend.endpoints:
-            _tick(self.sagemaker_backend, name)
-        return original_describe(self)
-
-    monkeypatch.setattr(SageMakerResponse, "update_endpoint", update_endpoint, raising=False)
-    monkeypatch.setattr(SageMakerResponse, "describe_endpoint", describe_endpoint)
-    return script
+def sagemaker_updates(aws_env, moto_control):
+    return UpdateScript(moto_control)
 
 
 def run_env(aws_env: dict) -> dict:

@@ -15,8 +15,9 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 GLUE_SCRIPT = ROOT / "glue" / "entrec_retrain.py"
-FAST = ["--max-epochs", "8", "--dev-fraction", "0.25", "--min-label-support", "3",
-        "--min-f1", "0.6", "--max-f1-drop", "0.05"]
+FAST = ["--max-epochs", "8", "--patience", "8", "--dev-fraction", "0.2", "--heldout-fraction", "0.25",
+        "--label-set", "PESSOA", "--min-label-support", "3", "--min-comparison-docs", "5",
+        "--min-f1", "0.6", "--max-f1-drop", "0.05", "--orphan-grace-minutes", "0"]
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -63,18 +64,27 @@ def test_first_run_promotes_and_artifact_serves_from_s3(s3, bucket, promoted, tm
     assert p["previous"] is None
     assert keys(s3, bucket) == sorted([
         "models/PRODUCTION", f"models/{v}/model.tar.gz", f"models/{v}/metrics.json",
-        f"models/{v}/report.md", f"models/{v}/import_report.json"])
+        f"models/{v}/report.md", f"models/{v}/import_report.json", f"models/{v}/gate.json"])
     metrics = json.loads(s3.get_object(Bucket=bucket, Key=f"models/{v}/metrics.json")["Body"].read())
     assert metrics["gate"]["passed"] is True and metrics["production"] is None
     assert v.endswith("-" + metrics["data_sha256"][:12])
     assert metrics["artifact"]["sha256"] == p["sha256"]
-    # broken records were counted, not dropped silently; the stray file is listed
+    # the gate's verdict and thresholds are stored with the version
+    g = json.loads(s3.get_object(Bucket=bucket, Key=f"models/{v}/gate.json")["Body"].read())
+    assert g["passed"] is True and g["thresholds"]["max_f1_drop"] == 0.05
+    assert metrics["comparison"]["docs"] == len(metrics["split"]["heldout"]) >= 5
+    # broken records were counted, not dropped silently; files are named by their S3 URL
     imp = metrics["import"]
-    assert imp["imported"] == 63 if "imported" in imp else True
-    assert "labeled/NOTES.md" in metrics["ignored_objects"]
+    assert imp["imported"] == 63
+    where = f"s3://{bucket}/labeled/"
+    assert set(imp["files"]) >= {where + "batch1.jsonl", where + "NOTES.md"}
+    assert {(r["file"], r["reason"]) for r in imp["skipped"]} >= {
+        (where + "NOTES.md", "unknown-format"), (where + "batch1.jsonl", "malformed-record")}
+    assert "/tmp" not in json.dumps(imp)
     assert "labeled/comprehend/docs.txt" in metrics["labeled_objects"]
     report = s3.get_object(Bucket=bucket, Key=f"models/{v}/report.md")["Body"].read().decode()
     assert "PASSED" in report and "malformed-record" in report and "PESSOA" in report
+    assert "None" not in report and "/tmp" not in report
 
     # load the artifact from S3 into the engine and extract
     from entrec.engine import Engine
@@ -112,10 +122,12 @@ def test_gate_blocks_model_trained_on_corrupted_labels(s3, bucket, promoted, cap
     m = json.loads(s3.get_object(Bucket=bucket, Key=f"models/{rejected[0]}/metrics.json")["Body"].read())
     assert m["gate"]["passed"] is False and m["gate"]["failures"]
     assert m["production"]["version"] == promoted["version"]
-    # same (rejected) data again: nothing to do, says why
+    # same (rejected) data again: the verdict is recomputed (not retrained), still gated
     capsys.readouterr()
-    assert run_job(bucket) == 0
-    assert "already evaluated" in capsys.readouterr().out
+    assert run_job(bucket) == 1
+    out = capsys.readouterr().out
+    assert "already evaluated" in out and "--force" in out
+    assert pointer(s3, bucket) == promoted
 
 
 def test_killed_run_leaves_production_and_rerun_finishes(s3, bucket, promoted, aws_env, corpus,

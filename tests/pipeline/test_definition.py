@@ -202,3 +202,19 @@ def test_cli_writes_the_same_json(tmp_path):
                     "--model-package-group", "entrec-dev"], cwd=ROOT, check=True)
     got = json.loads(out.read_text())
     assert got == build_definition(PipelineOptions(model_package_group="entrec-dev"))
+
+
+def test_train_and_evaluate_hold_out_the_same_documents(defn):
+    """Both steps get the held-out share and the label set: the evaluate step imports the
+    data again and must pick the documents the train step set aside."""
+    from entrec.training.retrain import ARGUMENTS
+
+    hp = defn["Steps"][0]["Arguments"]["HyperParameters"]
+    assert hp["heldout-fraction"] == {"Std:Join": {"On": "", "Values": [
+        {"Get": "Parameters.HeldoutFraction"}]}}
+    assert hp["label-set"] == {"Get": "Parameters.LabelSet"}
+    assert set(hp) <= set(ARGUMENTS)
+    ev_args = defn["Steps"][1]["Arguments"]["AppSpecification"]["ContainerArguments"]
+    names = [a for a in ev_args if isinstance(a, str) and a.startswith("--")]
+    assert {"--heldout-fraction", "--label-set", "--min-comparison-docs"} <= set(names)
+    assert all(n[2:] in ARGUMENTS for n in names)

@@ -54,6 +54,9 @@ def _train_tiny_ner(path: Path) -> Path:
             ("Nada a declarar.", [])]
     examples = [Example.from_dict(nlp.make_doc(t), {"entities": e}) for t, e in data]
     random.seed(0)
+    from spacy.util import fix_random_seed
+
+    fix_random_seed(0)  # numpy too: the same tiny model every session, whatever ran before
     nlp.initialize(lambda: examples)
     for _ in range(30):
         nlp.update(examples, drop=0.0)
@@ -139,6 +142,8 @@ SERVER_ENV = {
     "ENTREC_MAX_TEXT_CHARS": "20000",
     "SAGEMAKER_MODEL_SERVER_WORKERS": "2",
     "SAGEMAKER_MODEL_SERVER_TIMEOUT": "60",
+    "ENTREC_BODY_TIMEOUT_SECONDS": "3",
+    "ENTREC_HEADER_TIMEOUT_SECONDS": "3",
 }
 
 
@@ -199,6 +204,15 @@ def serve_control():
     from types import SimpleNamespace
 
     return SimpleNamespace(start=start_server, stop=stop_server, root=ROOT)
+
+
+@pytest.fixture(scope="session")
+def default_server():
+    """The default engine with the default limits (the largest allowed requests), 2 workers."""
+    env = {k: "" for k in ("ENTREC_MAX_PAYLOAD_BYTES", "ENTREC_MAX_TEXTS", "ENTREC_MAX_TEXT_CHARS")}
+    srv = start_server(None, env)
+    yield srv
+    stop_server(srv)
 
 
 @pytest.fixture(scope="session")

@@ -220,7 +220,7 @@ def test_unknown_route_and_method_are_json(client):
 
 def test_execution_parameters(client):
     assert client.get("/execution-parameters").get_json() == {
-        "MaxConcurrentTransforms": 2, "BatchStrategy": "MULTI_RECORD", "MaxPayloadInMB": 6}
+        "MaxConcurrentTransforms": 2, "BatchStrategy": "MULTI_RECORD", "MaxPayloadInMB": 1}
 
 
 def test_request_id_echoed_and_access_log(client, caplog):
@@ -284,3 +284,31 @@ def test_body_exactly_at_the_limit_is_accepted(client):
                   environ_overrides={"wsgi.input_terminated": True}) if chunked else dict(data=body + b" ")
         r = client.post("/invocations", content_type="application/json", **kw)
         assert r.status_code == 413 and r.get_json()["error"]["code"] == "payload-too-large"
+
+
+def test_time_budget_and_character_limit_answer_json(models, settings):
+    """Past the per-request engine budget: 422 `time-budget-exceeded` (the worker is not
+    killed, the thread is freed); over the per-request character limit: 413."""
+    from dataclasses import replace
+
+    from entrec.serving.app import create_app
+
+    slow = create_app(models=models, settings=replace(settings, request_budget_seconds=0.0))
+    r = slow.test_client().post("/invocations", json={"texts": ["SE Xingu acima de 5 kV"] * 3})
+    assert r.status_code == 422 and r.get_json()["error"]["code"] == "time-budget-exceeded"
+    small = create_app(models=models, settings=replace(settings, max_request_chars=10))
+    r = small.test_client().post("/invocations", json={"texts": ["123456", "123456"]})
+    assert r.status_code == 413 and r.get_json()["error"]["code"] == "too-many-characters"
+    assert small.test_client().post("/invocations", json={"texts": ["12345", "12345"]}).status_code == 200
+
+
+def test_responses_carry_server_timing(client):
+    r = client.post("/invocations", json={"text": "SE Xingu acima de 5 kV"})
+    parts = dict(p.strip().split(";dur=") for p in r.headers["Server-Timing"].split(","))
+    assert set(parts) == {"read", "engine", "render"} and all(float(v) >= 0 for v in parts.values())
+
+
+def test_orjson_falls_back_for_integers_past_64_bits():
+    from entrec.serving.protocol import dumps
+
+    assert dumps({"v": 2 ** 70, "t": "ção"}) == '{"v":1180591620717411303424,"t":"ção"}'.encode()

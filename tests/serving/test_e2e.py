@@ -101,7 +101,7 @@ def test_execution_parameters(server):
     status, _, body = call(server.url, "GET", "/execution-parameters")
     assert status == 200
     assert json.loads(body) == {"MaxConcurrentTransforms": 2, "BatchStrategy": "MULTI_RECORD",
-                                "MaxPayloadInMB": 6}
+                                "MaxPayloadInMB": 1}
 
 
 @pytest.mark.parametrize("body, ctype, headers, status, code", [

@@ -95,3 +95,34 @@ def test_wsgi_module_loads_model_from_sm_model_dir(artifact, monkeypatch):
     assert r.status_code == 200
     assert r.get_json()["model"] == {"name": "entrec-test", "version": "2024.1"}
     sys.modules.pop("entrec.serving.wsgi", None)
+
+
+def test_threaded_json_worker_is_the_default():
+    conf = settings({})
+    assert conf["worker_class"] == "entrec.serving.http_worker.JsonErrorThreadWorker"
+    assert conf["threads"] == 8 and settings({"ENTREC_THREADS": "3"})["threads"] == 3
+    assert conf["limit_request_line"] == 8190 and conf["limit_request_fields"] == 100
+
+
+def test_every_gunicorn_parse_error_is_a_client_status_with_a_kebab_code():
+    """Whatever gunicorn's parser refuses is answered 4xx in JSON, never 5xx (except a
+    server configuration problem)."""
+    import re
+
+    from gunicorn.http import errors
+
+    from entrec.serving.http_worker import _response, gunicorn_error
+
+    classes = [c for c in vars(errors).values()
+               if isinstance(c, type) and issubclass(c, errors.ParseException)
+               and c not in (errors.ParseException, errors.ConfigurationProblem)
+               and not c.__name__.startswith("InvalidResponse")]  # the app's own bug: 500
+    assert len(classes) >= 15
+    for cls in classes:
+        exc = cls.__new__(cls)
+        status, code, _, _ = gunicorn_error(exc)
+        assert 400 <= status < 500 and re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", code), cls
+    assert gunicorn_error(errors.InvalidResponseHeader.__new__(errors.InvalidResponseHeader))[0] == 500
+    head, _, body = _response(431, "Request Header Fields Too Large", "x-y", "m").partition(b"\r\n\r\n")
+    assert b"Content-Type: application/json" in head
+    assert json.loads(body) == {"error": {"code": "x-y", "message": "m"}}

@@ -32,6 +32,18 @@ def test_every_error_code_is_documented(spec):
         assert f"`{code}`" in responses[str(status)]["description"], code
 
 
+def test_every_http_layer_error_code_is_documented(spec):
+    """The codes the gunicorn worker answers with itself (JSON, never HTML) are listed too."""
+    from entrec.serving.http_worker import _PARSE_ERRORS
+
+    responses = spec["paths"]["/invocations"]["post"]["responses"]
+    for status, code, _ in _PARSE_ERRORS.values():
+        if code in ("forbidden", "invalid-proxy-line", "tls-error", "internal-error"):
+            continue  # proxy protocol and TLS are off; internal-error is a server bug, not an answer to input
+        assert str(status) in responses, (status, code)
+        assert f"`{code}`" in responses[str(status)]["description"], code
+
+
 def _validate(spec: dict, path: str, method: str, status: int, ctype: str, body: bytes) -> None:
     from openapi_schema_validator import OAS30Validator  # test extra
 

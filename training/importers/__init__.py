@@ -16,14 +16,11 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from .base import Importer, ImportContext, ImportOptions
-from .comprehend import (ComprehendAnnotationsImporter, ComprehendEntityListImporter,
-                         EntityListEntry, read_entity_list)
-from .conll import ConllImporter
+from .comprehend import EntityListEntry, read_entity_list
 from .detect import detect_format
 from .document import (FIX_CODES, REASON_CODES, FileStats, ImportReport, LabeledDocument, RawRecord,
                        RawSpan, SkippedRecord, Span)
-from .jsonl_spans import JsonlSpansImporter
-from .label_studio import LabelStudioImporter
+from .registry import IMPORTERS, get_importer, register_importer
 from .validate import Validator
 
 __all__ = [
@@ -32,41 +29,6 @@ __all__ = [
     "get_importer", "load_documents", "detect_format", "read_entity_list", "EntityListEntry",
     "REASON_CODES", "FIX_CODES", "write_documents", "read_documents_jsonl",
 ]
-
-#: format name -> importer (aliases resolve through `get_importer`).
-IMPORTERS: dict[str, Importer] = {}
-_ALIASES: dict[str, str] = {}
-
-
-def register_importer(importer: Importer, *, replace_existing: bool = False) -> Importer:
-    """Make a format available by `importer.name` (and its `aliases`)."""
-    name = importer.name
-    if name in IMPORTERS and not replace_existing:
-        raise ValueError(f"an importer named {name!r} is already registered")
-    IMPORTERS[name] = importer
-    for alias in getattr(importer, "aliases", ()):
-        _ALIASES[alias] = name
-    return importer
-
-
-for _imp in (JsonlSpansImporter(), ConllImporter(), LabelStudioImporter(),
-             ComprehendAnnotationsImporter(), ComprehendEntityListImporter()):
-    register_importer(_imp)
-
-
-def get_importer(fmt: str) -> Importer:
-    from entrec.engine.diagnostics import did_you_mean
-    from entrec.engine.errors import DataImportError
-
-    key = fmt.strip().lower()
-    name = key if key in IMPORTERS else _ALIASES.get(key)
-    if name is None:
-        hint = did_you_mean(key, list(IMPORTERS) + list(_ALIASES))
-        raise DataImportError(f"unknown format {fmt!r}", code="unknown-format",
-                              hint=(hint + " " if hint else "") + "formats: "
-                              + ", ".join(sorted(IMPORTERS)))
-    return IMPORTERS[name]
-
 
 def _expand(paths: Iterable[str | Path]) -> list[tuple[Path, str]]:
     """(file, display name) for every file under `paths`, sorted, hidden files excluded."""
@@ -97,12 +59,16 @@ def _nlp(lang: str):
 
 def load_documents(paths: Iterable[str | Path] | str | Path, format: str | None = None,
                    labels: set[str] | Iterable[str] | None = None, lang: str = "pt", *,
+                   declared_labels: Iterable[str] | None = None,
                    options: ImportOptions | None = None, **option_overrides: Any,
                    ) -> tuple[list[LabeledDocument], ImportReport]:
     """Import every file under `paths`; return the usable documents and the report.
 
     `format` forces one format for every file (else detected per file). `labels` restricts
     the label set: spans with other labels are dropped and reported as `unknown-label`.
+    `declared_labels` is the label set the data may use at all (entrec.training.label_set):
+    a record with a span outside it is skipped as `undeclared-label` (file:line, with a
+    did-you-mean), never imported with a new label.
     Extra keyword arguments set `ImportOptions` fields (`sentences_per_doc=1`,
     `documents="docs/"`, `dedupe=False`...). Raises `DataImportError` only when nothing can
     be attempted (missing path, unknown format name); per-record problems go to the report.
@@ -127,7 +93,8 @@ def load_documents(paths: Iterable[str | Path] | str | Path, format: str | None 
     forced = get_importer(format) if format else None
     nlp = _nlp(lang)
     report = ImportReport()
-    validator = Validator(report, nlp, set(labels) if labels else None, dedupe=opts.dedupe)
+    validator = Validator(report, nlp, set(labels) if labels else None, dedupe=opts.dedupe,
+                          declared=set(declared_labels) if declared_labels is not None else None)
 
     files = _expand(paths)
     plan: list[tuple[Path, str, Importer | None]] = []
@@ -145,8 +112,8 @@ def load_documents(paths: Iterable[str | Path] | str | Path, format: str | None 
             if f.resolve() in companions:
                 continue  # a document file a CSV refers to: imported through that CSV
             st = report.file(disp, "unknown")
-            report.skip(disp, 0, "unknown-format", "format not recognized; pass --format "
-                        "(formats: " + ", ".join(sorted(IMPORTERS)) + ")", scope="file")
+            report.skip(disp, 0, "unknown-format", "format not recognized by file name or "
+                        "content (formats: " + ", ".join(sorted(IMPORTERS)) + ")", scope="file")
             st.skipped += 1
             continue
         if forced is None and f.resolve() in companions:

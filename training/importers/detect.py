@@ -26,7 +26,7 @@ def read_head(path: Path, size: int = 65536) -> str:
 
 def detect_format(path: str | Path, importers: "dict[str, Importer] | None" = None) -> str | None:
     """The registered format name for `path`, or None when nothing recognizes it."""
-    from . import IMPORTERS
+    from .registry import IMPORTERS
 
     importers = importers if importers is not None else IMPORTERS
     path = Path(path)

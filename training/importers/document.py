@@ -28,6 +28,8 @@ REASON_CODES: dict[str, str] = {
     "span-not-aligned": "a span boundary falls inside a token (after trimming whitespace)",
     "overlapping-spans": "two gold spans of the record overlap (or one span has two labels)",
     "unknown-label": "the span's label is not in the requested label set (span dropped)",
+    "undeclared-label": "a span's label is not in the declared label set (a typo or an "
+                        "unknown entity type; the record is skipped)",
     "rejected-answer": "Prodigy answer was reject/ignore",
     "cancelled-annotation": "Label Studio annotation was cancelled (skipped as a whole task if "
                             "no other annotation is usable)",
@@ -183,6 +185,22 @@ class ImportReport:
         if reason not in REASON_CODES:  # programming error, not user error
             raise ValueError(f"unregistered reason code {reason!r}")
         self.skipped.append(SkippedRecord(file, where, reason, message, scope))
+
+    def relocate(self, local_prefix: str, shown_prefix: str) -> "ImportReport":
+        """The same report with file names under `local_prefix` shown as `shown_prefix...`.
+
+        A job that imports a downloaded copy reports the files by where they really live
+        (`s3://bucket/labeled/a.jsonl`), not by its temporary folder.
+        """
+        from dataclasses import replace as _replace
+
+        def move(s: str) -> str:
+            return s.replace(local_prefix, shown_prefix)
+
+        out = _replace(self, skipped=[_replace(r, file=move(r.file), message=move(r.message))
+                                      for r in self.skipped],
+                       files={move(f): st for f, st in self.files.items()})
+        return out
 
     # -- views -------------------------------------------------------------------------------
     @property

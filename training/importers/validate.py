@@ -1,6 +1,9 @@
 """The checks every imported record goes through, whatever its format.
 
 Decisions (documented in docs/training-data.md):
+- A span whose label is outside the *declared* label set (a typo, an unknown entity type)
+  skips the whole record as `undeclared-label`, with a did-you-mean: training on it would
+  create a new entity type, and dropping only the span would teach that it is no entity.
 - A span whose label is not in the requested label set is dropped (the rest of the record
   is kept): asking for a subset of labels is a deliberate selection.
 - Any other bad span (offsets, text mismatch, misalignment, overlap) skips the whole record:
@@ -45,10 +48,11 @@ class Validator:
     """Turns RawRecords into LabeledDocuments, reporting everything it refuses or fixes."""
 
     def __init__(self, report: ImportReport, nlp: "Language", labels: set[str] | None = None,
-                 dedupe: bool = True):
+                 dedupe: bool = True, declared: set[str] | None = None):
         self.report = report
         self.nlp = nlp
         self.labels = set(labels) if labels else None
+        self.declared = set(declared) if declared is not None else None
         self.dedupe = dedupe
         self._seen: dict[str, tuple[tuple[Span, ...], str]] = {}
 
@@ -147,6 +151,15 @@ class Validator:
                 self._skip(rec, "text-mismatch", f"{where}: span text {rs.text!r} but the text "
                            f"at [{start},{end}) is {text[start:end]!r}")
                 return False
+        if self.declared is not None and label not in self.declared:
+            from entrec.engine.diagnostics import did_you_mean
+
+            guess = did_you_mean(label, self.declared)
+            self._skip(rec, "undeclared-label",
+                       f"{where}: label {label!r} ({text[start:end]!r}) is not in the declared "
+                       f"label set" + (f"; {guess}" if guess else "")
+                       + f" (declared: {', '.join(sorted(self.declared))})")
+            return False
         if self.labels is not None and label not in self.labels:
             self.report.skip(rec.file, rec.line, "unknown-label",
                              f"{where}: label {label!r} {text[start:end]!r} not in "

@@ -1,0 +1,185 @@
+"""The predictor's gunicorn worker: gunicorn's threaded worker, answering in JSON.
+
+Why threads (gthread) instead of sync workers: a sync worker serves one connection at a
+time, so two clients that send headers and then stall their body held both workers and
+`/ping` went unanswered until the worker timeout killed them. Here each worker runs
+`threads` request threads next to an event loop that accepts connections, heartbeats the
+arbiter and only hands a connection to a thread once data arrived; the app reads bodies
+with a deadline (408 `body-timeout`). A long request no longer gets its worker killed
+mid-response: the heartbeat comes from the event loop, and the app bounds the work itself
+(limits, per-request time budget).
+
+Why a subclass: gunicorn answers the requests it refuses itself (bad request line, a 10 KB
+request line, 150 headers, Content-Length together with Transfer-Encoding, broken chunked
+framing found while draining) with HTML pages. `handle_error` here answers with the same
+`{"error": {"code", "message"}}` body as the app, with a stable kebab-case code per case,
+and never a 5xx for something a client sent.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import os
+import socket
+from typing import Any
+
+from gunicorn.workers import gthread
+from gunicorn.workers.gthread import ThreadWorker
+
+#: gthread's "no data yet, hand the connection back to the event loop" result (gunicorn >= 23).
+_DEFER = getattr(gthread, "_DEFER", None)
+
+__all__ = ["JsonErrorThreadWorker", "gunicorn_error", "WORKER_CLASS"]
+
+#: What `worker_class` names in the gunicorn settings.
+WORKER_CLASS = "entrec.serving.http_worker.JsonErrorThreadWorker"
+
+access_log = logging.getLogger("entrec.access")
+
+#: gunicorn's parse errors by class name -> (status, code, reason phrase).
+_PARSE_ERRORS: dict[str, tuple[int, str, str]] = {
+    # a header the *app* tried to send: a server bug, not the client's (checked first: MRO)
+    "InvalidResponseHeader": (500, "internal-error", "Internal Server Error"),
+    "InvalidResponseHeaderName": (500, "internal-error", "Internal Server Error"),
+    "InvalidRequestLine": (400, "invalid-request-line", "Bad Request"),
+    "InvalidRequestMethod": (400, "invalid-method", "Bad Request"),
+    "InvalidHTTPVersion": (400, "invalid-http-version", "Bad Request"),
+    "InvalidHeader": (400, "invalid-header", "Bad Request"),
+    "InvalidHeaderName": (400, "invalid-header", "Bad Request"),
+    "ObsoleteFolding": (400, "invalid-header", "Bad Request"),
+    "InvalidSchemeHeaders": (400, "invalid-header", "Bad Request"),
+    "LimitRequestLine": (414, "request-line-too-long", "URI Too Long"),
+    "LimitRequestHeaders": (431, "request-headers-too-large", "Request Header Fields Too Large"),
+    "UnsupportedTransferCoding": (400, "unsupported-transfer-coding", "Bad Request"),
+    "InvalidChunkSize": (400, "invalid-framing", "Bad Request"),
+    "ChunkMissingTerminator": (400, "invalid-framing", "Bad Request"),
+    "InvalidChunkExtension": (400, "invalid-framing", "Bad Request"),
+    "InvalidProxyLine": (400, "invalid-proxy-line", "Bad Request"),
+    "InvalidProxyHeader": (400, "invalid-proxy-line", "Bad Request"),
+    "ForbiddenProxyRequest": (403, "forbidden", "Forbidden"),
+    "ExpectationFailed": (417, "expectation-failed", "Expectation Failed"),
+    "InvalidH2CPreface": (400, "invalid-request-line", "Bad Request"),
+    "SSLError": (400, "tls-error", "Bad Request"),
+}
+_HINTS = {
+    "invalid-header": "a header is malformed or conflicts with another (for example "
+                      "Content-Length together with Transfer-Encoding)",
+    "request-line-too-long": "the request line exceeds the server's limit",
+    "request-headers-too-large": "too many headers, or a header too large",
+}
+
+
+def gunicorn_error(exc: BaseException) -> tuple[int, str, str, str]:
+    """(status, code, reason phrase, message) for an exception gunicorn's parser raised."""
+    for cls in type(exc).__mro__:
+        hit = _PARSE_ERRORS.get(cls.__name__)
+        if hit:
+            status, code, reason = hit
+            try:
+                detail = str(exc)[:200]
+            except Exception:  # an exception whose __str__ needs state it lacks
+                detail = cls.__name__
+            hint = _HINTS.get(code)
+            return status, code, reason, f"{hint}: {detail}" if hint else detail
+    return 500, "internal-error", "Internal Server Error", "unexpected server error"
+
+
+def _response(status: int, reason: str, code: str, message: str) -> bytes:
+    body = json.dumps({"error": {"code": code, "message": message}}, ensure_ascii=True).encode()
+    head = (f"HTTP/1.1 {status} {reason}\r\nConnection: close\r\n"
+            f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n")
+    return head.encode("latin-1") + body
+
+
+class _DeadlineSocket(socket.socket):
+    """A client socket whose "blocking" mode has a timeout.
+
+    gunicorn switches a connection to blocking mode before parsing a request's head, and a
+    blocking read has no end: a client that sends half a request line and stops would hold
+    a request thread for good. Here every blocking read or write gives up after
+    `io_timeout` seconds without progress (the app sets its own deadlines on the body
+    and the response); the connection is then closed.
+    """
+
+    __slots__ = ()
+    io_timeout = 10.0
+
+    def setblocking(self, flag: bool) -> None:
+        if flag:
+            self.settimeout(self.io_timeout)
+        else:
+            super().setblocking(False)
+
+
+def header_timeout(env: Any = None) -> float:
+    """`ENTREC_HEADER_TIMEOUT_SECONDS` (default 10): idle time allowed while a request head
+    arrives."""
+    raw = (env if env is not None else os.environ).get("ENTREC_HEADER_TIMEOUT_SECONDS", "")
+    try:
+        value = float(raw) if raw.strip() else 10.0
+    except ValueError:
+        value = 10.0
+    return value if value > 0 else 10.0
+
+
+class _SocketTimeoutFilter(logging.Filter):
+    """gunicorn logs a traceback for a socket that timed out while reading a request head;
+    that is a slow or idle client, not a server fault: one warning line instead."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        if isinstance(exc, TimeoutError) and record.levelno >= logging.ERROR:
+            record.levelno, record.levelname = logging.WARNING, "WARNING"
+            record.msg, record.args, record.exc_info, record.exc_text = (
+                "closed a connection idle for %.0f s while sending its request head",
+                (_DeadlineSocket.io_timeout,), None, None)
+        return True
+
+
+class JsonErrorThreadWorker(ThreadWorker):
+    """gthread worker whose own error responses are JSON and whose reads have deadlines."""
+
+    def init_process(self) -> None:
+        _DeadlineSocket.io_timeout = header_timeout()
+        logging.getLogger("gunicorn.error").addFilter(_SocketTimeoutFilter())
+        super().init_process()
+
+    def handle(self, conn: Any) -> Any:
+        """A new connection that has sent nothing yet goes straight back to the event loop
+        (gunicorn's own handle() would hold a request thread for up to 5 s waiting for it),
+        so idle connections cost no thread."""
+        if (_DEFER is not None and not conn.initialized and not conn.data_ready
+                and not conn.wait_for_data(0.05)):
+            return _DEFER
+        return super().handle(conn)
+
+    def enqueue_req(self, conn: Any) -> None:
+        if type(conn.sock) is socket.socket:
+            conn.sock.__class__ = _DeadlineSocket
+        super().enqueue_req(conn)
+
+    def handle_error(self, req: Any, client: Any, addr: Any, exc: BaseException) -> None:
+        status, code, reason, message = gunicorn_error(exc)
+        ip = (addr or ("", -1))[0] if isinstance(addr, tuple) else str(addr)
+        if status >= 500:
+            self.log.exception("Error handling request")
+        else:
+            self.log.warning("Invalid request from ip=%s: %s", ip, code)
+        access_log.info("%s", code, extra={"fields": {
+            "event": "access", "status": status, "error": code, "path": getattr(req, "path", None),
+            "method": getattr(req, "method", None), "remote": ip}})
+        try:
+            client.setblocking(True)
+            client.settimeout(5)
+            client.sendall(_response(status, reason, code, message))
+        except Exception:  # the client is gone: nothing left to tell it
+            self.log.debug("Failed to send error message.")
+
+    def _keepalive_after(self, conn: Any, keepalive: Any) -> bool:
+        """Drain the rest of the body before reusing the connection; a broken framing or a
+        stall there closes it (the app has already answered, a second answer would corrupt
+        the stream)."""
+        try:
+            return bool(super()._keepalive_after(conn, keepalive))
+        except Exception:
+            return False
