@@ -104,6 +104,8 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--phrases", type=int, default=20000)
     ap.add_argument("--repeat", type=int, default=5)
+    ap.add_argument("--packs", nargs="+", metavar="DIR",
+                    help="rule pack folders instead of the default packs (e.g. an older checkout's, for before/after)")
     args = ap.parse_args()
     import spacy
 
@@ -114,7 +116,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as d:
         folder = Path(d)
         make_gazetteer(folder, args.phrases)
-        rules = [*map(str, default_rule_paths()), str(folder / "gazetteer.yaml")]
+        packs = args.packs or [str(p) for p in default_rule_paths()]
+        rules = [*packs, str(folder / "gazetteer.yaml")]
         env = {**os.environ, "ENTREC_CACHE_DIR": str(folder / "cache")}
         spacy_import = min(float(subprocess.check_output([sys.executable, "-c", SPACY_IMPORT], cwd=ROOT))
                            for _ in range(2))

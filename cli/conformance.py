@@ -24,6 +24,14 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args) -> int:
+    from entrec.training.real_text import is_inequality_value_file
+
+    real = [f for f in args.files if is_inequality_value_file(f)]
+    if real:
+        rc = _run_real_values(args, real)
+        args.files = [f for f in args.files if f not in real]
+        if not args.files:
+            return rc
     from entrec.engine.errors import InputError
     from entrec.engine.inequality import InequalityExtractor
     from entrec.engine.inequality.conformance import score_file
@@ -72,3 +80,25 @@ def run(args) -> int:
               file=sys.stderr)
         return 1
     return 0
+
+
+def _run_real_values(args, files: list[str]) -> int:
+    """Real-text inequality files (span + value, no offsets): the default engine's values."""
+    from entrec.engine import Engine
+    from entrec.training.real_text import evaluate_inequalities, load_real_text
+
+    engine = Engine.load(components=("rules", "grammar"), half_open=args.half_open)
+    failed = False
+    for f in files:
+        rep = evaluate_inequalities(engine, load_real_text(f))
+        if args.json:
+            d = rep.to_dict()
+            d["file"] = f
+            d["misses"] = d["misses"][: args.misses] if args.misses else []
+            print(json.dumps(d, ensure_ascii=False, default=str))
+        else:
+            print(f"{f} (real text, inequality values; default engine)")
+            print(rep.format(max_misses=args.misses))
+        if args.min_f1 is not None and rep.value(True)[2] < args.min_f1:
+            failed = True
+    return 1 if failed else 0

@@ -27,9 +27,17 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--json", action="store_true", help="print the full evaluation as JSON")
     p.add_argument("--report", metavar="DIR", help="write report.md and evaluation.json into DIR")
     p.add_argument("--misses", type=int, default=15, help="worst misses to list (default 15)")
+    p.add_argument("--half", choices=["A", "B"],
+                   help="real-text files only: score half of the pages (split by source address)")
+    p.add_argument("--sure-only", action="store_true",
+                   help="real-text files only: leave out lines marked unsure")
 
 
 def run(args) -> int:
+    from entrec.training.real_text import is_real_text_file
+
+    if args.data and all(is_real_text_file(d) for d in args.data):
+        return _run_real_text(args)
     from entrec.training.evaluate import evaluate_model, write_report
     from entrec.training.importers import load_documents
 
@@ -51,4 +59,24 @@ def run(args) -> int:
     if args.report:
         md, js = write_report(report, args.report)
         print(f"report: {md}", file=sys.stderr)
+    return 0
+
+
+def _run_real_text(args) -> int:
+    """Real-text files (`text` + `expected`, per-line `lang`): the engine as a user gets it."""
+    from entrec.engine import Engine
+    from entrec.training.real_text import evaluate_entities, load_real_text, select_half
+
+    records = [r for d in args.data for r in load_real_text(d)]
+    records = select_half(records, args.half)
+    engine = Engine.load(rules=args.rules, model=args.model, lang=args.lang)
+    report = evaluate_entities(engine, records, include_unsure=not args.sure_only,
+                               labels=args.labels)
+    if args.json:
+        print(json.dumps(report.to_dict(), indent=2, ensure_ascii=False, default=str))
+    else:
+        comps = "+".join(c for c in engine.components if c != "model" or engine.model_dir)
+        print(f"engine: {'model ' + str(args.model) if args.model else 'embedded default'} ({comps})"
+              f"{'; half ' + args.half if args.half else ''}{'; sure lines only' if args.sure_only else ''}")
+        print(report.format(max_misses=args.misses))
     return 0

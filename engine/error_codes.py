@@ -21,6 +21,7 @@ KINDS: dict[str, str] = {
     "wire": "HTTP error codes of the predictor and the REST proxy (`{\"error\": {\"code\": ...}}`)",
     "skip": "Import reports: why a labeled record or span was skipped",
     "fix": "Import reports: repairs applied to kept records",
+    "row": "Document error rows: why a `pages` row of `entrec batch` / `entrec pages` has no text (`pages.error`)",
 }
 
 
@@ -247,6 +248,24 @@ _TABLE: tuple[tuple[str, str, str], ...] = (
     ("rules-invalid", "wire", "422 (playground): the edited rules have errors (tests and save refused)"),
     ("save-disabled", "wire", "403 (playground): saving needs `entrec playground --allow-save`"),
     ("file-changed-on-disk", "wire", "409 (playground): the file changed on disk since the page opened it"),
+    # ------------------------------------------------------------- documents at scale
+    ("bad-source", "error", "an s3:// source without a bucket"),
+    ("source-empty", "error", "an s3:// prefix (or a collect folder) holds nothing to read"),
+    ("spark-missing", "error", "`--spark` without pyspark installed (pip install 'entrec[spark]')"),
+    ("java-missing", "error", "`--spark` without a Java runtime (no java on PATH, no JAVA_HOME)"),
+    ("transform-failed", "error", "CreateTransformJob / DescribeTransformJob failed"),
+    ("transform-mismatch", "error", "the predictor returned another number of lines than records sent"),
+    ("record-too-large", "error", "one JSON Lines record is over the transform's MaxPayloadInMB"),
+    ("source-unreadable", "row", "the document (file or S3 object) could not be read; also raised when an s3:// prefix cannot be listed"),
+    ("pdf-unreadable", "row", "not a readable PDF (pdfium: data format error...)"),
+    ("pdf-encrypted", "row", "the PDF needs a password"),
+    ("pdf-page-unreadable", "row", "one page of an otherwise readable PDF failed"),
+    ("docx-unreadable", "row", "not a readable DOCX (not a zip, missing parts)"),
+    ("docx-encrypted", "row", "an OLE file: a password-protected DOCX or a legacy .doc"),
+    ("unsupported-type", "row", "a file named explicitly whose extension no reader handles"),
+    ("empty-document", "row", "a readable document with no pages, sections or records"),
+    ("extract-failed", "row", "a reader failed unexpectedly on this document (the run goes on)"),
+    ("offset-mismatch", "row", "`entrec batch collect`: an entity does not match the text at its offsets"),
     # -------------------------------------------------------------------- import reports
     ("malformed-record", "skip", "bad JSON/CSV/CoNLL line or missing/ill-typed keys"),
     ("empty-text", "skip", "the document text is empty or only whitespace"),

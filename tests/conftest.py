@@ -28,3 +28,15 @@ def shared_dir() -> Path:
     if not SHARED.is_dir():
         pytest.skip("../shared is absent (read-only project material not available here)")
     return SHARED
+
+
+@pytest.fixture(scope="session")
+def spark():
+    """ONE local[2] SparkSession for every Spark test (batch runner, Glue job): starting a JVM
+    costs seconds. Java is required: CI installs it (.ci/run), a missing one fails loudly."""
+    from entrec.batch.spark import spark_session
+
+    session = spark_session("local[2]", app_name="entrec-tests")
+    session.sparkContext.setLogLevel("ERROR")
+    yield session
+    session.stop()

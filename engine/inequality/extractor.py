@@ -19,6 +19,7 @@ from ..textfold import fold
 from .interval import Bound
 from .lexicon import Lexicon, load_lexicon
 from .parser import InequalityParser
+from .refine import refine
 from .scanner import Scanner
 
 __all__ = ["InequalityExtractor", "Match", "LABEL", "DEFAULT_PRIORITY"]
@@ -163,7 +164,7 @@ class InequalityExtractor:
             words = self._word_triggers[lang]
             if words.isdisjoint(_WORDS.findall(fold(text))):
                 return []
-        toks = self._scanners[lang].scan(text)
+        toks = refine(text, self._scanners[lang].scan(text), self.lexicons[lang])
         bounds = self._parser.parse_all(toks)
         return [self._to_match(b) for b in bounds]
 

@@ -90,7 +90,9 @@ def merge(a: Bound, b: Bound) -> Bound | None:
     if sides != {"lower", "upper"}:
         return None
     lower, upper = (a, b) if a.one_sided == "lower" else (b, a)
-    if a.unit and b.unit and a.unit != b.unit:
+    if a.unit and b.unit:
+        # each side states its own quantity ("> 2,3 kV e < 69 kV", "acima de 1 kV e abaixo
+        # de 35 kV"): two conditions as written; one range is "entre 1 e 35 kV"
         return None
     lo, hi = lower.low, upper.high
     if lo > hi or (lo == hi and not (lower.low_inclusive and upper.high_inclusive)):

@@ -44,7 +44,11 @@ _NUMBER_KEYS = {
     "decimal_separator", "thousands_separator", "cardinals", "scales", "ordinals",
     "fractions", "standalone", "joiners", "point", "negative", "article_one", "suffix_scales",
 }
-_TOP_KEYS = {"lang", "description", "macros", "numbers", "units", *_OP_SECTIONS, *PHRASE_SECTIONS}
+#: word lists that tell a number is not a quantity (read by `refine.py`, not by the grammar)
+CONTEXT_SECTIONS = ("months", "identifier_nouns", "change_words", "clock_words", "range_lead_in",
+                    "year_lead")
+_TOP_KEYS = {"lang", "description", "macros", "numbers", "units", *_OP_SECTIONS, *PHRASE_SECTIONS,
+             *CONTEXT_SECTIONS}
 _UNIT_KEYS = {"aliases", "exact", "prefix", "subunit_of", "factor"}
 
 #: Category pairs allowed to share one phrase; the scanner resolves them by grammar or context.
@@ -106,6 +110,9 @@ class Lexicon:
     max_phrase_len: int = 1
     #: first words of phrases (folded), for the cheap pre-filter
     first_words: frozenset[str] = frozenset()
+    #: folded context words (CONTEXT_SECTIONS): month names, nouns numbered by identifiers
+    #: ("itens", "lotes"), words of a change ("para"), words before clock times ("às")
+    context_words: dict[str, frozenset[str]] = field(default_factory=dict)
 
     def trie_get(self, words: tuple[str, ...]) -> dict[str, str | None] | None:
         return self.phrases.get(words)
@@ -410,13 +417,19 @@ def _compile(doc: YamlDocument) -> Lexicon:
             c.err("lexicon-unknown-unit", f"subunit_of `{u.subunit_of}` is not a unit of this lexicon",
                   ("units", sym, "subunit_of"), hint=did_you_mean(u.subunit_of, units))
 
+    context_words: dict[str, frozenset[str]] = {}
+    for section in CONTEXT_SECTIONS:
+        context_words[section] = frozenset(" ".join(split_words(w))
+                                           for _, w in _str_list(c, data.get(section), (section,)))
+
     errors = [d for d in c.diags if d.severity == "error"]
     if errors:
         raise LexiconError(c.diags)
     max_len = max([len(k) for k in phrases] + [len(k) for k in exact_units] + [1])
     first = frozenset(k[0] for k in phrases)
     return Lexicon(lang=str(lang), file=doc.file, phrases=phrases, exact_units=exact_units,
-                   units=units, numbers=numbers, max_phrase_len=max_len, first_words=first)
+                   units=units, numbers=numbers, max_phrase_len=max_len, first_words=first,
+                   context_words=context_words)
 
 
 def _fmt_path(path: tuple) -> str:

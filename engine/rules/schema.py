@@ -3,10 +3,10 @@ from __future__ import annotations
 
 from typing import Any, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 __all__ = ["RuleFileModel", "RuleModel", "PhraseEntry", "ContextModel", "ResolutionModel",
-           "TestCase", "Expectation", "rule_file_json_schema", "RULE_ID_PATTERN", "LABEL_PATTERN"]
+           "TestCase", "Expectation", "CoordinationModel", "rule_file_json_schema", "RULE_ID_PATTERN", "LABEL_PATTERN"]
 
 RULE_ID_PATTERN = r"^[a-z0-9][a-z0-9_.\-]*$"
 LABEL_PATTERN = r"^[A-Z][A-Z0-9_]*$"
@@ -37,6 +37,37 @@ class ContextModel(_Strict):
     forbid_after: list[str] = Field(default_factory=list)
 
 
+class CoordinationModel(_Strict):
+    """Carry the rule's label to bare items listed after its match: "subestações de Canoinhas
+    e Mafra" -> `Mafra` too (engine/rules/coordination.py)."""
+
+    item: str = Field(min_length=1, description="RE2 regex of one bare item, matched right after a separator")
+    separators: list[str] = Field(default_factory=lambda: [",", ";", "e", "and", "ou", "or"],
+                                  min_length=1, description="words or punctuation between items")
+    max_items: int = Field(default=12, ge=1, le=100)
+
+    @field_validator("item")
+    @classmethod
+    def _re2(cls, v: str) -> str:
+        import re2
+
+        opts = re2.Options()
+        opts.log_errors = False
+        try:
+            re2.compile(v, opts)
+        except re2.error as exc:
+            msg = exc.args[0].decode() if exc.args and isinstance(exc.args[0], bytes) else str(exc)
+            raise ValueError(f"invalid RE2 regex: {msg}") from None
+        return v
+
+    @field_validator("separators")
+    @classmethod
+    def _seps(cls, v: list[str]) -> list[str]:
+        if any(not s.strip() or s != s.strip() for s in v):
+            raise ValueError("separators must be non-blank words or marks without surrounding spaces")
+        return v
+
+
 TokenPattern = list[dict[str, Any]]
 
 
@@ -57,6 +88,8 @@ class RuleModel(_Strict):
     normalize: Literal["upper", "lower", "slug"] | None = Field(
         default=None, description="derive the canonical id from the matched text")
     enabled: bool = True
+    coordinate: CoordinationModel | None = Field(
+        default=None, description="also tag the bare items of a list after the match (plural triggers)")
 
 
 class ResolutionModel(_Strict):

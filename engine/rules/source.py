@@ -21,6 +21,7 @@ from ..entity import Candidate
 from ..textfold import fold, slug, words
 from ..tokenizer import doc_text
 from .automaton import TokenAutomaton
+from .coordination import compile_coordinators, extend_coordinated
 from .phrases import MergedPhrases, PhraseIndex
 from .schema import ContextModel, RuleModel
 
@@ -128,6 +129,8 @@ class RuleSource:
         self._phrases = MergedPhrases([r.phrase_index for r in phrase_rules], phrase_rules) if phrase_rules else None
         self._contexts = {r.id: _Context.compile(r.model.context) for r in self.rules
                           if r.model.context is not None}
+        self._coordinators = compile_coordinators(self.rules)
+        self._normalize = {r.id: r.model.normalize for r in self.rules}
 
     def __len__(self) -> int:
         return len(self.rules)
@@ -210,6 +213,8 @@ class RuleSource:
                     cid = slug(text[start:end])
             out.append(Candidate(start=start, end=end, label=m.label, source="rule", rule_id=m.id,
                                  priority=m.priority, score=1.0, id=cid))
+        if self._coordinators:
+            out = extend_coordinated(text, out, self._coordinators, self._normalize)
         return out
 
 

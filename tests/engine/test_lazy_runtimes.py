@@ -10,7 +10,7 @@ def test_pipeline_built_on_first_text_of_its_language():
     eng = Engine.load(components=("rules",))
     assert eng.runtimes.built() == ()
     assert eng.extract("na SE Xingu") and eng.runtimes.built() == ("pt",)
-    assert eng.extract("at Xingu substation", lang="en") and set(eng.runtimes.built()) == {"pt", "en"}
+    assert eng.extract("the Xingu-Estreito 800 kV transmission line", lang="en") and set(eng.runtimes.built()) == {"pt", "en"}
     assert eng.languages == ("pt", "en")
 
 

@@ -82,9 +82,10 @@ def test_instance_types_exist(tpl):
         assert not SAGEMAKER_HOSTING.match(bad)
 
 
-def test_glue_job_command_version_worker(tpl):
-    (job,) = resources(tpl, "AWS::Glue::Job").values()
-    props = job["Properties"]
+@pytest.mark.parametrize("name", ["RetrainJob", "ExtractJob"])
+def test_glue_job_command_version_worker(tpl, name):
+    assert set(resources(tpl, "AWS::Glue::Job")) == {"RetrainJob", "ExtractJob"}
+    props = tpl["Resources"][name]["Properties"]
     name = props["Command"]["Name"]
     assert name in GLUE_COMMANDS, f"unknown Glue command {name}"
     assert props["GlueVersion"] in GLUE_COMMANDS[name]
@@ -93,7 +94,10 @@ def test_glue_job_command_version_worker(tpl):
         assert "WorkerType" not in props
     else:
         assert props["WorkerType"] in GLUE_WORKER_TYPES
-        assert props["NumberOfWorkers"] >= 2
+        workers = props["NumberOfWorkers"]
+        if isinstance(workers, dict):  # !Ref to a parameter: check its bounds
+            workers = tpl["Parameters"][workers["Ref"]]["MinValue"]
+        assert workers >= 2
     assert props["ExecutionProperty"]["MaxConcurrentRuns"] == 1  # runs never race on PRODUCTION
 
 
@@ -101,7 +105,7 @@ def test_glue_arguments_are_the_job_scripts(tpl):
     """Every `--name` the template passes is an argument the job accepts (and the required ones)."""
     from entrec.training.retrain import ARGUMENTS, REQUIRED_ARGUMENTS
 
-    (job,) = resources(tpl, "AWS::Glue::Job").values()
+    job = tpl["Resources"]["RetrainJob"]
     args = job["Properties"]["DefaultArguments"]
     ours = {k[2:] for k in args if not k.startswith(("--additional-python-modules",
                                                      "--continuous-log", "--enable-"))}
@@ -157,3 +161,26 @@ def test_auth_modes_wire_the_right_resources(tpl):
         "If": ["UseIamAuth", "AWS_IAM", "CUSTOM"]}
     assert r["UsagePlan"]["Properties"]["Throttle"]
     assert r["HttpStage"]["Properties"]["DefaultRouteSettings"]["ThrottlingRateLimit"]
+
+
+def test_extract_job_arguments_are_the_job_scripts(tpl):
+    """The documents-at-scale job passes only arguments entrec_extract.py accepts."""
+    from entrec.batch.job import ARGUMENTS, REQUIRED_ARGUMENTS
+
+    props = tpl["Resources"]["ExtractJob"]["Properties"]
+    args = props["DefaultArguments"]
+    ours = {k[2:] for k in args if not k.startswith(("--additional-python-modules",
+                                                     "--continuous-log", "--enable-"))}
+    assert ours <= set(ARGUMENTS), ours - set(ARGUMENTS)
+    assert set(REQUIRED_ARGUMENTS) <= ours
+    assert props["Command"]["ScriptLocation"]["Sub"].endswith("/entrec_extract.py")
+    assert props["GlueVersion"] == "5.0" and props["Command"]["Name"] == "glueetl"
+
+
+def test_extract_role_reads_documents_and_writes_only_tables(tpl):
+    (policy,) = tpl["Resources"]["ExtractRole"]["Properties"]["Policies"]
+    writes = [st for st in policy["PolicyDocument"]["Statement"]
+              if {"s3:PutObject", "s3:DeleteObject"} & set(_actions(st))]
+    assert [st["Resource"] for st in writes] == [{"Sub": "${DataBucket.Arn}/${TablesPrefix}*"}]
+    reads = {st["Sid"]: st["Resource"] for st in policy["PolicyDocument"]["Statement"]}
+    assert reads["ReadDocuments"] == {"Sub": "${DataBucket.Arn}/${DocumentsPrefix}*"}

@@ -1,0 +1,211 @@
+"""Token-stream corrections for real text: numbers that are not quantities, and layouts
+the grammar should read as one condition.
+
+Runs between the scanner and the parser (`InequalityExtractor._matches_one`). Why a
+separate pass: these are judgements about the *context* of a number (the words around it),
+which the LALR grammar cannot see, and keeping them here leaves the scanner and the grammar
+about form only. Word lists come from the lexicon's context sections (`months`,
+`identifier_nouns`, `change_words`, `clock_words`), so analysts extend them in YAML.
+
+What it does, in order:
+1. dates are not conditions: a number next to a month name ("até 15 de março",
+   "a partir de 1º de julho", "de abril de 2021", "January 1, 2016"), a year after a
+   temporal comparator ("a partir de 2026", "até 2030"), and a range whose
+   two ends are years ("2018-2019", "de 2015 a 2020") with no unit;
+2. clock times are not conditions: "das 9 às 14 horas", "1200 hrs";
+3. identifiers are not quantities: numbers after a noun that numbers things ("itens 4.2 a
+   4.9", "os lotes de 10 a 13", "etapas de 120 a 130") with the range's other end, and
+   zero-padded codes ("0976");
+4. a change is not a condition: "passar de 60 para 80 MW" (the numbers around "para");
+5. a spelled-out duplicate in parentheses is dropped: "80 (oitenta) horas" reads as "80 horas";
+6. a comma between a value and a post-posed comparator, or between a comparator and its
+   value, is dropped: "trinta segundos, no mínimo", "no máximo, 2 minutos".
+Dropped tokens leave the span intact (spans run from the first to the last terminal).
+"""
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+
+from ..textfold import fold
+from .lexicon import Lexicon
+from .scanner import Tok
+
+__all__ = ["refine"]
+
+_VALUE_TYPES = ("NUMBER", "UNIT")
+_RANGE_JOIN = ("TO", "CMPTO", "AND", "DASH")
+_YEAR_MIN, _YEAR_MAX = 1900, 2100
+_ORD_MARK = r"(?:\s?[ºª°o]|\s?\.[ºª°o])?"
+
+
+def _words_rx(words: frozenset[str]) -> str:
+    return "|".join(sorted((re.escape(w).replace(r"\ ", r"\s+") for w in words), key=len,
+                           reverse=True))
+
+
+def _is_year(t: Tok) -> bool:
+    v = t.value
+    return (v is not None and v == v.to_integral_value() and _YEAR_MIN <= v <= _YEAR_MAX
+            and t.digits)
+
+
+def _other(t: Tok) -> None:
+    t.type = "OTHER"
+    t.op = None
+
+
+def refine(text: str, toks: list[Tok], lex: Lexicon) -> list[Tok]:
+    """Correct `toks` in place where context says a number is not a quantity; returns the
+    (possibly shorter) token list."""
+    if not toks:
+        return toks
+    ctx = lex.context_words
+    folded = fold(text)
+    months = ctx.get("months") or frozenset()
+    ids = ctx.get("identifier_nouns") or frozenset()
+    change = ctx.get("change_words") or frozenset()
+    clock = ctx.get("clock_words") or frozenset()
+    m_rx = _words_rx(months) if months else None
+    after_date = re.compile(rf"^{_ORD_MARK}\s*(?:de\s+|of\s+)?(?:{m_rx})\b") if m_rx else None
+    before_date = re.compile(rf"\b(?:{m_rx})\.?\s*(?:de\s+|of\s+)?(?:\d{{1,2}}(?:st|nd|rd|th)?,?\s*)?$") \
+        if m_rx else None
+    before_id = re.compile(rf"\b(?:{_words_rx(ids)})\s*(?:n[ºo°]\.?\s*|nos?\.?\s*)?(?:de\s+|entre\s+|from\s+|between\s+)?$") \
+        if ids else None
+    before_clock = re.compile(rf"\b(?:{_words_rx(clock)})\s*$") if clock else None
+    years = ctx.get("year_lead") or frozenset()
+    before_year = re.compile(rf"\b(?:{_words_rx(years)})\s*$") if years else None
+    change_rx = re.compile(rf"^\s*(?:[^\W\d_]{{1,6}}\s+)?(?:{_words_rx(change)})\s*$") if change else None
+
+    n = len(toks)
+    nums = [i for i, t in enumerate(toks) if t.type == "NUMBER"]
+    # a case-sensitive unit symbol glued to a number is a unit, not a word ("80A": not "a")
+    for i in nums:
+        if i + 1 < n and toks[i + 1].start == toks[i].end and toks[i + 1].type != "UNIT":
+            sym = lex.exact_units.get((text[toks[i + 1].start:toks[i + 1].end],))
+            if sym is not None:
+                toks[i + 1].type, toks[i + 1].op = "UNIT", sym
+
+    def next_num(i: int) -> int | None:
+        """Index of the number that ends a range started by toks[i] ("4 a 9", "10-13")."""
+        j = i + 1
+        if j < n and toks[j].type == "UNIT":
+            j += 1
+        if j + 1 < n and toks[j].type in _RANGE_JOIN and toks[j + 1].type == "NUMBER":
+            return j + 1
+        return None
+
+    for i in nums:
+        t = toks[i]
+        if t.type != "NUMBER":
+            continue
+        raw = text[t.start:t.end]
+        before = folded[max(0, t.start - 40):t.start]
+        after = folded[t.end:t.end + 30]
+        # 1. dates
+        if (after_date is not None and after_date.match(after)) or (
+                before_date is not None and before_date.search(before)):
+            _other(t)
+            if i + 1 < n and toks[i + 1].type == "UNIT" and toks[i + 1].end - toks[i + 1].start <= 2 \
+                    and text[toks[i + 1].start:toks[i + 1].end] in ("º", "°", "o", "ª"):
+                _other(toks[i + 1])
+            continue
+        if (before_year is not None and re.fullmatch(r"(?:19|20)\d\d", raw)
+                and not (i + 1 < n and toks[i + 1].type == "UNIT") and before_year.search(before)):
+            _other(t)  # "a partir de 2026", "until 2030": a year
+            continue
+        j = next_num(i)
+        if j is not None and _is_year(t) and _is_year(toks[j]) and not (
+                j + 1 < n and toks[j + 1].type == "UNIT") and toks[i + 1].type != "UNIT":
+            _other(t)
+            _other(toks[j])
+            continue
+        # 2. clock times
+        if before_clock is not None and before_clock.search(before) and re.match(
+                r"^\s*(?:h\b|h\d{2}|horas?\b|hs\b|:\d{2}|hrs\b|o'clock)", after):
+            _other(t)
+            if j is not None:
+                _other(toks[j])
+            continue
+        if re.fullmatch(r"[0-2]\d[0-5]\d", raw) and re.match(r"^\s*hrs\b", after):
+            _other(t)
+            continue
+        # 3. identifiers
+        if before_id is not None and before_id.search(before):
+            _other(t)
+            if j is not None:
+                _other(toks[j - 1])
+                _other(toks[j])
+            continue
+        if re.fullmatch(r"0\d+", raw):
+            _other(t)
+            continue
+        # 4. changes: "de 60 para 80"
+        if change_rx is not None:
+            k = i + 1
+            if k < n and toks[k].type == "UNIT":
+                k += 1
+            if k < n and toks[k].type == "NUMBER" and change_rx.match(folded[toks[k - 1].end:toks[k].start]):
+                _other(t)
+                _other(toks[k])
+                continue
+            if k + 1 < n and toks[k].type == "OTHER" and toks[k + 1].type == "NUMBER" \
+                    and change_rx.match(folded[toks[k - 1].end:toks[k + 1].start]):
+                _other(t)
+                _other(toks[k + 1])
+                continue
+    return _drop_noise(text, toks, lex)
+
+
+def _same_value(a: Tok, b: Tok) -> bool:
+    return a.value is not None and b.value is not None and Decimal(a.value) == Decimal(b.value)
+
+
+_WORD = re.compile(r"[^\W\d_]+|%|[^\w\s]")
+
+
+def _unit_prefix(text: str, tok: Tok, lex: Lexicon) -> list[Tok] | None:
+    """The unit an OTHER token starts with ("HORAS EQUIVALENTES por ano" -> UNIT h + OTHER):
+    the scanner only reads a unit right after a number, which a dropped duplicate hid."""
+    words = [(m.start() + tok.start, m.end() + tok.start, fold(m.group()))
+             for m in _WORD.finditer(text[tok.start:tok.end])]
+    for L in range(min(len(words), lex.max_phrase_len), 0, -1):
+        cats = lex.phrases.get(tuple(w for _, _, w in words[:L]))
+        if cats and "UNIT" in cats:
+            out = [Tok("UNIT", words[0][0], words[L - 1][1], op=cats["UNIT"])]
+            if L < len(words):
+                out.append(Tok("OTHER", words[L][0], tok.end))
+            return out
+    return None
+
+
+def _drop_noise(text: str, toks: list[Tok], lex: Lexicon) -> list[Tok]:
+    out: list[Tok] = []
+    i = 0
+    n = len(toks)
+    while i < n:
+        t = toks[i]
+        # 5. "80 (oitenta)": drop the parenthesised duplicate
+        if (t.type == "NUMBER" and i + 3 < n and text[toks[i + 1].start:toks[i + 1].end] == "("
+                and toks[i + 2].type == "NUMBER" and _same_value(t, toks[i + 2])
+                and text[toks[i + 3].start:toks[i + 3].end] == ")"):
+            out.append(t)
+            i += 4
+            if i < n and toks[i].type == "OTHER":
+                split = _unit_prefix(text, toks[i], lex)
+                if split:
+                    out.extend(split)
+                    i += 1
+            continue
+        # 6. commas around post-posed / pre-posed comparators
+        if t.type == "COMMA" and out and i + 1 < n:
+            prev, nxt = out[-1], toks[i + 1]
+            if prev.type in _VALUE_TYPES and nxt.type in ("POST", "CMPPOST"):
+                i += 1
+                continue
+            if prev.type in ("CMP", "CMPPOST") and nxt.type == "NUMBER":
+                i += 1
+                continue
+        out.append(t)
+        i += 1
+    return out

@@ -1,0 +1,77 @@
+"""Real-text phenomena of the inequality grammar (refine.py + lexicon context sections):
+dates, clock times, identifier ranges and changes are not conditions; post-posed and
+comma-separated comparators, spelled-out duplicates and glued units are read."""
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from entrec.engine import Engine
+from entrec.engine.inequality import InequalityExtractor
+
+
+@pytest.fixture(scope="module")
+def ext() -> InequalityExtractor:
+    return InequalityExtractor.load()
+
+
+def _found(ext, text, lang="pt"):
+    return [(text[m.start:m.end], m.value["op"],
+             None if m.value["low"] is None else Decimal(str(m.value["low"])),
+             None if m.value["high"] is None else Decimal(str(m.value["high"])), m.value["unit"])
+            for m in ext.matches(text, lang)]
+
+
+@pytest.mark.parametrize("text,lang", [
+    ("Os dados devem ser enviados até 15 de março de 2024.", "pt"),
+    ("A regra vale a partir de 1º de julho.", "pt"),
+    ("Vigência de 2019 a 30 de abril de 2021.", "pt"),
+    ("Conforme os itens 4.2 a 4.9 do submódulo.", "pt"),
+    ("As etapas de 120 a 130 foram canceladas; os lotes de 10 a 13 também.", "pt"),
+    ("O atendimento funciona das 8 às 17 horas.", "pt"),
+    ("A carga, passando de 300 MW para 450 MW, foi atendida.", "pt"),
+    ("O ciclo 2018-2019 foi seco.", "pt"),
+    ("Consultar a especificação CNC-XY- 20 - 0976.", "pt"),
+    ("Comments are due no earlier than January 1, 2016.", "en"),
+    ("The outage lasted between 1200 hrs and 1355 hrs.", "en"),
+    ("See sections 3 to 5 of the standard.", "en"),
+])
+def test_not_conditions(ext, text, lang):
+    assert _found(ext, text, lang) == []
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("Aguardar trinta segundos, no mínimo, antes de religar.",
+     ("trinta segundos, no mínimo", "ge", Decimal(30), None, "s")),
+    ("Religar em no máximo, 2 minutos.", ("em no máximo, 2 minutos", "le", None, Decimal(2), "min")),
+    ("Prazo no limite de 80 (oitenta) HORAS EQUIVALENTES por ano.",
+     ("no limite de 80 (oitenta) HORAS EQUIVALENTES", "le", None, Decimal(80), "h")),
+    ("Concluir em até 10 (dez) dias.", ("em até 10 (dez) dias", "le", None, Decimal(10), "d")),
+    ("A corrente acima de 80A dispara a proteção.", ("acima de 80A", "gt", Decimal(80), None, "A")),
+    ("Desvio inferior a 50 mHz.", ("inferior a 50 mHz", "lt", None, Decimal(50), "mHz")),
+    ("Tensão superior a 1,045 pu.", ("superior a 1,045 pu", "gt", Decimal("1.045"), None, "pu")),
+    ("A obra leva no máximo 18 meses.", ("no máximo 18 meses", "le", None, Decimal(18), "mês")),
+    ("Perdas de menos de 5 por cento.", ("menos de 5 por cento", "lt", None, Decimal(5), "%")),
+    ("Frequência no mínimo de 59,5 Hz.", ("no mínimo de 59,5 Hz", "ge", Decimal("59.5"), None, "Hz")),
+])
+def test_real_text_conditions(ext, text, expected):
+    assert _found(ext, text) == [expected]
+
+
+def test_each_side_with_its_unit_is_two_conditions(ext):
+    got = _found(ext, "Média tensão: > 2,3 kV e < 69 kV.")
+    assert [g[:2] for g in got] == [("> 2,3 kV", "gt"), ("< 69 kV", "lt")]
+    # without units on both sides the compound still reads as one range (Recognizers-Text)
+    got = _found(ext, "Este número é maior que vinte e menor ou igual a trinta e cinco.")
+    assert [g[1] for g in got] == ["between"]
+
+
+def test_engine_span_conventions():
+    eng = Engine.load(components=("grammar",))
+    ents = eng.extract("O prazo varia de 24 a 43 meses; fator K igual a 1.", "pt")
+    assert [(e.text, e.value["op"], e.value["unit"]) for e in ents] == [
+        ("varia de 24 a 43 meses", "between", "mês")]
+    # the extractor alone keeps "igual a" and ends the range span at "de" (conformance suites)
+    ext = InequalityExtractor.load()
+    assert [m.value["op"] for m in ext.matches("fator K igual a 1", "pt")] == ["eq"]
