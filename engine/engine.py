@@ -290,6 +290,22 @@ class Engine:
         pol = make_policy(policy, params) if isinstance(policy, str) else policy
         return self._view(self._map(lambda rt: replace(rt, policy=pol)))
 
+    def with_rule_packs(self, packs: Mapping[str, RulePack]) -> "Engine":
+        """A view with other rule packs (an analyst's edited files): tokenizers, grammar and
+        model are shared, so only the rule source is new. Each language's resolution
+        settings come from its new pack; a policy shipped with the model stays."""
+        def view(code: str) -> _LangRuntime:
+            rt = self._runtimes[code]
+            pack = packs.get(code)
+            config = pack.resolution if pack else ResolutionConfig()
+            pack_policy = get_policy(config.policy)
+            mine = (pack.source(rt.nlp.vocab),) if "rules" in self.components and pack and pack.rules else ()
+            policy = rt.policy if rt.policy is not rt.pack_policy else pack_policy
+            return replace(rt, sources=mine + tuple(s for s in rt.sources if s.source != "rule"),
+                           config=config, pack=pack, pack_policy=pack_policy, policy=policy)
+
+        return self._view(LazyMap({code: partial(view, code) for code in self._runtimes}), packs=dict(packs))
+
     def with_model(self, model: ModelSource | None) -> "Engine":
         """A view with another model source (e.g. one trained on a cross-validation fold)."""
         return self._view(self._map(lambda rt: replace(rt, model=model)))

@@ -88,9 +88,9 @@ def extract(ws: Workspace, body: dict) -> dict:
     discarded = []
     for d in res.discarded:
         item = _cand(d.candidate, text, lang)
-        w = d.winner
+        w = d.winner  # None: dropped by the policy itself (no winner), e.g. a calibrated arbiter
         item.update(reason=d.reason, reason_code=d.reason_code,
-                    winner=index.get((w.start, w.end, w.label, w.source, w.rule_id)))
+                    winner=index.get((w.start, w.end, w.label, w.source, w.rule_id)) if w is not None else None)
         discarded.append(item)
     return {"lang": lang, "entities": kept, "discarded": discarded, "rules": rules,
             "errors": len(build.errors), "extract_ms": round(ms, 2), "compile_ms": round(build.compile_ms, 2)}

@@ -16,7 +16,7 @@ import tempfile
 import threading
 import time
 from collections import OrderedDict
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Mapping
@@ -25,7 +25,6 @@ from entrec.engine.diagnostics import Diagnostic
 from entrec.engine.engine import Engine, default_rule_paths
 from entrec.engine.errors import EntrecError
 from entrec.engine.paths import rules_dir
-from entrec.engine.resolver import ResolutionConfig
 from entrec.engine.rules.loader import RulePack, check_rule_files, discover_rule_files
 
 __all__ = ["Workspace", "Build", "PlaygroundError", "sha256_text"]
@@ -216,16 +215,7 @@ class Workspace:
     def _compose(self, packs: dict[str, RulePack]) -> Engine:
         """The base engine with these rule packs: grammar and model sources (and each
         language's tokenizer) are shared with the base, only the rule source is new."""
-        base = self.base
-        runtimes = {}
-        for code, rt in base.runtimes.items():
-            pack = packs.get(code)
-            config = pack.resolution if pack else ResolutionConfig()
-            others = [s for s in rt.sources if s.source != "rule"]
-            mine = [pack.source(rt.nlp.vocab)] if "rules" in base.components and pack and pack.rules else []
-            runtimes[code] = replace(rt, sources=mine + others, config=config, pack=pack)
-        return Engine(default_lang=base.default_lang, runtimes=runtimes, manifest=base.manifest,
-                      model_dir=base.model_dir, components=base.components, packs=packs)
+        return self.base.with_rule_packs(packs)
 
     def relative(self, file: str, snapshot: Path | None = None) -> str:
         """`file` (on disk or in a build's snapshot) relative to the pack folder."""
