@@ -4,22 +4,7 @@ Every error a user can cause derives from `EntrecError` and carries a `code` tha
 assert exactly; the CLI prints `str(err)` (never a traceback) and exits 2. Bad input is also
 a `ValueError`, so callers that do not know entrec's tree still catch it the usual way.
 
-    EntrecError                      entrec-error         root (Exception)
-    ├── InputError                   bad-input            + ValueError: texts, records, options
-    │   └── DataImportError          import-failed        labeled data unusable as a whole
-    ├── DefinitionError              (abstract)           + ValueError: located diagnostics
-    │   ├── RuleFileError            rule-file-invalid    rule files (file:line:col, hint)
-    │   └── LexiconError             lexicon-invalid      inequality lexicons
-    ├── ArtifactError                artifact-invalid     + ValueError: model artifacts
-    ├── TrainingError                training-failed      entrec.training.train
-    │   └── ConfigError              train-config-invalid entrec.training.config
-    ├── RetrainError                 retrain-failed       entrec.training.retrain
-    ├── DeployError                  deploy-failed        entrec.training.deploy
-    ├── KeySetError / TokenError     keyset-*             entrec.keyset (+ ValueError)
-    └── CompactPatternError,         pattern-invalid,     internal to rule loading; always
-        PhrasesFileError,            phrases-file-invalid reported as located diagnostics
-        FileProblem (userfile),      file-*, path-*       unsafe or unreadable pack files
-        RegexProblem (regexcheck)    regex-*              regexes RE2 rejects or that backtrack
+The tree (`TREE`, drawn once below) is appended to this docstring and to docs/errors.md:
 """
 from __future__ import annotations
 
@@ -33,7 +18,7 @@ __all__ = [
     "LexiconError", "ArtifactError", "TREE",
 ]
 
-#: the tree drawn above, for docs/errors.md
+#: the exception tree, drawn once (module docstring, docs/errors.md)
 TREE = """
 EntrecError                      entrec-error         root (Exception)
 ├── InputError                   bad-input            + ValueError: texts, records, options
@@ -52,6 +37,9 @@ EntrecError                      entrec-error         root (Exception)
     FileProblem (userfile),      file-*, path-*       unsafe or unreadable pack files
     RegexProblem (regexcheck)    regex-*              regexes RE2 rejects or that backtrack
 """
+
+
+__doc__ = (__doc__ or "") + "\n" + "\n".join(("    " + ln) if ln else "" for ln in TREE.strip("\n").split("\n")) + "\n"
 
 
 class EntrecError(Exception):

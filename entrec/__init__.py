@@ -14,27 +14,20 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from entrec.engine import (Candidate, Discarded, Entity, Resolution, ResolutionConfig,
-                           register_policy)
-from entrec.engine.errors import (ArtifactError, DataImportError, EntrecError, InputError,
-                                  LexiconError, RuleFileError)
+from entrec import engine as _engine
+from entrec.engine import (ArtifactError, Candidate, DataImportError, Discarded, Entity,
+                           EntrecError, InputError, LexiconError, Resolution, ResolutionConfig,
+                           RuleFileError, __version__, register_policy)
 
 if TYPE_CHECKING:  # pragma: no cover
     from entrec.engine.engine import Engine
 
-from entrec.engine import __version__
-
-__all__ = [
-    "Engine", "Entity", "Candidate", "Resolution", "Discarded", "ResolutionConfig",
-    "register_policy", "EntrecError", "RuleFileError", "LexiconError", "ArtifactError",
-    "InputError", "DataImportError", "__version__",
-]
+#: the root re-exports the library's public names, nothing more
+__all__ = list(_engine.__all__)
 
 
 def __getattr__(name: str):
     # Engine pulls in spaCy; import it lazily so `import entrec` and the error tree stay cheap.
     if name == "Engine":
-        from entrec.engine.engine import Engine
-
-        return Engine
+        return _engine.Engine
     raise AttributeError(f"module 'entrec' has no attribute {name!r}")

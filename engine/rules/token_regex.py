@@ -51,8 +51,9 @@ def _options() -> re2.Options:
     return opts
 
 
-def _group_end(src: str, start: int) -> int:
-    """Index just past the ')' closing the group opened at src[start] == '('."""
+def _outside_classes(src: str, start: int = 0):
+    """(index, char, depth) of every unescaped character outside `[...]` classes, from
+    `start`; depth counts open groups (after a '(' is opened, after a ')' is closed)."""
     depth = 0
     i, n = start, len(src)
     in_class = False
@@ -70,13 +71,20 @@ def _group_end(src: str, start: int) -> int:
                 i += 1
             if i + 1 < n and src[i + 1] == "]":
                 i += 1
-        elif c == "(":
-            depth += 1
-        elif c == ")":
-            depth -= 1
-            if depth == 0:
-                return i + 1
+        else:
+            if c == "(":
+                depth += 1
+            elif c == ")":
+                depth -= 1
+            yield i, c, depth
         i += 1
+
+
+def _group_end(src: str, start: int) -> int:
+    """Index just past the ')' closing the group opened at src[start] == '('."""
+    for i, c, depth in _outside_classes(src, start):
+        if c == ")" and depth == 0:
+            return i + 1
     raise TokenRegexError("unbalanced parenthesis", start)
 
 
@@ -246,28 +254,4 @@ def compile_token_regex(src: str) -> TokenRegex:
 
 
 def _top_level_alternation(src: str) -> bool:
-    depth = 0
-    i, n = 0, len(src)
-    in_class = False
-    while i < n:
-        c = src[i]
-        if c == "\\":
-            i += 2
-            continue
-        if in_class:
-            if c == "]":
-                in_class = False
-        elif c == "[":
-            in_class = True
-            if i + 1 < n and src[i + 1] == "^":
-                i += 1
-            if i + 1 < n and src[i + 1] == "]":
-                i += 1
-        elif c == "(":
-            depth += 1
-        elif c == ")":
-            depth -= 1
-        elif c == "|" and depth == 0:
-            return True
-        i += 1
-    return False
+    return any(c == "|" and depth == 0 for _, c, depth in _outside_classes(src))
