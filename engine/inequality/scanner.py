@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from decimal import Decimal
+from operator import attrgetter
 
 from ..textfold import fold
 from .lexicon import Lexicon
@@ -164,28 +165,9 @@ class Scanner:
     # -- pass 3 ----------------------------------------------------------------------
     def _phrases_at(self, raws: list[RawTok], i: int) -> list[tuple[int, dict]]:
         """All lexicon matches starting at raws[i], longest first: (length, {cat: op})."""
-        out = []
-        n = len(raws)
-        node = self._trie
-        k = i
-        while k < n:
-            node = node.get(raws[k].f)
-            if node is None:
-                break
-            k += 1
-            cats = node.get(None)
-            if cats is not None:
-                out.append((k - i, cats))
-        node = self._exact_trie
-        k = i
-        while k < n:
-            node = node.get(raws[k].text)
-            if node is None:
-                break
-            k += 1
-            cats = node.get(None)
-            if cats is not None:
-                out.append((k - i, cats))
+        out: list[tuple[int, dict]] = []
+        _walk(self._trie, raws, i, _FOLDED, out)  # lexicon phrases, on folded words
+        _walk(self._exact_trie, raws, i, _AS_WRITTEN, out)  # case-sensitive units
         if len(out) > 1:
             out.sort(key=lambda x: -x[0])
         return out
@@ -348,3 +330,20 @@ class Scanner:
             out.append(t)
             i += 1
         return out
+
+
+_FOLDED = attrgetter("f")
+_AS_WRITTEN = attrgetter("text")
+
+
+def _walk(trie: dict, raws: list, i: int, key, out: list[tuple[int, dict]]) -> None:
+    """Append (length, categories) for every trie entry spelled by raws[i:], by `key`."""
+    node, k, n = trie, i, len(raws)
+    while k < n:
+        node = node.get(key(raws[k]))
+        if node is None:
+            return
+        k += 1
+        cats = node.get(None)
+        if cats is not None:
+            out.append((k - i, cats))
