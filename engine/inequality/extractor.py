@@ -19,7 +19,7 @@ from ..textfold import fold
 from .interval import Bound
 from .lexicon import Lexicon, load_lexicon
 from .parser import InequalityParser
-from .refine import refine
+from .refine import Refiner
 from .scanner import Scanner
 
 __all__ = ["InequalityExtractor", "Match", "LABEL", "DEFAULT_PRIORITY"]
@@ -65,6 +65,7 @@ class InequalityExtractor:
         self._grammar_text = grammar_text
         self._parser = InequalityParser(grammar_text, half_open=half_open, reference=reference_parser)
         self._scanners = {lang: Scanner(lex) for lang, lex in self.lexicons.items()}
+        self._refiners = {lang: Refiner(lex) for lang, lex in self.lexicons.items()}
         self._word_triggers = {lang: self._trigger_words(lex) for lang, lex in self.lexicons.items()}
 
     @staticmethod
@@ -164,7 +165,7 @@ class InequalityExtractor:
             words = self._word_triggers[lang]
             if words.isdisjoint(_WORDS.findall(fold(text))):
                 return []
-        toks = refine(text, self._scanners[lang].scan(text), self.lexicons[lang])
+        toks = self._refiners[lang](text, self._scanners[lang].scan(text))
         bounds = self._parser.parse_all(toks)
         return [self._to_match(b) for b in bounds]
 

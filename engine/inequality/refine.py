@@ -31,7 +31,7 @@ from ..textfold import fold
 from .lexicon import Lexicon
 from .scanner import Tok
 
-__all__ = ["refine"]
+__all__ = ["refine", "Refiner"]
 
 _VALUE_TYPES = ("NUMBER", "UNIT")
 _RANGE_JOIN = ("TO", "CMPTO", "AND", "DASH")
@@ -55,27 +55,47 @@ def _other(t: Tok) -> None:
     t.op = None
 
 
+class Refiner:
+    """The refine pass for one lexicon: its context regexes are compiled once, here."""
+
+    def __init__(self, lex: Lexicon):
+        self.lex = lex
+        ctx = lex.context_words
+        months = ctx.get("months") or frozenset()
+        ids = ctx.get("identifier_nouns") or frozenset()
+        change = ctx.get("change_words") or frozenset()
+        clock = ctx.get("clock_words") or frozenset()
+        years = ctx.get("year_lead") or frozenset()
+        m_rx = _words_rx(months) if months else None
+        self.after_date = re.compile(rf"^{_ORD_MARK}\s*(?:de\s+|of\s+)?(?:{m_rx})\b") if m_rx else None
+        self.before_date = re.compile(
+            rf"\b(?:{m_rx})\.?\s*(?:de\s+|of\s+)?(?:\d{{1,2}}(?:st|nd|rd|th)?,?\s*)?$") if m_rx else None
+        self.before_id = re.compile(
+            rf"\b(?:{_words_rx(ids)})\s*(?:n[ºo°]\.?\s*|nos?\.?\s*)?(?:de\s+|entre\s+|from\s+|between\s+)?$") \
+            if ids else None
+        self.before_clock = re.compile(rf"\b(?:{_words_rx(clock)})\s*$") if clock else None
+        self.before_year = re.compile(rf"\b(?:{_words_rx(years)})\s*$") if years else None
+        self.change_rx = re.compile(rf"^\s*(?:[^\W\d_]{{1,6}}\s+)?(?:{_words_rx(change)})\s*$") \
+            if change else None
+
+    def __call__(self, text: str, toks: list[Tok]) -> list[Tok]:
+        return _refine(self, text, toks)
+
+
 def refine(text: str, toks: list[Tok], lex: Lexicon) -> list[Tok]:
     """Correct `toks` in place where context says a number is not a quantity; returns the
-    (possibly shorter) token list."""
+    (possibly shorter) token list. (Compiles the lexicon's regexes on every call: hold a
+    `Refiner` to run it often.)"""
+    return Refiner(lex)(text, toks)
+
+
+def _refine(rf: Refiner, text: str, toks: list[Tok]) -> list[Tok]:
     if not toks:
         return toks
-    ctx = lex.context_words
+    lex = rf.lex
     folded = fold(text)
-    months = ctx.get("months") or frozenset()
-    ids = ctx.get("identifier_nouns") or frozenset()
-    change = ctx.get("change_words") or frozenset()
-    clock = ctx.get("clock_words") or frozenset()
-    m_rx = _words_rx(months) if months else None
-    after_date = re.compile(rf"^{_ORD_MARK}\s*(?:de\s+|of\s+)?(?:{m_rx})\b") if m_rx else None
-    before_date = re.compile(rf"\b(?:{m_rx})\.?\s*(?:de\s+|of\s+)?(?:\d{{1,2}}(?:st|nd|rd|th)?,?\s*)?$") \
-        if m_rx else None
-    before_id = re.compile(rf"\b(?:{_words_rx(ids)})\s*(?:n[ºo°]\.?\s*|nos?\.?\s*)?(?:de\s+|entre\s+|from\s+|between\s+)?$") \
-        if ids else None
-    before_clock = re.compile(rf"\b(?:{_words_rx(clock)})\s*$") if clock else None
-    years = ctx.get("year_lead") or frozenset()
-    before_year = re.compile(rf"\b(?:{_words_rx(years)})\s*$") if years else None
-    change_rx = re.compile(rf"^\s*(?:[^\W\d_]{{1,6}}\s+)?(?:{_words_rx(change)})\s*$") if change else None
+    after_date, before_date, before_id = rf.after_date, rf.before_date, rf.before_id
+    before_clock, before_year, change_rx = rf.before_clock, rf.before_year, rf.change_rx
 
     n = len(toks)
     nums = [i for i, t in enumerate(toks) if t.type == "NUMBER"]
