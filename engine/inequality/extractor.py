@@ -160,12 +160,13 @@ class InequalityExtractor:
         return out
 
     def _matches_one(self, text: str, lang: str) -> list[Match]:
+        folded = fold(text)
         if not _TRIGGER.search(text):
             # no digit or comparator symbol: only number words can start an inequality
             words = self._word_triggers[lang]
-            if words.isdisjoint(_WORDS.findall(fold(text))):
+            if words.isdisjoint(_WORDS.findall(folded)):
                 return []
-        toks = self._refiners[lang](text, self._scanners[lang].scan(text))
+        toks = self._refiners[lang](text, self._scanners[lang].scan(text, folded), folded)
         bounds = self._parser.parse_all(toks)
         return [self._to_match(b) for b in bounds]
 

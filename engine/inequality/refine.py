@@ -44,6 +44,23 @@ def _words_rx(words: frozenset[str]) -> str:
                            reverse=True))
 
 
+def _rev_words_rx(words: frozenset[str]) -> str:
+    """`_words_rx` of the words spelled backwards: for patterns matched on a reversed string."""
+    return "|".join(sorted((re.escape(w[::-1]).replace(r"\ ", r"\s+") for w in words), key=len,
+                           reverse=True))
+
+
+# "does `before` END with ...": the same patterns reversed and matched at the start of the
+# reversed string, so a miss costs one anchored attempt, not a search from every position
+_REV_DATE_TAIL = r"(?:\s*,?(?:ts|dn|dr|ht)?\d{1,2})?(?:\s+ed|\s+fo)?\s*\.?"
+_REV_ID_TAIL = r"(?:\s+ed|\s+ertne|\s+morf|\s+neewteb)?(?:\s*\.?[ºo°]n|\s*\.?s?on)?\s*"
+_YEAR = re.compile(r"(?:19|20)\d\d")
+_CLOCK_AFTER = re.compile(r"\s*(?:h\b|h\d{2}|horas?\b|hs\b|:\d{2}|hrs\b|o'clock)")
+_HHMM = re.compile(r"[0-2]\d[0-5]\d")
+_HRS_AFTER = re.compile(r"\s*hrs\b")
+_ZERO_PADDED = re.compile(r"0\d+")
+
+
 def _is_year(t: Tok) -> bool:
     v = t.value
     return (v is not None and v == v.to_integral_value() and _YEAR_MIN <= v <= _YEAR_MAX
@@ -68,18 +85,18 @@ class Refiner:
         years = ctx.get("year_lead") or frozenset()
         m_rx = _words_rx(months) if months else None
         self.after_date = re.compile(rf"^{_ORD_MARK}\s*(?:de\s+|of\s+)?(?:{m_rx})\b") if m_rx else None
-        self.before_date = re.compile(
-            rf"\b(?:{m_rx})\.?\s*(?:de\s+|of\s+)?(?:\d{{1,2}}(?:st|nd|rd|th)?,?\s*)?$") if m_rx else None
-        self.before_id = re.compile(
-            rf"\b(?:{_words_rx(ids)})\s*(?:n[ºo°]\.?\s*|nos?\.?\s*)?(?:de\s+|entre\s+|from\s+|between\s+)?$") \
-            if ids else None
-        self.before_clock = re.compile(rf"\b(?:{_words_rx(clock)})\s*$") if clock else None
-        self.before_year = re.compile(rf"\b(?:{_words_rx(years)})\s*$") if years else None
+        # the before_* patterns are "\b(?:words)<tail>$" read backwards (see _REV_*)
+        self.before_date = re.compile(rf"{_REV_DATE_TAIL}(?:{_rev_words_rx(months)})\b") \
+            if months else None
+        self.before_id = re.compile(rf"{_REV_ID_TAIL}(?:{_rev_words_rx(ids)})\b") if ids else None
+        self.before_clock = re.compile(rf"\s*(?:{_rev_words_rx(clock)})\b") if clock else None
+        self.before_year = re.compile(rf"\s*(?:{_rev_words_rx(years)})\b") if years else None
         self.change_rx = re.compile(rf"^\s*(?:[^\W\d_]{{1,6}}\s+)?(?:{_words_rx(change)})\s*$") \
             if change else None
 
-    def __call__(self, text: str, toks: list[Tok]) -> list[Tok]:
-        return _refine(self, text, toks)
+    def __call__(self, text: str, toks: list[Tok], folded: str | None = None) -> list[Tok]:
+        """`folded`: `fold(text)` when the caller has it already."""
+        return _refine(self, text, toks, fold(text) if folded is None else folded)
 
 
 def refine(text: str, toks: list[Tok], lex: Lexicon) -> list[Tok]:
@@ -89,11 +106,10 @@ def refine(text: str, toks: list[Tok], lex: Lexicon) -> list[Tok]:
     return Refiner(lex)(text, toks)
 
 
-def _refine(rf: Refiner, text: str, toks: list[Tok]) -> list[Tok]:
+def _refine(rf: Refiner, text: str, toks: list[Tok], folded: str) -> list[Tok]:
     if not toks:
         return toks
     lex = rf.lex
-    folded = fold(text)
     after_date, before_date, before_id = rf.after_date, rf.before_date, rf.before_id
     before_clock, before_year, change_rx = rf.before_clock, rf.before_year, rf.change_rx
 
@@ -120,18 +136,18 @@ def _refine(rf: Refiner, text: str, toks: list[Tok]) -> list[Tok]:
         if t.type != "NUMBER":
             continue
         raw = text[t.start:t.end]
-        before = folded[max(0, t.start - 40):t.start]
+        before = folded[max(0, t.start - 40):t.start][::-1]  # reversed: see _REV_*
         after = folded[t.end:t.end + 30]
         # 1. dates
         if (after_date is not None and after_date.match(after)) or (
-                before_date is not None and before_date.search(before)):
+                before_date is not None and before_date.match(before)):
             _other(t)
             if i + 1 < n and toks[i + 1].type == "UNIT" and toks[i + 1].end - toks[i + 1].start <= 2 \
                     and text[toks[i + 1].start:toks[i + 1].end] in ("º", "°", "o", "ª"):
                 _other(toks[i + 1])
             continue
-        if (before_year is not None and re.fullmatch(r"(?:19|20)\d\d", raw)
-                and not (i + 1 < n and toks[i + 1].type == "UNIT") and before_year.search(before)):
+        if (before_year is not None and _YEAR.fullmatch(raw)
+                and not (i + 1 < n and toks[i + 1].type == "UNIT") and before_year.match(before)):
             _other(t)  # "a partir de 2026", "until 2030": a year
             continue
         j = next_num(i)
@@ -141,23 +157,22 @@ def _refine(rf: Refiner, text: str, toks: list[Tok]) -> list[Tok]:
             _other(toks[j])
             continue
         # 2. clock times
-        if before_clock is not None and before_clock.search(before) and re.match(
-                r"^\s*(?:h\b|h\d{2}|horas?\b|hs\b|:\d{2}|hrs\b|o'clock)", after):
+        if before_clock is not None and before_clock.match(before) and _CLOCK_AFTER.match(after):
             _other(t)
             if j is not None:
                 _other(toks[j])
             continue
-        if re.fullmatch(r"[0-2]\d[0-5]\d", raw) and re.match(r"^\s*hrs\b", after):
+        if _HHMM.fullmatch(raw) and _HRS_AFTER.match(after):
             _other(t)
             continue
         # 3. identifiers
-        if before_id is not None and before_id.search(before):
+        if before_id is not None and before_id.match(before):
             _other(t)
             if j is not None:
                 _other(toks[j - 1])
                 _other(toks[j])
             continue
-        if re.fullmatch(r"0\d+", raw):
+        if _ZERO_PADDED.fullmatch(raw):
             _other(t)
             continue
         # 4. changes: "de 60 para 80"
@@ -200,6 +215,8 @@ def _unit_prefix(text: str, tok: Tok, lex: Lexicon) -> list[Tok] | None:
 
 
 def _drop_noise(text: str, toks: list[Tok], lex: Lexicon) -> list[Tok]:
+    if "(" not in text and not any(t.type == "COMMA" for t in toks):
+        return toks  # neither a parenthesised duplicate nor a comma to drop
     out: list[Tok] = []
     i = 0
     n = len(toks)

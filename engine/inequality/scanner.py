@@ -30,6 +30,8 @@ _RAW_RE = re.compile(
     r"|(?P<other>_+)",
     re.UNICODE,
 )
+#: RawTok kind by `_RAW_RE` group number ("other" runs of "_" are symbols)
+_KIND_OF_GROUP = (None, "num", "word", "sym", "sym")
 # (?<!\d): start only where a digit run starts; without it a search over a long digit run
 # is quadratic (every start position rescans the run): 99,900 digits took 270 s
 _DATE_MULTI = re.compile(r"(?<!\d)\d+([/\-])\d+\1\d+")  # 12/03/2024, 2024-03-12, 222-2222-2222
@@ -58,18 +60,19 @@ class Tok:
     digits: bool = True  # NUMBER written with digits (word numbers never form "a-b" ranges)
 
 
-def raw_tokens(text: str) -> list[RawTok]:
-    folded = fold(text)  # length-preserving, so folded[a:b] is the folded token
+def raw_tokens(text: str, folded: str | None = None) -> list[RawTok]:
+    """`folded`: `fold(text)` when the caller has it already (it is length-preserving, so
+    folded[a:b] is the folded token)."""
+    if folded is None:
+        folded = fold(text)
+    kinds = _KIND_OF_GROUP
     out = []
     append = out.append
     for m in _RAW_RE.finditer(text):
-        kind = m.lastgroup
+        g = m.lastindex
         a, b = m.span()
-        s = text[a:b]
-        if kind == "word":
-            append(RawTok("word", a, b, s, folded[a:b]))
-        else:
-            append(RawTok("sym" if kind == "other" else kind, a, b, s, s))
+        s = m.group()
+        append(RawTok(kinds[g], a, b, s, folded[a:b] if g == 2 else s))
     return out
 
 
@@ -206,8 +209,9 @@ class Scanner:
             return L, cats
         return None
 
-    def scan(self, text: str) -> list[Tok]:
-        raws = raw_tokens(text)
+    def scan(self, text: str, folded: str | None = None) -> list[Tok]:
+        """`folded`: `fold(text)` when the caller has it already."""
+        raws = raw_tokens(text, folded)
         if not raws:
             return []
         self._block(text, raws)
