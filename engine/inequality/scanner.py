@@ -94,6 +94,21 @@ class Scanner:
         #: number words: the scanner only looks at tokens within a window around these
         self.anchors = frozenset(set(nw.cardinals) | set(nw.scales) | set(nw.ordinals)
                                  | set(nw.standalone))
+        #: folded first words whose only lexicon match is the word itself: their matches
+        #: need no trie walk (the common connectors "de", "e", "ou" ...)
+        self._single = {w: [(1, node[None])] for w, node in self._trie.items()
+                        if len(node) == 1 and None in node}
+        #: words that may start a number (besides digit runs and signs)
+        self._num_words = frozenset(set(nw.negative) | set(nw.cardinals) | set(nw.scales)
+                                    | set(nw.ordinals) | set(nw.standalone) | set(nw.article_one))
+        #: (token type after a number or unit, type elsewhere, op) of every lexicon entry's
+        #: categories, by identity of the lexicon's own dict (`_tok` precomputed)
+        self._tok_kinds: dict[int, tuple[str, str, str | None]] = {}
+        for trie in (self._trie, self._exact_trie):
+            for cats in _trie_values(trie):
+                a, b = self._tok(cats, 0, 0, True), self._tok(cats, 0, 0, False)
+                if a.op == b.op:
+                    self._tok_kinds[id(cats)] = (a.type, b.type, a.op)
         #: folded words that can start anything the scanner emits; other words are OTHER
         self.interesting = frozenset(
             set(self.first_words) | set(nw.cardinals) | set(nw.scales) | set(nw.ordinals)
@@ -123,7 +138,8 @@ class Scanner:
             j = k + 1
             while j < n and raws[j].start == raws[j - 1].end:
                 j += 1
-            self._block_chunk(text, raws, i, j)
+            if j - i > 1:  # a lone digit run is never a date, time, phone number or code
+                self._block_chunk(text, raws, i, j)
             done = j
 
     def _block_chunk(self, text: str, raws: list[RawTok], i: int, j: int) -> None:
@@ -187,7 +203,6 @@ class Scanner:
               matches: list[tuple[int, dict]]) -> tuple[int, dict] | None:
         prev_num = prev is not None and prev.type == "NUMBER" and prev.end <= raws[i].start
         for L, cats in matches:
-            cats = dict(cats)
             if "POST" in cats and "CMP" not in cats:
                 if self.numbers.starts_number(raws, i + L) or self._extends(raws, i, L):
                     continue
@@ -203,7 +218,7 @@ class Scanner:
                         u is not None and u.prefix):
                     ok = False  # "more than 30000 in 2009": "in" is not inches here
                 if not ok:
-                    del cats["UNIT"]
+                    cats = {k: v for k, v in cats.items() if k != "UNIT"}  # the lexicon's own: copy
                     if not cats:
                         continue
             return L, cats
@@ -221,6 +236,8 @@ class Scanner:
         nparse = self.numbers
         nw = self.lex.numbers
         interesting = self.interesting
+        num_words, single, tok_kinds = self._num_words, self._single, self._tok_kinds
+        first_words, exact_first = self.first_words, self.exact_first
         # candidate windows: only tokens near a number can belong to an inequality
         anchors = self.anchors
         active = bytearray(n)
@@ -264,11 +281,14 @@ class Scanner:
                 i += 3
                 continue
             num = None
-            if (r.kind == "num" or r.f in nw.negative or nw.is_word(r.f) or r.f in nw.article_one
-                    or r.text in _SIGNS):
+            if r.kind == "num" or r.f in num_words or r.text in _SIGNS:
                 num = nparse.parse_at(raws, i, allow_sign=not prev_numeric)
-            matches = self._phrases_at(raws, i) if (
-                r.f in self.first_words or r.text in self.exact_first) else []
+            if r.text in exact_first:
+                matches = self._phrases_at(raws, i)
+            elif r.f in first_words:
+                matches = single.get(r.f) or self._phrases_at(raws, i)
+            else:
+                matches = None
             pick = self._pick(raws, i, prev, matches) if matches else None
             plen = pick[0] if pick else 0
             nlen = num[1] - i if num else 0
@@ -281,7 +301,11 @@ class Scanner:
             if pick:
                 L, cats = pick
                 end = raws[i + L - 1].end
-                toks.append(self._tok(cats, r.start, end, prev_numeric))
+                kinds = tok_kinds.get(id(cats))
+                if kinds is None:
+                    toks.append(self._tok(cats, r.start, end, prev_numeric))
+                else:
+                    toks.append(Tok(kinds[0] if prev_numeric else kinds[1], r.start, end, op=kinds[2]))
                 i += L
                 continue
             # "a dollar", "an hour": the article is the number one before a unit word
@@ -334,6 +358,15 @@ class Scanner:
             out.append(t)
             i += 1
         return out
+
+
+def _trie_values(trie: dict):
+    """Every entry (categories dict) stored in a phrase trie."""
+    for key, node in trie.items():
+        if key is None:
+            yield node
+        else:
+            yield from _trie_values(node)
 
 
 _FOLDED = attrgetter("f")
