@@ -109,6 +109,13 @@ class Scanner:
                 a, b = self._tok(cats, 0, 0, True), self._tok(cats, 0, 0, False)
                 if a.op == b.op:
                     self._tok_kinds[id(cats)] = (a.type, b.type, a.op)
+        #: one-word phrases whose token depends only on the previous token: no number can
+        #: start there and `_pick` has nothing to check (no unit, no bare postfix)
+        self._fast_words = {
+            w: self._tok_kinds[id(m[0][1])] for w, m in self._single.items()
+            if id(m[0][1]) in self._tok_kinds and w not in self._num_words and w not in _SIGNS
+            and not w[:1].isdigit() and "UNIT" not in m[0][1]
+            and not ("POST" in m[0][1] and "CMP" not in m[0][1])}
         #: folded words that can start anything the scanner emits; other words are OTHER
         self.interesting = frozenset(
             set(self.first_words) | set(nw.cardinals) | set(nw.scales) | set(nw.ordinals)
@@ -126,11 +133,14 @@ class Scanner:
         return root
 
     # -- pass 2: block digits that are not quantities --------------------------------
-    def _block(self, text: str, raws: list[RawTok]) -> None:
+    def _block(self, text: str, raws: list[RawTok], nums: list[int] | None = None) -> None:
+        """`nums`: indices of the digit runs in `raws` (all of them), when known."""
         n = len(raws)
         done = -1
-        for k in range(n):
-            if raws[k].kind != "num" or k < done:
+        if nums is None:
+            nums = [k for k in range(n) if raws[k].kind == "num"]
+        for k in nums:
+            if k < done:
                 continue
             i = k
             while i > 0 and raws[i].start == raws[i - 1].end:
@@ -226,44 +236,68 @@ class Scanner:
 
     def scan(self, text: str, folded: str | None = None) -> list[Tok]:
         """`folded`: `fold(text)` when the caller has it already."""
-        raws = raw_tokens(text, folded)
+        if folded is None:
+            folded = fold(text)
+        # pass 1, with what the later passes need on the way: digit runs, number words
+        # (anchors) and the words the lexicon does not know (always OTHER)
+        interesting, anchors = self.interesting, self.anchors
+        kinds = _KIND_OF_GROUP
+        raws: list[RawTok] = []
+        append = raws.append
+        nums: list[int] = []
+        word_anchors: list[int] = []
+        known = bytearray()  # 1: may become something other than OTHER
+        for m in _RAW_RE.finditer(text):
+            g = m.lastindex
+            a, b = m.span()
+            s = m.group()
+            if g == 2:
+                f = folded[a:b]
+                if f in interesting:
+                    known.append(1)
+                    if f in anchors:
+                        word_anchors.append(len(raws))
+                else:
+                    known.append(0)
+                append(RawTok("word", a, b, s, f))
+            else:
+                if g == 1:
+                    nums.append(len(raws))
+                known.append(1)
+                append(RawTok(kinds[g], a, b, s, s))
         if not raws:
             return []
-        self._block(text, raws)
+        if nums:
+            self._block(text, raws, nums)
         toks: list[Tok] = []
         n = len(raws)
         i = 0
         nparse = self.numbers
         nw = self.lex.numbers
-        interesting = self.interesting
         num_words, single, tok_kinds = self._num_words, self._single, self._tok_kinds
-        first_words, exact_first = self.first_words, self.exact_first
+        first_words, exact_first, fast_words = self.first_words, self.exact_first, self._fast_words
         # candidate windows: only tokens near a number can belong to an inequality
-        anchors = self.anchors
         active = bytearray(n)
-        for k, r in enumerate(raws):
-            if (r.kind == "num" and not r.blocked) or r.f in anchors:
+        for k in nums:
+            if not raws[k].blocked:
                 lo, hi = max(0, k - _BEFORE), min(n, k + _AFTER + 1)
                 active[lo:hi] = b"\x01" * (hi - lo)
+        for k in word_anchors:
+            lo, hi = max(0, k - _BEFORE), min(n, k + _AFTER + 1)
+            active[lo:hi] = b"\x01" * (hi - lo)
+        # tokens to look at: active and not an unknown word; every other run is one OTHER
+        look = (int.from_bytes(active, "big") & int.from_bytes(known, "big")).to_bytes(n, "big")
         while i < n:
             r = raws[i]
-            if not active[i]:
-                # a run of tokens far from any number: one OTHER, skipped in one step
-                j = active.find(1, i)
+            if not look[i]:
+                # a run of tokens far from any number or unknown to the lexicon: one OTHER
+                j = look.find(1, i)
                 j = n if j < 0 else j
                 if toks and toks[-1].type == "OTHER":
                     toks[-1].end = raws[j - 1].end
                 else:
                     toks.append(Tok("OTHER", r.start, raws[j - 1].end))
                 i = j
-                continue
-            if r.kind == "word" and r.f not in interesting:
-                # fast path: a word the lexicon does not know; runs of them are one OTHER
-                if toks and toks[-1].type == "OTHER":
-                    toks[-1].end = r.end
-                else:
-                    toks.append(Tok("OTHER", r.start, r.end))
-                i += 1
                 continue
             prev = toks[-1] if toks else None
             prev_numeric = prev is not None and prev.type in ("NUMBER", "UNIT")
@@ -279,6 +313,12 @@ class Scanner:
                     continue
                 toks.append(Tok("OTHER", r.start, raws[i + 2].end))
                 i += 3
+                continue
+            fast = fast_words.get(r.f)
+            if fast is not None and r.text not in exact_first:
+                # a one-word connector ("de", "e", "ou", ","): its token needs no look-ahead
+                toks.append(Tok(fast[0] if prev_numeric else fast[1], r.start, r.end, op=fast[2]))
+                i += 1
                 continue
             num = None
             if r.kind == "num" or r.f in num_words or r.text in _SIGNS:
