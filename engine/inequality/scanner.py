@@ -121,6 +121,8 @@ class Scanner:
             set(self.first_words) | set(nw.cardinals) | set(nw.scales) | set(nw.ordinals)
             | set(nw.standalone) | set(nw.negative) | set(nw.article_one)
             | {fold(w) for w in self.exact_first})
+        #: marks that can start something (a phrase, a sign); every other mark is OTHER
+        self._known_syms = frozenset(self.interesting | self.exact_first | _SIGNS)
 
     @staticmethod
     def _make_trie(entries: dict) -> dict:
@@ -240,7 +242,7 @@ class Scanner:
             folded = fold(text)
         # pass 1, with what the later passes need on the way: digit runs, number words
         # (anchors) and the words the lexicon does not know (always OTHER)
-        interesting, anchors = self.interesting, self.anchors
+        interesting, anchors, known_syms = self.interesting, self.anchors, self._known_syms
         kinds = _KIND_OF_GROUP
         raws: list[RawTok] = []
         append = raws.append
@@ -263,7 +265,9 @@ class Scanner:
             else:
                 if g == 1:
                     nums.append(len(raws))
-                known.append(1)
+                    known.append(1)
+                else:
+                    known.append(s in known_syms)
                 append(RawTok(kinds[g], a, b, s, s))
         if not raws:
             return []
@@ -372,31 +376,46 @@ class Scanner:
         return Tok(cat, start, end, op=op)
 
     def _post(self, toks: list[Tok]) -> list[Tok]:
+        """Units next to numbers: "1 dollar and 42 cents" -> one NUMBER 1.42 with unit $;
+        a prefix unit before a number ("$ 10", "R$ 5") -> PUNIT. Only the tokens around
+        UNITs are visited."""
+        units_at = [i for i, t in enumerate(toks) if t.type == "UNIT"]
+        if not units_at:
+            return toks
         units = self.lex.units
-        out: list[Tok] = []
-        i = 0
         n = len(toks)
-        while i < n:
-            t = toks[i]
-            # "1 dollar and 42 cents" -> one number 1.42 with unit $
-            if (t.type == "NUMBER" and i + 4 < n and toks[i + 1].type == "UNIT"
-                    and toks[i + 2].type == "AND" and toks[i + 3].type == "NUMBER"
-                    and toks[i + 4].type == "UNIT"):
-                main, sub = units.get(toks[i + 1].op), units.get(toks[i + 4].op)
+        merges: list[tuple[int, Tok]] = []  # (first index, merged NUMBER) of 5-token groups
+        done = 0  # toks[:done] are consumed by a merge
+        for u in units_at:
+            if u < done:
+                continue
+            i = u - 1
+            if (i >= done and toks[i].type == "NUMBER" and i + 4 < n and toks[i + 2].type == "AND"
+                    and toks[i + 3].type == "NUMBER" and toks[i + 4].type == "UNIT"):
+                main, sub = units.get(toks[u].op), units.get(toks[i + 4].op)
                 if (main is not None and sub is not None and sub.subunit_of == main.symbol
                         and sub.factor is not None):
-                    out.append(Tok("NUMBER", t.start, toks[i + 4].end,
-                                   value=t.value + toks[i + 3].value * sub.factor,
-                                   unit=main.symbol))
-                    i += 5
+                    t = toks[i]
+                    merges.append((i, Tok("NUMBER", t.start, toks[i + 4].end,
+                                          value=t.value + toks[i + 3].value * sub.factor,
+                                          unit=main.symbol)))
+                    done = i + 5
                     continue
-            if (t.type == "UNIT" and i + 1 < n and toks[i + 1].type == "NUMBER"
-                    and (not out or out[-1].type != "NUMBER")):
-                u = units.get(t.op)
-                if u is not None and u.prefix:
-                    t = Tok("PUNIT", t.start, t.end, op=t.op)
-            out.append(t)
-            i += 1
+            t = toks[u]
+            if u + 1 < n and toks[u + 1].type == "NUMBER" and not (
+                    u > 0 and (toks[u - 1].type == "NUMBER" or (merges and merges[-1][0] + 5 == u))):
+                un = units.get(t.op)
+                if un is not None and un.prefix:
+                    toks[u] = Tok("PUNIT", t.start, t.end, op=t.op)
+        if not merges:
+            return toks
+        out: list[Tok] = []
+        k = 0
+        for i, tok in merges:
+            out.extend(toks[k:i])
+            out.append(tok)
+            k = i + 5
+        out.extend(toks[k:])
         return out
 
 
