@@ -45,13 +45,36 @@ def _lark_token(t: Tok, idx: int) -> Token:
 
 
 class _Node:
-    """A parse-tree node shaped like Lark's `Tree` (data, children); leaves are token indices."""
+    """A parse-tree node shaped like Lark's `Tree` (data, children); leaves are token indices.
 
-    __slots__ = ("data", "children")
+    Trees are memoized per token-type sequence and never change, so what the bound builder
+    reads off a node (its leaf indices, its sub-nodes by name, its quantity) is computed once
+    and kept on the node."""
+
+    __slots__ = ("data", "children", "_leaf_idx", "_subs", "_quantity")
 
     def __init__(self, data: str, children: list):
         self.data = data
         self.children = children
+        self._leaf_idx: tuple[int, ...] | None = None
+        self._subs: dict | None = None
+        self._quantity: "_Node | None" = None
+
+    def leaf_indices(self) -> tuple[int, ...]:
+        if self._leaf_idx is None:
+            self._leaf_idx = tuple(self.scan_values())
+        return self._leaf_idx
+
+    def subs(self) -> dict:
+        """Child nodes by rule name."""
+        if self._subs is None:
+            self._subs = {c.data: c for c in self.children if isinstance(c, _Node)}
+        return self._subs
+
+    def quantity(self) -> "_Node":
+        if self._quantity is None:
+            self._quantity = next(self.find_data("quantity"))
+        return self._quantity
 
     def scan_values(self, pred=None):
         for c in self.children:
@@ -273,11 +296,13 @@ class InequalityParser:
 
     @staticmethod
     def _leaves(tree, toks: list[Tok]) -> list[Tok]:
+        if isinstance(tree, _Node):
+            return [toks[k] for k in tree.leaf_indices()]
         return [toks[int(v)] for v in tree.scan_values(lambda v: isinstance(v, (Token, int)))]
 
     def _quantity(self, node: Tree, toks: list[Tok]) -> tuple[Decimal, str | None, int, int]:
         """(value, unit, end, core_end) of a value/rvalue node."""
-        q = next(node.find_data("quantity"))
+        q = node.quantity() if isinstance(node, _Node) else next(node.find_data("quantity"))
         leaves = self._leaves(q, toks)
         num = next(t for t in leaves if t.type == "NUMBER")
         unit = num.unit
@@ -292,7 +317,8 @@ class InequalityParser:
         leaves = self._leaves(node, toks)
         start, end = leaves[0].start, leaves[-1].end
         core_end = end if leaves[-1].type != "UNIT" else None
-        subs = {c.data: c for c in node.children if isinstance(c, (Tree, _Node))}
+        subs = node.subs() if isinstance(node, _Node) else {
+            c.data: c for c in node.children if isinstance(c, Tree)}
         negated = "neg" in subs
         if kind in ("prefix", "prefix_post", "postfix"):
             v, unit, _, qcore = self._quantity(subs["value"], toks)
