@@ -20,6 +20,7 @@ __all__ = ["RawTok", "parse_digits", "NumberParser", "to_json_number"]
 
 _DIGITS = re.compile(r"\d+(?:[.,]\d+)*")
 _SIGNS = frozenset({"-", "−", "–"})
+_DIGITS_MEMO = 4096
 
 
 @dataclass(slots=True)
@@ -108,6 +109,21 @@ class NumberParser:
     def __init__(self, nw: NumberWords):
         self.nw = nw
         self._neg_words = frozenset(w for w in nw.negative if w not in _SIGNS)
+        #: memo of `parse_digits` (a pure function of the digit run; the same few runs -
+        #: "500", "10", "4.000" - recur in every document); bounded, clearing changes nothing
+        self._digits: dict[str, Decimal | None] = {}
+
+    def digits(self, s: str) -> Decimal | None:
+        """`parse_digits(s)` in this language's convention, memoized."""
+        try:
+            return self._digits[s]
+        except KeyError:
+            pass
+        v = parse_digits(s, self.nw)
+        if len(self._digits) >= _DIGITS_MEMO:
+            self._digits.clear()
+        self._digits[s] = v
+        return v
 
     # -- quick tests -------------------------------------------------------------------
     def starts_number(self, raws: Sequence[RawTok], i: int) -> bool:
@@ -152,7 +168,7 @@ class NumberParser:
         if t.kind == "num":
             if t.blocked:
                 return None
-            v = parse_digits(t.text, self.nw)
+            v = self.digits(t.text)
             if v is None:
                 return None
             j += 1
@@ -186,7 +202,7 @@ class NumberParser:
         if j + 1 < n and raws[j].f in self.nw.joiners and raws[j].kind == "word":
             nxt = raws[j + 1]
             if nxt.kind == "num" and not nxt.blocked:
-                d = parse_digits(nxt.text, self.nw)
+                d = self.digits(nxt.text)
                 if d is not None and d < limit and d == d.to_integral_value():
                     return v + d, j + 2
         return v, j
