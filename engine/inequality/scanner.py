@@ -15,7 +15,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from decimal import Decimal
-from operator import attrgetter
 
 from ..textfold import fold
 from .lexicon import Lexicon
@@ -196,11 +195,11 @@ class Scanner:
     # -- pass 3 ----------------------------------------------------------------------
     def _phrases_at(self, raws: list[RawTok], i: int) -> list[tuple[int, dict]]:
         """All lexicon matches starting at raws[i], longest first: (length, {cat: op})."""
-        out: list[tuple[int, dict]] = []
-        _walk(self._trie, raws, i, _FOLDED, out)  # lexicon phrases, on folded words
-        _walk(self._exact_trie, raws, i, _AS_WRITTEN, out)  # case-sensitive units
-        if len(out) > 1:
-            out.sort(key=lambda x: -x[0])
+        out = _walk_folded(self._trie, raws, i)  # lexicon phrases, on folded words
+        if i < len(raws) and raws[i].text in self.exact_first:
+            out += _walk_text(self._exact_trie, raws, i)  # case-sensitive units
+            if len(out) > 1:
+                out.sort(key=lambda x: -x[0])
         return out
 
     def _extends(self, raws: list[RawTok], i: int, L: int) -> bool:
@@ -330,7 +329,7 @@ class Scanner:
             if r.text in exact_first:
                 matches = self._phrases_at(raws, i)
             elif r.f in first_words:
-                matches = single.get(r.f) or self._phrases_at(raws, i)
+                matches = single.get(r.f) or _walk_folded(self._trie, raws, i)
             else:
                 matches = None
             pick = self._pick(raws, i, prev, matches) if matches else None
@@ -428,18 +427,34 @@ def _trie_values(trie: dict):
             yield from _trie_values(node)
 
 
-_FOLDED = attrgetter("f")
-_AS_WRITTEN = attrgetter("text")
-
-
-def _walk(trie: dict, raws: list, i: int, key, out: list[tuple[int, dict]]) -> None:
-    """Append (length, categories) for every trie entry spelled by raws[i:], by `key`."""
+def _walk_folded(trie: dict, raws: list, i: int) -> list[tuple[int, dict]]:
+    """(length, categories) of every trie entry spelled by the folded words raws[i:],
+    longest first."""
+    out: list[tuple[int, dict]] = []
     node, k, n = trie, i, len(raws)
     while k < n:
-        node = node.get(key(raws[k]))
+        node = node.get(raws[k].f)
         if node is None:
-            return
+            break
         k += 1
         cats = node.get(None)
         if cats is not None:
             out.append((k - i, cats))
+    out.reverse()
+    return out
+
+
+def _walk_text(trie: dict, raws: list, i: int) -> list[tuple[int, dict]]:
+    """`_walk_folded` over the words as written (case-sensitive unit symbols)."""
+    out: list[tuple[int, dict]] = []
+    node, k, n = trie, i, len(raws)
+    while k < n:
+        node = node.get(raws[k].text)
+        if node is None:
+            break
+        k += 1
+        cats = node.get(None)
+        if cats is not None:
+            out.append((k - i, cats))
+    out.reverse()
+    return out
