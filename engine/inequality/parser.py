@@ -8,6 +8,7 @@ failed parse just means "no inequality here": nothing in this module raises on a
 """
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 from pathlib import Path
 from typing import Iterable
@@ -26,6 +27,10 @@ __all__ = ["InequalityParser", "START_TYPES"]
 #: token types a parse attempt may start at
 START_TYPES = frozenset({"NEG", "CMP", "CMPPOST", "CMPTO", "BETWEEN", "FROM", "APPROX",
                          "NUMBER", "PUNIT", "ART"})
+#: one character per token type for `parse_all`'s search: "s" a start type, "n" NUMBER,
+#: "o" OTHER, "x" anything else
+_CODES = {**{t: "s" for t in START_TYPES}, "NUMBER": "n", "OTHER": "o"}
+_START = re.compile("[sn]")
 
 
 class _ListLexer(Lexer):
@@ -232,29 +237,27 @@ class InequalityParser:
 
     # -- search --------------------------------------------------------------------------
     def parse_all(self, toks: list[Tok]) -> list[Bound]:
+        """Every inequality in the token stream, left to right, longest first. A parse is
+        tried only at a start token (START_TYPES) with a NUMBER after it in the same window
+        (no OTHER between); with the token types as one string of codes, finding windows,
+        their last NUMBER and the start tokens before it are string searches."""
+        code = "".join([_CODES.get(t.type, "x") for t in toks])
         out: list[Bound] = []
         n = len(toks)
-        # index of the next NUMBER at or after i within the same window (no OTHER between)
-        next_num = [n] * (n + 1)
-        nxt = n
-        for k in range(n - 1, -1, -1):
-            if toks[k].type == "OTHER":
-                nxt = n
-            elif toks[k].type == "NUMBER":
-                nxt = k
-            next_num[k] = nxt
         i = 0
         while i < n:
-            if toks[i].type not in START_TYPES or next_num[i] >= n:
-                i += 1
-                continue
-            res = self._longest(toks, i)
-            if res is None:
-                i += 1
-                continue
-            bounds, end = res
-            out.extend(bounds)
-            i = end
+            o = code.find("o", i)
+            we = n if o < 0 else o  # this window is toks[i:we]
+            last = code.rfind("n", i, we)
+            while i <= last:
+                i = _START.search(code, i, last + 1).start()  # type: ignore[union-attr]
+                res = self._longest(toks, i)
+                if res is None:
+                    i += 1
+                    continue
+                bounds, i = res  # a parse never runs past the window's OTHER
+                out.extend(bounds)
+            i = max(i, we + 1)
         return out
 
     def _build_types(self, types: tuple[str, ...]) -> _Node | None:
