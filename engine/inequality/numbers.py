@@ -21,6 +21,7 @@ __all__ = ["RawTok", "parse_digits", "NumberParser", "to_json_number"]
 _DIGITS = re.compile(r"\d+(?:[.,]\d+)*")
 _SIGNS = frozenset({"-", "−", "–"})
 _DIGITS_MEMO = 4096
+_ONE, _MINUS_ONE = Decimal(1), Decimal(-1)
 
 
 @dataclass(slots=True)
@@ -149,13 +150,13 @@ class NumberParser:
         n = len(raws)
         if i >= n:
             return None
-        sign = Decimal(1)
+        sign = _ONE
         j = i
         t = raws[j]
         if allow_sign:
             if t.kind == "sym" and t.f in _SIGNS:
                 if j + 1 < n and raws[j + 1].kind == "num" and raws[j + 1].start == t.end:
-                    sign = Decimal(-1)
+                    sign = _MINUS_ONE
                     j += 1
                 else:
                     return None
@@ -178,7 +179,8 @@ class NumberParser:
                 v *= self.nw.suffix_scales[raws[j].f]
                 j += 1
             else:
-                v, j = self._decimal_words(raws, j, v)
+                if j < n and raws[j].f in self.nw.point:
+                    v, j = self._decimal_words(raws, j, v)
                 # scale words after digits: "10 mil", "1,2 milhão", "5 thousand"
                 if j < n and raws[j].kind == "word" and raws[j].f in self.nw.scales:
                     v *= self.nw.scales[raws[j].f]
