@@ -40,14 +40,37 @@ _ORD_MARK = r"(?:\s?[ºª°o]|\s?\.[ºª°o])?"
 
 
 def _words_rx(words: frozenset[str]) -> str:
-    return "|".join(sorted((re.escape(w).replace(r"\ ", r"\s+") for w in words), key=len,
-                           reverse=True))
+    """A regex matching exactly `words` (a space in a phrase matches any whitespace), as a
+    character trie: one branch per distinct prefix, so a miss costs a character or two
+    instead of one attempt per word. Only used where any match will do (no capture)."""
+    trie: dict = {}
+    for w in words:
+        node = trie
+        for unit in re.split(r"( )", w):  # words and single spaces
+            for c in ([unit] if unit == " " else unit):
+                node = node.setdefault(c, {})
+        node[""] = {}  # end of a word
+    return _trie_rx(trie)
+
+
+def _trie_rx(node: dict) -> str:
+    alts = []
+    for c in sorted(node, key=lambda k: (k == "", k)):
+        if c == "":
+            alts.append("")
+            continue
+        unit = r"\s+" if c == " " else re.escape(c)
+        alts.append(unit + _trie_rx(node[c]))
+    if alts == [""]:
+        return ""
+    if len(alts) == 1:
+        return alts[0]
+    return "(?:" + "|".join(alts) + ")"
 
 
 def _rev_words_rx(words: frozenset[str]) -> str:
     """`_words_rx` of the words spelled backwards: for patterns matched on a reversed string."""
-    return "|".join(sorted((re.escape(w[::-1]).replace(r"\ ", r"\s+") for w in words), key=len,
-                           reverse=True))
+    return _words_rx(frozenset(w[::-1] for w in words))
 
 
 # "does `before` END with ...": the same patterns reversed and matched at the start of the
