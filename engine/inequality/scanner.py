@@ -22,15 +22,18 @@ from .numbers import NumberParser, RawTok, parse_digits
 
 __all__ = ["Tok", "Scanner", "raw_tokens"]
 
+# the alternatives start with disjoint characters, so their order changes no match; words,
+# the commonest, go first
 _RAW_RE = re.compile(
-    r"(?P<num>\d+(?:[.,]\d+)*)"
-    r"|(?P<word>[^\W\d_]+(?:'[^\W\d_]+)?)"
+    r"(?P<word>[^\W\d_]+(?:'[^\W\d_]+)?)"
+    r"|(?P<num>\d+(?:[.,]\d+)*)"
     r"|(?P<sym><=|>=|=<|=>|<>|!=|==|''|[^\w\s])"
     r"|(?P<other>_+)",
     re.UNICODE,
 )
 #: RawTok kind by `_RAW_RE` group number ("other" runs of "_" are symbols)
-_KIND_OF_GROUP = (None, "num", "word", "sym", "sym")
+_KIND_OF_GROUP = (None, "word", "num", "sym", "sym")
+_WORD_GROUP, _NUM_GROUP = 1, 2
 # (?<!\d): start only where a digit run starts; without it a search over a long digit run
 # is quadratic (every start position rescans the run): 99,900 digits took 270 s
 _DATE_MULTI = re.compile(r"(?<!\d)\d+([/\-])\d+\1\d+")  # 12/03/2024, 2024-03-12, 222-2222-2222
@@ -71,7 +74,7 @@ def raw_tokens(text: str, folded: str | None = None) -> list[RawTok]:
         g = m.lastindex
         a, b = m.span()
         s = m.group()
-        append(RawTok(kinds[g], a, b, s, folded[a:b] if g == 2 else s))
+        append(RawTok(kinds[g], a, b, s, folded[a:b] if g == _WORD_GROUP else s))
     return out
 
 
@@ -212,12 +215,12 @@ class Scanner:
 
     def _pick(self, raws: list[RawTok], i: int, prev: Tok | None,
               matches: list[tuple[int, dict]]) -> tuple[int, dict] | None:
-        prev_num = prev is not None and prev.type == "NUMBER" and prev.end <= raws[i].start
         for L, cats in matches:
             if "POST" in cats and "CMP" not in cats:
                 if self.numbers.starts_number(raws, i + L) or self._extends(raws, i, L):
                     continue
             if "UNIT" in cats:
+                prev_num = prev is not None and prev.type == "NUMBER" and prev.end <= raws[i].start
                 sym = cats["UNIT"]
                 u = self.lex.units.get(sym)
                 nxt_num = self.numbers.starts_number(raws, i + L)
@@ -252,7 +255,7 @@ class Scanner:
             g = m.lastindex
             a, b = m.span()
             s = m.group()
-            if g == 2:
+            if g == 1:  # _WORD_GROUP
                 f = folded[a:b]
                 if f in interesting:
                     known.append(1)
@@ -262,7 +265,7 @@ class Scanner:
                     known.append(0)
                 append(RawTok("word", a, b, s, f))
             else:
-                if g == 1:
+                if g == 2:  # _NUM_GROUP
                     nums.append(len(raws))
                     known.append(1)
                 else:
