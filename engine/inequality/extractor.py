@@ -172,8 +172,7 @@ class InequalityExtractor:
 
     @staticmethod
     def _to_match(b: Bound) -> Match:
-        return Match(start=b.start, end=b.end, value=b.value(), rule_id=f"inequality.{b.production}",
-                     core_end=b.core_end)
+        return Match(b.start, b.end, b.value(), "inequality." + b.production, b.core_end)
 
     def extract(self, text: str, lang: str = "pt") -> list[Candidate]:
         """`Candidate`s (label INEQUALITY, source grammar) for the engine. Never raises."""
