@@ -116,6 +116,13 @@ class Refiner:
         self.before_year = re.compile(rf"\s*(?:{_rev_words_rx(years)})\b") if years else None
         self.change_rx = re.compile(rf"^\s*(?:[^\W\d_]{{1,6}}\s+)?(?:{_words_rx(change)})\s*$") \
             if change else None
+        # the union of the before_* patterns: when it does not match, none of them does,
+        # and the common number costs one attempt instead of four
+        befores = [p.pattern for p in (self.before_date, self.before_id, self.before_clock,
+                                       self.before_year) if p is not None]
+        self.before_any = re.compile("|".join(f"(?:{p})" for p in befores)) if befores else None
+        #: first words of the comma phrases: no comma token without one of them in the text
+        self.comma_words = tuple(w[0] for w, cats in lex.phrases.items() if "COMMA" in cats)
 
     def __call__(self, text: str, toks: list[Tok], folded: str | None = None) -> list[Tok]:
         """`folded`: `fold(text)` when the caller has it already."""
@@ -135,6 +142,7 @@ def _refine(rf: Refiner, text: str, toks: list[Tok], folded: str) -> list[Tok]:
     lex = rf.lex
     after_date, before_date, before_id = rf.after_date, rf.before_date, rf.before_id
     before_clock, before_year, change_rx = rf.before_clock, rf.before_year, rf.change_rx
+    before_any = rf.before_any
 
     n = len(toks)
     nums = [i for i, t in enumerate(toks) if t.type == "NUMBER"]
@@ -160,6 +168,8 @@ def _refine(rf: Refiner, text: str, toks: list[Tok], folded: str) -> list[Tok]:
             continue
         raw = text[t.start:t.end]
         before = folded[max(0, t.start - 40):t.start][::-1]  # reversed: see _REV_*
+        if before_any is None or not before_any.match(before):
+            before = ""  # none of the before_* patterns matches: skip them (none matches "")
         after = folded[t.end:t.end + 30]
         # 1. dates
         if (after_date is not None and after_date.match(after)) or (
@@ -212,7 +222,7 @@ def _refine(rf: Refiner, text: str, toks: list[Tok], folded: str) -> list[Tok]:
                 _other(t)
                 _other(toks[k + 1])
                 continue
-    return _drop_noise(text, toks, lex)
+    return _drop_noise(text, toks, lex, rf.comma_words, folded)
 
 
 def _same_value(a: Tok, b: Tok) -> bool:
@@ -237,8 +247,9 @@ def _unit_prefix(text: str, tok: Tok, lex: Lexicon) -> list[Tok] | None:
     return None
 
 
-def _drop_noise(text: str, toks: list[Tok], lex: Lexicon) -> list[Tok]:
-    if "(" not in text and not any(t.type == "COMMA" for t in toks):
+def _drop_noise(text: str, toks: list[Tok], lex: Lexicon, comma_words: tuple[str, ...],
+                folded: str) -> list[Tok]:
+    if "(" not in text and not any(w in text or w in folded for w in comma_words):
         return toks  # neither a parenthesised duplicate nor a comma to drop
     out: list[Tok] = []
     i = 0

@@ -283,16 +283,19 @@ class Scanner:
         num_words, single, tok_kinds = self._num_words, self._single, self._tok_kinds
         first_words, exact_first, fast_words = self.first_words, self.exact_first, self._fast_words
         # candidate windows: only tokens near a number can belong to an inequality
-        active = bytearray(n)
-        for k in nums:
-            if not raws[k].blocked:
+        at = [k for k in nums if not raws[k].blocked]
+        if word_anchors:
+            at = sorted(at + word_anchors)
+        if at and at[0] <= _BEFORE and at[-1] >= n - 1 - _AFTER and all(
+                b - a <= _BEFORE + _AFTER + 1 for a, b in zip(at, at[1:])):
+            look = known  # the windows cover every token (short texts, dense numbers)
+        else:
+            active = bytearray(n)
+            for k in at:
                 lo, hi = max(0, k - _BEFORE), min(n, k + _AFTER + 1)
                 active[lo:hi] = b"\x01" * (hi - lo)
-        for k in word_anchors:
-            lo, hi = max(0, k - _BEFORE), min(n, k + _AFTER + 1)
-            active[lo:hi] = b"\x01" * (hi - lo)
-        # tokens to look at: active and not an unknown word; every other run is one OTHER
-        look = (int.from_bytes(active, "big") & int.from_bytes(known, "big")).to_bytes(n, "big")
+            # tokens to look at: active and not an unknown word; other runs are one OTHER
+            look = (int.from_bytes(active, "big") & int.from_bytes(known, "big")).to_bytes(n, "big")
         while i < n:
             r = raws[i]
             if not look[i]:
@@ -323,7 +326,7 @@ class Scanner:
             fast = fast_words.get(r.f)
             if fast is not None and r.text not in exact_first:
                 # a one-word connector ("de", "e", "ou", ","): its token needs no look-ahead
-                toks.append(Tok(fast[0] if prev_numeric else fast[1], r.start, r.end, op=fast[2]))
+                toks.append(Tok(fast[0] if prev_numeric else fast[1], r.start, r.end, fast[2]))
                 i += 1
                 continue
             num = None
@@ -340,8 +343,8 @@ class Scanner:
             nlen = num[1] - i if num else 0
             if num and (pick is None or nlen > plen or (nlen == plen and not (
                     "UNIT" in pick[1] and prev is not None and prev.type == "NUMBER"))):
-                toks.append(Tok("NUMBER", r.start, raws[num[1] - 1].end, value=num[0],
-                                digits=r.kind == "num" or r.text in _SIGNS))
+                toks.append(Tok("NUMBER", r.start, raws[num[1] - 1].end, None, num[0], None,
+                                r.kind == "num" or r.text in _SIGNS))
                 i = num[1]
                 continue
             if pick:
@@ -351,7 +354,7 @@ class Scanner:
                 if kinds is None:
                     toks.append(self._tok(cats, r.start, end, prev_numeric))
                 else:
-                    toks.append(Tok(kinds[0] if prev_numeric else kinds[1], r.start, end, op=kinds[2]))
+                    toks.append(Tok(kinds[0] if prev_numeric else kinds[1], r.start, end, kinds[2]))
                 i += L
                 continue
             # "a dollar", "an hour": the article is the number one before a unit word
