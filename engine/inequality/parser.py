@@ -56,7 +56,7 @@ class _Node:
     reads off a node (its leaf indices, its sub-nodes by name, its quantity) is computed once
     and kept on the node."""
 
-    __slots__ = ("data", "children", "_leaf_idx", "_subs", "_quantity")
+    __slots__ = ("data", "children", "_leaf_idx", "_subs", "_quantity", "_qplan")
 
     def __init__(self, data: str, children: list):
         self.data = data
@@ -64,6 +64,17 @@ class _Node:
         self._leaf_idx: tuple[int, ...] | None = None
         self._subs: dict | None = None
         self._quantity: "_Node | None" = None
+        self._qplan: tuple[int, int | None] | None = None
+
+    def qplan(self, toks: list) -> tuple[int, int | None]:
+        """For a quantity node: (index of its NUMBER leaf, index of its last UNIT/PUNIT leaf
+        or None). Token types are what the tree was built from, so any toks will do."""
+        if self._qplan is None:
+            idx = self.leaf_indices()
+            num_k = next(k for k in idx if toks[k].type == "NUMBER")
+            units = [k for k in idx if toks[k].type in ("UNIT", "PUNIT")]
+            self._qplan = (num_k, units[-1] if units else None)
+        return self._qplan
 
     def leaf_indices(self) -> tuple[int, ...]:
         if self._leaf_idx is None:
@@ -305,7 +316,13 @@ class InequalityParser:
 
     def _quantity(self, node: Tree, toks: list[Tok]) -> tuple[Decimal, str | None, int, int]:
         """(value, unit, end, core_end) of a value/rvalue node."""
-        q = node.quantity() if isinstance(node, _Node) else next(node.find_data("quantity"))
+        if isinstance(node, _Node):
+            q = node.quantity()
+            num_k, unit_k = q.qplan(toks)
+            num = toks[num_k]
+            return (num.value, num.unit if unit_k is None else toks[unit_k].op,
+                    toks[q.leaf_indices()[-1]].end, num.end)
+        q = next(node.find_data("quantity"))
         leaves = self._leaves(q, toks)
         num = next(t for t in leaves if t.type == "NUMBER")
         unit = num.unit
@@ -317,9 +334,15 @@ class InequalityParser:
 
     def _bound(self, node: Tree, toks: list[Tok]) -> Bound | None:
         kind = node.data
-        leaves = self._leaves(node, toks)
-        start, end = leaves[0].start, leaves[-1].end
-        core_end = end if leaves[-1].type != "UNIT" else None
+        if isinstance(node, _Node):
+            idx = node.leaf_indices()
+            first, last = toks[idx[0]], toks[idx[-1]]
+        else:
+            idx = None
+            leaves = self._leaves(node, toks)
+            first, last = leaves[0], leaves[-1]
+        start, end = first.start, last.end
+        core_end = end if last.type != "UNIT" else None
         subs = node.subs() if isinstance(node, _Node) else {
             c.data: c for c in node.children if isinstance(c, Tree)}
         negated = "neg" in subs
@@ -356,7 +379,9 @@ class InequalityParser:
             unit = ub or ua
         if kind in ("dash_range", "bare_range") and a >= b:
             return None  # "52-12" is a code, not a range
-        if kind == "dash_range" and not all(t.digits for t in leaves if t.type == "NUMBER"):
+        if kind == "dash_range" and not all(
+                t.digits for t in (self._leaves(node, toks) if idx is not None else leaves)
+                if t.type == "NUMBER"):
             return None  # "One-fourth" is a fraction word, not the range 1-4
         if kind == "bare_range" and (ua is None) != (ub is None) and ua is not None:
             return None  # "3 kV a 5" reads oddly; keep only clean bare ranges
