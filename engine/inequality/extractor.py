@@ -141,7 +141,17 @@ class InequalityExtractor:
         """Every inequality in `text`, in order. Never raises."""
         if not isinstance(text, str) or not text:
             return []
-        langs = [lang] if lang in self.lexicons else list(self.lexicons)
+        if lang in self.lexicons:
+            try:
+                found = self._matches_one(text, lang)
+            except Exception:  # pragma: no cover - defensive: extraction never raises
+                return []
+            # one parse pass yields its matches in order and apart; checked, not assumed
+            if all(a.end <= b.start for a, b in zip(found, found[1:])):
+                return found
+            langs = [lang]
+        else:
+            langs = list(self.lexicons)
         out: list[Match] = []  # non-overlapping, sorted by start (so by end too)
         starts: list[int] = []
         for lg in langs:
