@@ -168,3 +168,18 @@ def test_words_rx_is_exactly_the_word_list():
         assert rx.match(w) and rx.match(w.replace(" ", " \t ")), w
     for w in ["", "a partir", "at", "ao longo", "ppp", "n", "xy", "x+yy", "aa"]:
         assert not rx.match(w), w
+
+
+def test_last_word_before_span_equals_plain_search():
+    """InequalitySource's range lead-in reads the word before a span backwards, in a window
+    widened when the word or the whitespace reaches its edge."""
+    from entrec.engine.inequality.source import _last_word_start
+
+    plain = re.compile(r"([^\W\d_]+)\s+$")
+    rnd = random.Random(5)
+    bits = ["varia", "de", " ", "  ", "\n", "24", "x" * 70, " " * 70, "é", "_", "-", "a"]
+    for _ in range(3000):
+        text = "".join(rnd.choice(bits) for _ in range(rnd.randint(0, 8)))
+        end = rnd.randint(0, len(text))
+        m = plain.search(text, 0, end)
+        assert _last_word_start(text, end) == (m.start(1) if m else None), (text, end)
