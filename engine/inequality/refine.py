@@ -249,7 +249,8 @@ def _unit_prefix(text: str, tok: Tok, lex: Lexicon) -> list[Tok] | None:
 
 def _drop_noise(text: str, toks: list[Tok], lex: Lexicon, comma_words: tuple[str, ...],
                 folded: str) -> list[Tok]:
-    if "(" not in text and not any(w in text or w in folded for w in comma_words):
+    if "(" not in text and (not any(w in text or w in folded for w in comma_words)
+                            or not any(t.type == "COMMA" for t in toks)):
         return toks  # neither a parenthesised duplicate nor a comma to drop
     out: list[Tok] = []
     i = 0
