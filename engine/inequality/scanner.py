@@ -106,11 +106,15 @@ class Scanner:
         #: (token type after a number or unit, type elsewhere, op) of every lexicon entry's
         #: categories, by identity of the lexicon's own dict (`_tok` precomputed)
         self._tok_kinds: dict[int, tuple[str, str, str | None]] = {}
+        #: ids of the entries `_pick` takes as they are (no unit, no bare postfix)
+        self._plain_cats: set[int] = set()
         for trie in (self._trie, self._exact_trie):
             for cats in _trie_values(trie):
                 a, b = self._tok(cats, 0, 0, True), self._tok(cats, 0, 0, False)
                 if a.op == b.op:
                     self._tok_kinds[id(cats)] = (a.type, b.type, a.op)
+                if "UNIT" not in cats and not ("POST" in cats and "CMP" not in cats):
+                    self._plain_cats.add(id(cats))
         #: one-word phrases whose token depends only on the previous token: no number can
         #: start there and `_pick` has nothing to check (no unit, no bare postfix)
         self._fast_words = {
@@ -223,13 +227,13 @@ class Scanner:
                 prev_num = prev is not None and prev.type == "NUMBER" and prev.end <= raws[i].start
                 sym = cats["UNIT"]
                 u = self.lex.units.get(sym)
-                nxt_num = self.numbers.starts_number(raws, i + L)
-                ok = prev_num or (u is not None and u.prefix and nxt_num)
+                prefix = u is not None and u.prefix
+                ok = prev_num or (prefix and self.numbers.starts_number(raws, i + L))
                 short = L == 1 and len(raws[i].text) <= 2 and raws[i].kind == "word"
                 glued = prev_num and prev.end == raws[i].start
                 spaced = i + L < len(raws) and raws[i + L].start > raws[i + L - 1].end
-                if ok and short and nxt_num and spaced and not glued and not (
-                        u is not None and u.prefix):
+                if ok and short and spaced and not glued and not prefix and (
+                        self.numbers.starts_number(raws, i + L)):
                     ok = False  # "more than 30000 in 2009": "in" is not inches here
                 if not ok:
                     cats = {k: v for k, v in cats.items() if k != "UNIT"}  # the lexicon's own: copy
@@ -282,6 +286,7 @@ class Scanner:
         nw = self.lex.numbers
         num_words, single, tok_kinds = self._num_words, self._single, self._tok_kinds
         first_words, exact_first, fast_words = self.first_words, self.exact_first, self._fast_words
+        plain_cats = self._plain_cats
         # candidate windows: only tokens near a number can belong to an inequality
         at = [k for k in nums if not raws[k].blocked]
         if word_anchors:
@@ -338,7 +343,12 @@ class Scanner:
                 matches = single.get(r.f) or _walk_folded(self._trie, raws, i)
             else:
                 matches = None
-            pick = self._pick(raws, i, prev, matches) if matches else None
+            if matches:
+                # the longest entry is taken as it is unless a unit or a postfix needs a look
+                pick = matches[0] if id(matches[0][1]) in plain_cats else self._pick(
+                    raws, i, prev, matches)
+            else:
+                pick = None
             plen = pick[0] if pick else 0
             nlen = num[1] - i if num else 0
             if num and (pick is None or nlen > plen or (nlen == plen and not (
