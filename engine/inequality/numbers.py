@@ -10,6 +10,7 @@ anything it cannot read is simply not a number.
 from __future__ import annotations
 
 import re
+from collections import namedtuple
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Sequence
@@ -24,16 +25,19 @@ _DIGITS_MEMO = 4096
 _ONE, _MINUS_ONE = Decimal(1), Decimal(-1)
 
 
-@dataclass(slots=True)
-class RawTok:
-    """One raw token of the input: a digit run, a letter run, or a single mark."""
+class RawTok(namedtuple("_RawTokFields", "kind start end text f")):
+    """One raw token of the input: a digit run, a letter run, or a single mark.
+
+    A tuple (fields read through C getters) so the scanner builds a text's tokens in bulk,
+    without running Python code per token; `blocked` lives in the instance dict only once
+    set (digits that belong to a date, time, phone number or code)."""
 
     kind: str  # "num" | "word" | "sym"
     start: int
     end: int
     text: str
     f: str  # folded (lower case, no accents)
-    blocked: bool = False  # digits that belong to a date, time, phone number or code
+    blocked = False
 
 
 def to_json_number(d: Decimal) -> int | float:

@@ -23,17 +23,17 @@ from .numbers import NumberParser, RawTok, parse_digits
 __all__ = ["Tok", "Scanner", "raw_tokens"]
 
 # the alternatives start with disjoint characters, so their order changes no match; words,
-# the commonest, go first
-_RAW_RE = re.compile(
-    r"(?P<word>[^\W\d_]+(?:'[^\W\d_]+)?)"
-    r"|(?P<num>\d+(?:[.,]\d+)*)"
-    r"|(?P<sym><=|>=|=<|=>|<>|!=|==|''|[^\w\s])"
-    r"|(?P<other>_+)",
-    re.UNICODE,
-)
-#: RawTok kind by `_RAW_RE` group number ("other" runs of "_" are symbols)
-_KIND_OF_GROUP = (None, "word", "num", "sym", "sym")
-_WORD_GROUP, _NUM_GROUP = 1, 2
+# the commonest, go first. Every character is whitespace or starts a token, so `_RAW_ALL`
+# (each token with the whitespace before it) tiles the text and one `findall` lists every
+# token as plain strings (whitespace, word, digits, mark, underscores; "" where not that
+# kind), cheaper than a match object per token; offsets are the running sum of lengths
+_TOKEN_ALTS = (r"([^\W\d_]+(?:'[^\W\d_]+)?)"
+               r"|(\d+(?:[.,]\d+)*)"
+               r"|(<=|>=|=<|=>|<>|!=|==|''|[^\w\s])"
+               r"|(_+)")
+_RAW_ALL = re.compile(r"(\s*)(?:" + _TOKEN_ALTS + ")", re.UNICODE)
+#: builds a `RawTok` from its fields' tuple in C (the namedtuple constructor is Python code)
+_new_tuple = tuple.__new__
 # (?<!\d): start only where a digit run starts; without it a search over a long digit run
 # is quadratic (every start position rescans the run): 99,900 digits took 270 s
 _DATE_MULTI = re.compile(r"(?<!\d)\d+([/\-])\d+\1\d+")  # 12/03/2024, 2024-03-12, 222-2222-2222
@@ -64,17 +64,20 @@ class Tok:
 
 def raw_tokens(text: str, folded: str | None = None) -> list[RawTok]:
     """`folded`: `fold(text)` when the caller has it already (it is length-preserving, so
-    folded[a:b] is the folded token)."""
+    folded[a:b] is the folded token). (`Scanner.scan` inlines this loop.)"""
     if folded is None:
         folded = fold(text)
-    kinds = _KIND_OF_GROUP
     out = []
-    append = out.append
-    for m in _RAW_RE.finditer(text):
-        g = m.lastindex
-        a, b = m.span()
-        s = m.group()
-        append(RawTok(kinds[g], a, b, s, folded[a:b] if g == _WORD_GROUP else s))
+    pos = 0
+    for ws, w, d, y, u in _RAW_ALL.findall(text):
+        a = pos + len(ws)
+        if w:
+            pos = a + len(w)
+            out.append(_new_tuple(RawTok, ("word", a, pos, w, folded[a:pos])))
+        else:
+            s = d or y or u
+            pos = a + len(s)
+            out.append(_new_tuple(RawTok, ("num" if d else "sym", a, pos, s, s)))
     return out
 
 
@@ -95,7 +98,7 @@ class Scanner:
         self._exact_trie = self._make_trie({k: {"UNIT": v} for k, v in lex.exact_units.items()})
         #: number words: the scanner only looks at tokens within a window around these
         self.anchors = frozenset(set(nw.cardinals) | set(nw.scales) | set(nw.ordinals)
-                                 | set(nw.standalone))
+                                 | set(nw.standalone)) - {""}
         #: folded first words whose only lexicon match is the word itself: their matches
         #: need no trie walk (the common connectors "de", "e", "ou" ...)
         self._single = {w: [(1, node[None])] for w, node in self._trie.items()
@@ -126,9 +129,9 @@ class Scanner:
         self.interesting = frozenset(
             set(self.first_words) | set(nw.cardinals) | set(nw.scales) | set(nw.ordinals)
             | set(nw.standalone) | set(nw.negative) | set(nw.article_one)
-            | {fold(w) for w in self.exact_first})
+            | {fold(w) for w in self.exact_first}) - {""}  # "": not a word (see `scan`)
         #: marks that can start something (a phrase, a sign); every other mark is OTHER
-        self._known_syms = frozenset(self.interesting | self.exact_first | _SIGNS)
+        self._known_syms = frozenset(self.interesting | self.exact_first | _SIGNS) - {""}
 
     @staticmethod
     def _make_trie(entries: dict) -> dict:
@@ -246,35 +249,38 @@ class Scanner:
         """`folded`: `fold(text)` when the caller has it already."""
         if folded is None:
             folded = fold(text)
-        # pass 1, with what the later passes need on the way: digit runs, number words
-        # (anchors) and the words the lexicon does not know (always OTHER)
+        # pass 1, with what the later passes need: digit runs, number words (anchors) and
+        # the words and marks the lexicon does not know (always OTHER), all in C loops
         interesting, anchors, known_syms = self.interesting, self.anchors, self._known_syms
-        kinds = _KIND_OF_GROUP
         raws: list[RawTok] = []
         append = raws.append
         nums: list[int] = []
         word_anchors: list[int] = []
         known = bytearray()  # 1: may become something other than OTHER
-        for m in _RAW_RE.finditer(text):
-            g = m.lastindex
-            a, b = m.span()
-            s = m.group()
-            if g == 1:  # _WORD_GROUP
-                f = folded[a:b]
+        kappend = known.append
+        pos = 0
+        for ws, w, d, y, u in _RAW_ALL.findall(text):
+            a = pos + len(ws)
+            if w:
+                pos = a + len(w)
+                f = folded[a:pos]
                 if f in interesting:
-                    known.append(1)
+                    kappend(1)
                     if f in anchors:
                         word_anchors.append(len(raws))
                 else:
-                    known.append(0)
-                append(RawTok("word", a, b, s, f))
-            else:
-                if g == 2:  # _NUM_GROUP
-                    nums.append(len(raws))
-                    known.append(1)
-                else:
-                    known.append(s in known_syms)
-                append(RawTok(kinds[g], a, b, s, s))
+                    kappend(0)
+                append(_new_tuple(RawTok, ("word", a, pos, w, f)))
+            elif d:
+                pos = a + len(d)
+                nums.append(len(raws))
+                kappend(1)
+                append(_new_tuple(RawTok, ("num", a, pos, d, d)))
+            else:  # a mark or a run of "_" (both symbols)
+                y = y or u
+                pos = a + len(y)
+                kappend(y in known_syms)
+                append(_new_tuple(RawTok, ("sym", a, pos, y, y)))
         if not raws:
             return []
         if nums:
