@@ -360,7 +360,10 @@ class Engine:
         return self.resolve(text, self.candidates(text, lang), lang)
 
     def extract(self, text: str, lang: str | None = None) -> list[Entity]:
-        return self.explain(text, lang).entities
+        """The entities of `text` (what `explain` keeps, without recording the losers)."""
+        rt = self._runtime(lang)
+        cands = self._prioritized(self.candidates(text, lang), rt.config)
+        return resolve(text, cands, rt.config, policy=rt.policy, explain=False).entities
 
     def pipe(self, texts: Iterable[str | tuple[str, str | None]], lang: str | None = None,
              batch_size: int = 64) -> Iterator[list[Entity]]:
@@ -380,7 +383,7 @@ class Engine:
                 texts_ = [_check_text(items[i][0]) for i in idxs]
                 docs: list[Doc] = [make_doc(rt.nlp, t) for t in texts_]
                 for j, cands in enumerate(self._candidates_many(rt, docs, texts_)):
-                    res = resolve(texts_[j], cands, rt.config, policy=rt.policy)
+                    res = resolve(texts_[j], cands, rt.config, policy=rt.policy, explain=False)
                     results[idxs[j]] = res.entities
             yield from results  # type: ignore[misc]
 

@@ -20,6 +20,7 @@ one then `*`, `{n,m}` is n required then m-n optional. Results equal spaCy's Mat
 from __future__ import annotations
 
 import threading
+from itertools import compress, count
 from typing import Any, Sequence
 
 from spacy.attrs import ORTH
@@ -175,12 +176,19 @@ class TokenAutomaton:
     # ----------------------------------------------------------------- running
     def classes(self, doc: Doc) -> list[int]:
         """The class (atom bit set) of every token of `doc`."""
-        class_of = self._class_of
-        out = []
-        for o in doc.to_array(ORTH).tolist():
-            c = class_of.get(o)
-            out.append(c if c is not None else self._classify(o, doc))
+        orths = doc.to_array(ORTH).tolist()
+        out = list(map(self._class_of.get, orths))
+        if None in out:
+            for k, o in enumerate(orths):
+                if out[k] is None:
+                    c = self._class_of.get(o)
+                    out[k] = c if c is not None else self._classify(o, doc)
         return out
+
+    def warm(self) -> None:
+        """Compile every atom's lazily compiled parts now."""
+        for atom in self._atoms:
+            atom.warm()
 
     def _scan(self, doc: Doc) -> dict[int, list[tuple[int, int]]]:
         """rule -> every (start, end) some pattern of the rule matches."""
@@ -191,14 +199,19 @@ class TokenAutomaton:
         n = len(cls)
         trans, accepts, from_start = self._trans, self._accepts, self._from_start
         start = self._start
-        for i in range(n):
-            c = cls[i]
+        first_of: dict[int, int] = {}  # local: the shared memo may be reset meanwhile
+        for c in set(cls):
             s = from_start.get(c)
             if s is None:
                 s = trans.get((start, c))
                 if s is None:
                     s = self._step(start, c)
                 from_start[c] = s
+            first_of[c] = s
+        # only positions whose token can begin some pattern (most tokens cannot)
+        firsts = list(map(first_of.__getitem__, cls))
+        for i in compress(count(), map((-1).__ne__, firsts)):
+            s = firsts[i]
             j = i + 1
             while s >= 0:
                 for r in accepts[s]:
