@@ -212,10 +212,14 @@ class Engine:
         return tuple(self._runtimes)
 
     def warm(self, langs: Sequence[str] | None = None) -> "Engine":
-        """Build the per-language pipelines now instead of on each language's first text
-        (a server calls this before it reports ready)."""
+        """Build the per-language pipelines, and whatever their sources compile on first
+        use, now instead of on each language's first text (a server calls this before it
+        reports ready, so no request pays for it)."""
         for code in langs or tuple(self._runtimes):
-            self._runtime(code)
+            for source in self._runtime(code).sources:
+                warm = getattr(source, "warm", None)
+                if warm is not None:
+                    warm()  # what a source otherwise compiles on first use
         return self
 
     def sources(self, lang: str | None = None) -> list[CandidateSource]:

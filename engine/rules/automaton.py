@@ -53,7 +53,8 @@ def _quantifiers(op: Any) -> tuple[int, ...]:
     raise TokenSpecError(f"invalid OP {op!r}: use *, +, ?, !, {{n}}, {{n,m}}, {{n,}} or {{,m}}")
 
 
-def compile_pattern(pattern: Sequence[dict], atoms: dict[str, int], atom_list: list[Atom]) -> tuple[tuple[int, int], ...]:
+def compile_pattern(pattern: Sequence[dict], atoms: dict[str, int], atom_list: list[Atom],
+                    lazy: bool = False) -> tuple[tuple[int, int], ...]:
     """A Matcher pattern as (atom index, quantifier) pairs; new atoms are appended."""
     if not isinstance(pattern, (list, tuple)) or not pattern:
         raise TokenSpecError("a token pattern must be a non-empty list of token specs")
@@ -62,7 +63,7 @@ def compile_pattern(pattern: Sequence[dict], atoms: dict[str, int], atom_list: l
         if not isinstance(spec, dict):
             raise TokenSpecError("each element of a token pattern must be a mapping")
         op = next((v for k, v in spec.items() if str(k).upper() == "OP"), None)
-        atom = compile_atom(spec)
+        atom = compile_atom(spec, lazy=lazy)
         idx = atoms.get(atom.key)
         if idx is None:
             idx = atoms[atom.key] = len(atom_list)
@@ -94,14 +95,14 @@ class TokenAutomaton:
     after construction apart from its memo tables, which never change a result.
     """
 
-    def __init__(self, rules: Sequence[Sequence[Sequence[dict]]]):
+    def __init__(self, rules: Sequence[Sequence[Sequence[dict]]], *, lazy_regex: bool = False):
         self._atoms: list[Atom] = []
         atom_ids: dict[str, int] = {}
         self._patterns: list[tuple[tuple[int, int], ...]] = []
         self._pattern_rule: list[int] = []
         for r, patterns in enumerate(rules):
             for p in patterns:
-                self._patterns.append(compile_pattern(p, atom_ids, self._atoms))
+                self._patterns.append(compile_pattern(p, atom_ids, self._atoms, lazy_regex))
                 self._pattern_rule.append(r)
         self.n_rules = len(rules)
         self._lock = threading.Lock()

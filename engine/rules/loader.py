@@ -23,7 +23,7 @@ from ..userfile import FileProblem, check_reference, is_inside, read_user_text
 from ..yamlsource import CODES as YAML_CODES
 from ..yamlsource import YamlDocument, load_yaml
 from .compact import CompactPatternError, parse_compact
-from .phrases import PhraseIndex, PhraseRow, PhrasesFileError, read_phrases_file
+from .phrases import MergedPhrases, PhraseIndex, PhraseRow, PhrasesFileError, read_phrases_file
 from .regexcheck import RegexProblem, check_token_regex, compile_re2
 from .schema import (MATCHERS, ContextModel, Expectation, PhraseEntry, ResolutionModel,
                      RuleFileModel, RuleModel, TestCase)
@@ -70,9 +70,23 @@ class RulePack:
     tests: list[LoadedTest] = field(default_factory=list)
     resolution: ResolutionConfig = field(default_factory=ResolutionConfig)
     files: list[str] = field(default_factory=list)
+    #: the merged phrase tables of the enabled phrase rules (`MergedPhrases.state()`), when
+    #: the compiled-pack cache had them; else they are merged on first use
+    phrase_tables: tuple | None = field(default=None, repr=False, compare=False)
+
+    def merged_phrases(self) -> MergedPhrases | None:
+        """Every enabled phrase rule on merged tables (None without phrase rules)."""
+        rules = [r for r in self.rules if r.model.enabled and r.kind == "phrases"]
+        if not rules:
+            return None
+        if self.phrase_tables is not None:
+            return MergedPhrases.from_state(self.phrase_tables, rules)
+        merged = MergedPhrases.build([r.phrase_index for r in rules], rules)
+        self.phrase_tables = merged.state()
+        return merged
 
     def source(self, vocab: Vocab) -> RuleSource:
-        return RuleSource(self.language, self.rules, vocab)
+        return RuleSource(self.language, self.rules, vocab, phrases=self.merged_phrases())
 
 
 def discover_rule_files(paths: Iterable[str | Path]) -> list[Path]:

@@ -189,7 +189,8 @@ class MergedPhrases:
     `PhraseIndex.match` would, in one pass; `owners` are what the hits report (the rules,
     or whatever the caller passed in their place).
 
-    Per mode: `table` maps a joined key to its hits as (owner position, id) pairs;
+    Per mode: `table` maps a joined key to its hits, flat: (owner position, id, owner
+    position, id, ...);
     `singles` holds the one-word keys; `pairs` maps the first two words of every longer key
     to its lengths (longest first), so a position costs one probe unless its first two
     words begin some phrase. The merged tables are plain data (`state()`), so the
@@ -210,7 +211,7 @@ class MergedPhrases:
             for key, cid in idx.table.items():
                 hit = (pos, cid or None)
                 prev = table.get(key)
-                table[key] = (hit,) if prev is None else prev + (hit,)
+                table[key] = hit if prev is None else prev + hit
         out = []
         for (lower, strip), (table, pairs) in sorted(modes.items()):
             singles = set()
@@ -226,19 +227,25 @@ class MergedPhrases:
             out.append((lower, strip, table, frozenset(firsts), frozenset(singles), pairs))
         return cls(tuple(out), owners)
 
+
+    @property
+    def owners(self) -> list:
+        return list(self._owners)
+
     def with_owners(self, owners: list) -> "MergedPhrases":
         """The same tables reporting other owners (position for position)."""
         return MergedPhrases(self._modes, owners)
 
     def state(self) -> tuple:
         """The merged tables as plain data (marshal-able), without the owners."""
-        return tuple((lo, st, table, tuple(firsts), tuple(singles), pairs)
-                     for lo, st, table, firsts, singles, pairs in self._modes)
+        return self._modes
 
     @classmethod
     def from_state(cls, state: tuple, owners: list) -> "MergedPhrases":
-        return cls(tuple((lo, st, table, frozenset(firsts), frozenset(singles), pairs)
-                         for lo, st, table, firsts, singles, pairs in state), owners)
+        """Tables from `state()` (for example read back from the pack cache) with `owners`."""
+        if len(state) and not all(len(mode) == 6 for mode in state):
+            raise ValueError("not a MergedPhrases state")
+        return cls(tuple(state), owners)
 
     def match(self, text: str) -> list[tuple[int, int, object, str | None]]:
         out: list[tuple[int, int, object, str | None]] = []
@@ -273,6 +280,6 @@ class MergedPhrases:
                 s = ends[2 * i]
                 for L, hits in found:
                     e = ends[2 * (i + L) - 1]
-                    for pos, cid in hits:
-                        out.append((s, e, owners[pos], cid))
+                    for k in range(0, len(hits), 2):
+                        out.append((s, e, owners[hits[k]], hits[k + 1]))
         return out

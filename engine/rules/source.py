@@ -147,7 +147,9 @@ class RuleSource:
         info = {id(r): _RuleInfo(r, contexts.get(r.id)) for r in self.rules}
         self._pattern_rules = [r for r in self.rules if r.kind == "pattern"]
         self._pattern_info = [info[id(r)] for r in self._pattern_rules]
-        self._automaton = TokenAutomaton([r.patterns for r in self._pattern_rules]) if self._pattern_rules else None
+        # the packs' regexes were compiled once when loaded: compile them here on first use
+        self._automaton = (TokenAutomaton([r.patterns for r in self._pattern_rules], lazy_regex=True)
+                           if self._pattern_rules else None)
         self._regex_rules = [r for r in self.rules if r.kind == "regex"]
         self._regex_info = [info[id(r)] for r in self._regex_rules]
         self._regex_set = _regex_set(self._regex_rules)
@@ -155,7 +157,7 @@ class RuleSource:
         phrase_info = [info[id(r)] for r in phrase_rules]
         if not phrase_rules:
             self._phrases = None
-        elif phrases is not None:
+        elif phrases is not None and phrases.owners == [i.rule for i in phrase_info]:
             self._phrases = phrases.with_owners(phrase_info)
         else:
             self._phrases = MergedPhrases.build([r.phrase_index for r in phrase_rules], phrase_info)
