@@ -25,7 +25,7 @@ from .lazy_map import LazyMap
 from .ml import RULE_PLACEMENTS, ModelSource
 from .paths import rules_dir
 from .resolver import Policy, Resolution, ResolutionConfig, get_policy, make_policy, resolve
-from .rules.loader import RulePack
+from .rules.pack import RulePack
 from .rules.pack_cache import load_rule_files_cached
 from .sources import CandidateSource, find_many
 from .tokenizer import MAX_TEXT_CHARS, SUPPORTED_LANGS, make_doc, make_nlp

@@ -7,7 +7,7 @@ stable code; see `CODES` for the list tests assert.
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable
 
@@ -23,12 +23,13 @@ from ..userfile import FileProblem, check_reference, is_inside, read_user_text
 from ..yamlsource import CODES as YAML_CODES
 from ..yamlsource import YamlDocument, load_yaml
 from .compact import CompactPatternError, parse_compact
-from .phrases import MergedPhrases, PhraseIndex, PhraseRow, PhrasesFileError, read_phrases_file
+from .phrases import PhraseIndex, PhraseRow, PhrasesFileError, read_phrases_file
 from .regexcheck import RegexProblem, check_token_regex, compile_re2
 from .schema import (MATCHERS, ContextModel, Expectation, PhraseEntry, ResolutionModel,
                      RuleFileModel, RuleModel, TestCase)
 from .automaton import TokenAutomaton
-from .source import CompiledRule, RuleSource
+from .pack import LoadedTest, RulePack, _discover, discover_rule_files
+from .source import CompiledRule
 
 __all__ = ["RulePack", "LoadedTest", "discover_rule_files", "check_rule_files",
            "load_rule_files", "CODES"]
@@ -50,88 +51,6 @@ CODES = (
 MAX_INCLUDE_DEPTH = 32
 #: a phrase list larger than this is refused (the default packs' largest is 20 KB)
 MAX_PHRASES_FILE_BYTES = 64 * 1024 * 1024
-
-
-@dataclass
-class LoadedTest:
-    case: TestCase
-    file: str
-    index: int
-    line: int
-
-
-@dataclass
-class RulePack:
-    """Everything loaded for one language."""
-
-    language: str
-    labels: dict[str, str] = field(default_factory=dict)
-    rules: list[CompiledRule] = field(default_factory=list)
-    tests: list[LoadedTest] = field(default_factory=list)
-    resolution: ResolutionConfig = field(default_factory=ResolutionConfig)
-    files: list[str] = field(default_factory=list)
-    #: the merged phrase tables of the enabled phrase rules (`MergedPhrases.state()`), when
-    #: the compiled-pack cache had them; else they are merged on first use
-    phrase_tables: tuple | None = field(default=None, repr=False, compare=False)
-
-    def merged_phrases(self) -> MergedPhrases | None:
-        """Every enabled phrase rule on merged tables (None without phrase rules)."""
-        rules = [r for r in self.rules if r.model.enabled and r.kind == "phrases"]
-        if not rules:
-            return None
-        if self.phrase_tables is not None:
-            return MergedPhrases.from_state(self.phrase_tables, rules)
-        merged = MergedPhrases.build([r.phrase_index for r in rules], rules)
-        self.phrase_tables = merged.state()
-        return merged
-
-    def source(self, vocab: Vocab) -> RuleSource:
-        return RuleSource(self.language, self.rules, vocab, phrases=self.merged_phrases())
-
-
-def discover_rule_files(paths: Iterable[str | Path]) -> list[Path]:
-    """Expand directories into their *.yaml / *.yml files (recursively, sorted)."""
-    return [f for f, _ in _discover(paths, [])]
-
-
-def _discover(paths: Iterable[str | Path], diags: list[Diagnostic]) -> list[tuple[Path, Path]]:
-    """(file, pack folder) for every rule file; a folder given is the pack folder of the
-    files under it, a file given is in its own folder's pack. Problems go to `diags`."""
-    out: list[tuple[Path, Path]] = []
-    for p in paths:
-        p = Path(p)
-        try:
-            is_dir = p.is_dir()
-        except (OSError, ValueError) as exc:
-            diags.append(Diagnostic(code="path-invalid", message=f"cannot use path: {exc}", file=str(p)[:200]))
-            continue
-        if is_dir:
-            try:
-                found = sorted(q for q in p.rglob("*") if q.suffix in (".yaml", ".yml") and q.is_file())
-            except OSError as exc:
-                diags.append(Diagnostic(code="file-unreadable", message=f"cannot list folder: {exc.strerror}",
-                                        file=str(p)))
-                continue
-            for q in found:
-                if not is_inside(q, p):
-                    diags.append(Diagnostic(code="path-outside-pack", message="a link that points outside "
-                                            "the pack folder", file=str(q), line=1, column=1,
-                                            hint="copy the file into the pack"))
-                    continue
-                out.append((q, p))
-        else:
-            out.append((p, p.parent))
-    seen: set[Path] = set()
-    uniq = []
-    for p, root in out:
-        try:
-            r = p.resolve()
-        except (OSError, RuntimeError, ValueError):
-            r = p
-        if r not in seen:
-            seen.add(r)
-            uniq.append((p, root))
-    return uniq
 
 
 def _model_for(path: tuple) -> type[BaseModel]:

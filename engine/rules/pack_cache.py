@@ -19,7 +19,7 @@ from typing import Iterable
 import re2
 
 from ..resolver import ResolutionConfig
-from .loader import LoadedTest, RulePack, discover_rule_files, load_rule_files
+from .pack import LoadedTest, RulePack, discover_rule_files
 from .phrases import PhraseIndex, cache_dir
 from .schema import RuleModel, TestCase
 from .source import CompiledRule
@@ -29,7 +29,7 @@ __all__ = ["load_rule_files_cached"]
 _FORMAT = 3
 #: modules whose code shapes a compiled pack: a change to any of them invalidates entries
 _CODE = ("loader.py", "schema.py", "compact.py", "phrases.py", "source.py", "automaton.py",
-         "token_classes.py", "token_regex.py", "regexcheck.py", "pack_cache.py")
+         "token_classes.py", "token_regex.py", "regexcheck.py", "pack_cache.py", "pack.py")
 
 
 def _sha(path: Path) -> str:
@@ -111,6 +111,8 @@ def load_rule_files_cached(paths: Iterable[str | Path], *, allow_outside_paths: 
     paths = list(paths)
 
     def load() -> dict[str, RulePack]:
+        from .loader import load_rule_files  # YAML and validation: only when the cache misses
+
         return load_rule_files(paths, allow_outside_paths=allow_outside_paths)
 
     try:

@@ -20,7 +20,7 @@ from itertools import accumulate, compress, count
 from pathlib import Path
 
 from ..errors import EntrecError
-from ..textfold import fold, word_spans, word_strings, words
+from ..textfold import fold, words
 
 __all__ = ["PhraseRow", "PhraseIndex", "MergedPhrases", "read_phrases_file", "PhrasesFileError", "cache_dir"]
 
