@@ -72,12 +72,24 @@ def compile_pattern(pattern: Sequence[dict], atoms: dict[str, int], atom_list: l
     return tuple(out)
 
 
+def _longest_first(se: tuple[int, int]) -> tuple[int, int]:
+    return (se[0] - se[1], se[0])
+
+
 def longest_filter(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
     """spaCy's greedy="LONGEST": longest first (earlier start on ties), drop overlaps."""
     if len(spans) < 2:
         return spans
-    spans = sorted(spans, key=lambda se: (se[0] - se[1], se[0]))
+    spans = sorted(spans, key=_longest_first)
     kept: list[tuple[int, int]] = []
+    if len(spans) <= 16:  # few spans: compare with each kept one
+        for s, e in spans:
+            for ks, ke in kept:
+                if s < ke and ks < e:
+                    break
+            else:
+                kept.append((s, e))
+        return kept
     taken = bytearray(max(e for _, e in spans))
     for s, e in spans:
         if taken.find(1, s, e) >= 0:
