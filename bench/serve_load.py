@@ -324,10 +324,12 @@ def in_process(model: str | None, seconds: float) -> dict:
     return out
 
 
-def start(model: str | None, workers: int, threads: int) -> tuple[subprocess.Popen, str, float]:
+def start(model: str | None, workers: int | None, threads: int | None,
+          switch_ms: float | None = None) -> tuple[subprocess.Popen, str, float]:
     port = free_port()
-    env = {**os.environ, "SAGEMAKER_MODEL_SERVER_WORKERS": str(workers),
-           "ENTREC_THREADS": str(threads),
+    env = {**os.environ, **({"SAGEMAKER_MODEL_SERVER_WORKERS": str(workers)} if workers else {}),
+           **({"ENTREC_THREADS": str(threads)} if threads else {}),
+           **({"ENTREC_SWITCH_INTERVAL_MS": str(switch_ms)} if switch_ms else {}),
            "SAGEMAKER_BIND_TO_PORT": str(port),
            "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
     args = [sys.executable, "-m", "entrec.serving.entrypoint", "--host", "127.0.0.1"]
@@ -356,8 +358,9 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--model")
     ap.add_argument("--url", help="benchmark a running server instead of starting one")
-    ap.add_argument("--workers", type=int, default=2)
-    ap.add_argument("--threads", type=int, default=8, help="request threads per worker")
+    ap.add_argument("--workers", type=int, help="gunicorn workers (default: serve's own default)")
+    ap.add_argument("--threads", type=int, help="request threads per worker (default: serve's own)")
+    ap.add_argument("--switch-ms", type=float, help="ENTREC_SWITCH_INTERVAL_MS for the workers")
     ap.add_argument("--seconds", type=float, default=10.0)
     ap.add_argument("--concurrency", default="1,4,16")
     ap.add_argument("--no-baselines", action="store_true",
@@ -372,10 +375,16 @@ def main() -> None:
     if args.url:
         url = args.url
     else:
-        proc, url, ready = start(args.model, args.workers, args.threads)
+        proc, url, ready = start(args.model, args.workers, args.threads, args.switch_ms)
         report["ready_seconds"] = round(ready, 2)
     try:
         master = proc.pid if proc else None
+        if master:
+            from entrec.serving.gunicorn_conf import THREADS_DEFAULT
+
+            report["workers"] = len(children(master))
+            report["threads"] = args.threads or THREADS_DEFAULT
+            report["switch_ms"] = args.switch_ms or sys.getswitchinterval() * 1000
         report["memory_start"] = snapshot(master)
         if not args.no_baselines:
             report["in_process"] = in_process(args.model, min(args.seconds, 10.0))
@@ -402,7 +411,8 @@ def main() -> None:
             proc.wait(60)
             report["shutdown_seconds"] = round(time.monotonic() - t0, 2)
     print(f"load average before {report['loadavg_start']} after {report.get('loadavg_end')}; "
-          f"{report['cpus']} CPUs; {args.workers} workers x {args.threads} threads; "
+          f"{report['cpus']} CPUs; {report['workers']} workers x {report['threads']} threads "
+          f"(GIL switch interval {report.get('switch_ms')} ms); "
           f"ready in {report.get('ready_seconds')} s", file=sys.stderr)
     f = report["ping_floor"]
     print(f"/ping floor c={f['concurrency']}: {f['rps']:.1f} req/s p50 {f['p50_ms']} ms p99 "
