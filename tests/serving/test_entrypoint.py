@@ -142,3 +142,27 @@ def test_switch_interval_setting_installs_a_worker_hook():
     for bad in ("0", "-1", "x", "5000"):
         with pytest.raises(SystemExit):
             settings({"ENTREC_SWITCH_INTERVAL_MS": bad})
+
+
+def test_worker_heartbeat_is_rate_limited(monkeypatch):
+    """gthread calls notify() on every event-loop turn; the arbiter needs one per timeout."""
+    from gunicorn.workers.gthread import ThreadWorker
+
+    from entrec.serving import http_worker
+
+    calls = []
+    monkeypatch.setattr(ThreadWorker, "notify", lambda self: calls.append(1))
+    clock = [100.0]
+    monkeypatch.setattr(http_worker, "_clock", lambda: clock[0])
+    worker = object.__new__(http_worker.JsonErrorThreadWorker)
+    worker.timeout = 30  # half the configured timeout, as the arbiter passes it
+    for _ in range(1000):
+        worker.notify()
+    assert len(calls) == 1
+    clock[0] += http_worker.HEARTBEAT_SECONDS
+    worker.notify()
+    assert len(calls) == 2
+    worker.timeout = 1  # a 2 s timeout: a heartbeat at least every 0.25 s
+    clock[0] += 0.25
+    worker.notify()
+    assert len(calls) == 3
