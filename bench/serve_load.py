@@ -382,7 +382,14 @@ def main() -> None:
         if master:
             from entrec.serving.gunicorn_conf import THREADS_DEFAULT
 
-            report["workers"] = len(children(master))
+            # /ping answers as soon as one worker is up: wait for the others (count stable)
+            seen, stable_since, t0 = children(master), time.monotonic(), time.monotonic()
+            while time.monotonic() - stable_since < 1.0 and time.monotonic() - t0 < 20:
+                time.sleep(0.1)
+                now = children(master)
+                if now != seen:
+                    seen, stable_since = now, time.monotonic()
+            report["workers"] = len(seen)
             report["threads"] = args.threads or THREADS_DEFAULT
             report["switch_ms"] = args.switch_ms or sys.getswitchinterval() * 1000
         report["memory_start"] = snapshot(master)

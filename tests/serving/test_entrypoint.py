@@ -166,3 +166,12 @@ def test_worker_heartbeat_is_rate_limited(monkeypatch):
     clock[0] += 0.25
     worker.notify()
     assert len(calls) == 3
+
+
+def test_keepalive_requests_setting():
+    from entrec.serving.http_worker import keepalive_requests
+
+    assert keepalive_requests({}) == 100
+    assert keepalive_requests({"ENTREC_KEEPALIVE_REQUESTS": "7"}) == 7
+    assert keepalive_requests({"ENTREC_KEEPALIVE_REQUESTS": "x"}) == 100
+    assert keepalive_requests({"ENTREC_KEEPALIVE_REQUESTS": "0"}) == 100
