@@ -6,7 +6,7 @@
 Starts `serve` (the same gunicorn entrypoint SageMaker runs) on a free loopback port unless
 --url points at a running one, measures the time until `/ping` is 200, then for each
 concurrency level runs that many closed-loop clients, each in its own process on one
-keep-alive connection, sending single-text JSON requests (~300 characters, ~50 words)
+keep-alive connection, sending single-text JSON requests (310 characters, ~60 words; `--words 30`: the issue's ~30)
 for --seconds, and reports requests/s and latency percentiles.
 
 Where the p99 goes (issue 15): every response carries `Server-Timing` (read+parse, engine,
@@ -51,6 +51,10 @@ TEXT = ("Manobra: a CHESF deve manter a tensão na SE Xingu entre 525 kV e 550 k
         "energização da LT 500 kV Tucuruí / Marabá C1; o disjuntor 52-12 só pode fechar com "
         "frequência acima de 59,5 Hz e carregamento não superior a 800 MW. Informar o ONS e o "
         "COSR-NE se a temperatura passar de 90 °C por mais de 10 min.")
+#: the issue's "single ~30-word text" (`--words 30`); TEXT (310 characters, ~60 words) is the default
+TEXT_30 = ("A CHESF deve manter a tensão na SE Xingu entre 525 kV e 550 kV durante a energização "
+           "da LT 500 kV Tucuruí / Marabá C1, com frequência acima de 59,5 Hz.")
+
 
 
 def free_port() -> int:
@@ -363,11 +367,16 @@ def main() -> None:
     ap.add_argument("--switch-ms", type=float, help="ENTREC_SWITCH_INTERVAL_MS for the workers")
     ap.add_argument("--seconds", type=float, default=10.0)
     ap.add_argument("--concurrency", default="1,4,16")
+    ap.add_argument("--words", type=int, choices=(30, 60), default=60,
+                    help="text of each request: the ~60-word paragraph (default) or the issue's ~30 words")
     ap.add_argument("--no-baselines", action="store_true",
                     help="skip the in-process and encoder baselines (quick comparisons of settings)")
     ap.add_argument("--soak", type=float, default=0.0,
                     help="extra seconds of load at the highest concurrency, for RSS drift")
     args = ap.parse_args()
+    global TEXT
+    if args.words == 30:
+        TEXT = TEXT_30
 
     report: dict = {"cpus": os.cpu_count(), "text_chars": len(TEXT), "text_words": len(TEXT.split()),
                     "workers": args.workers, "threads": args.threads, "loadavg_start": loadavg()}
