@@ -17,7 +17,8 @@ from ..errors import LexiconError
 from ..diagnostics import Diagnostic
 from ..textfold import fold
 from .interval import Bound
-from .lexicon import Lexicon, load_lexicon
+from .lexicon import Lexicon
+from .lexicon_cache import load_lexicon_cached
 from .parser import InequalityParser
 from .refine import Refiner
 from .scanner import Scanner
@@ -101,7 +102,7 @@ class InequalityExtractor:
                                            file=str(gdir / "lexicon"))])
         for f in files:
             try:
-                lex = load_lexicon(f)
+                lex = load_lexicon_cached(f)
             except LexiconError as exc:
                 diags.extend(exc.diagnostics)
                 continue
