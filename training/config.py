@@ -68,8 +68,8 @@ nO = null
 @architectures = "spacy.MultiHashEmbed.v2"
 width = 96
 attrs = ["NORM","PREFIX","SUFFIX","SHAPE"]
-rows = [5000,1000,2500,2500]
-include_static_vectors = false
+rows = [20000,5000,10000,10000]
+include_static_vectors = true
 
 [components.ner.model.tok2vec.encode]
 @architectures = "spacy.MaxoutWindowEncoder.v2"
@@ -88,7 +88,7 @@ rule_placement = "presets"
 rule_features = false
 
 [training.static_vectors]
-enabled = false
+enabled = true
 dim = 64
 bucket = 20000
 minn = 3

@@ -202,6 +202,10 @@ def train_ner(train_docs: Sequence, dev_docs: Sequence, *, config: Config,
     without looking at `dev_docs` (may be empty) -- how cross-validation fold models are
     trained, so no held-out fold steers its own model. Their confidence scores are then
     `label_precision` (the final model's), so fold candidates look like shipped ones.
+
+    With `[training.static_vectors] enabled`, floret vectors are first trained on the
+    training texts (plus `vector_texts`, unlabeled extra text or documents) and shipped
+    in the pipeline (training/vectors.py).
     """
     from threadpoolctl import threadpool_limits
 
@@ -227,7 +231,9 @@ def train_ner(train_docs: Sequence, dev_docs: Sequence, *, config: Config,
     vectors_info = None
     vec_settings = settings_from(t_cfg.get("static_vectors"))
     if vec_settings.enabled:
-        texts = [d.text for d in train_docs] + [d.text for d in (vector_texts or dev_docs)]
+        # the training text only: dev F1 (early stopping, the model's confidences) stays a
+        # measure on text the model has not seen in any form
+        texts = [d.text for d in train_docs] + [getattr(d, "text", d) for d in (vector_texts or ())]
         vectors_info = train_static_vectors(nlp, texts, vec_settings)
     placement = "features" if rule_features else str(t_cfg.get("rule_placement", "presets"))
     nlp.meta["entrec"] = {"rule_placement": placement}

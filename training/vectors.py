@@ -4,8 +4,8 @@ Why: LeNER-Br-sized data (~8k sentences) leave most word forms seen once or neve
 static embedding learned from the raw text gives the NER tokens' distributional
 neighbours and, through floret's hashed character n-grams, a vector for every unseen
 form too (a misspelt court name, an inflected verb). No pretrained vectors are
-downloaded: the vectors come from the texts the user trains on (train + dev, unlabeled
-use only), so `entrec train` works the same on any data and the artifact is self-contained.
+downloaded: the vectors come from the texts the user trains on (the training documents'
+text, not dev: dev F1 stays a measure on unseen text), so `entrec train` works the same on any data and the artifact is self-contained.
 
 floret (rather than plain fastText vectors) because spaCy stores it as one compact hash
 table (`bucket` rows x `dim`) and computes a vector for any token at run time; with
