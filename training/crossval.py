@@ -116,6 +116,7 @@ class FoldJob:
         self._kwargs = kwargs
         self._pool: ProcessPoolExecutor | None = None
         self._future: Future | None = None
+        self._run: FoldRun | None = None
         self.parallel = parallel
         if parallel:
             self._pool = ProcessPoolExecutor(max_workers=1,
@@ -123,15 +124,19 @@ class FoldJob:
             self._future = self._pool.submit(run_folds, **kwargs)
 
     def result(self, log: Callable[[str], None] | None = None) -> FoldRun:
+        """The fold run (computed once; a second call returns the same run)."""
+        if self._run is not None:
+            return self._run
         if self._future is None:
-            return run_folds(**self._kwargs, log=log)
+            self._run = run_folds(**self._kwargs, log=log)
+            return self._run
         try:
-            run = self._future.result()
+            self._run = self._future.result()
         finally:
             self.close()
-        for line in run.lines:
+        for line in self._run.lines:
             (log or (lambda _m: None))(line)
-        return run
+        return self._run
 
     def abort(self) -> None:
         """Stop the child (the final model failed: its folds are of no use)."""

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from entrec.training.config import load_config
 from entrec.training.importers import LabeledDocument
 
@@ -25,6 +27,7 @@ def test_fold_epochs_default_is_capped_by_max_epochs():
     assert fold_epochs_for(load_config(), 3) == 3
 
 
+@pytest.mark.slow
 def test_parallel_folds_equal_in_process_folds_and_take_the_final_confidences():
     from entrec.engine.ml import ModelSource
     from entrec.training.crossval import (finish_cross_validation, start_cross_validation,
@@ -36,20 +39,17 @@ def test_parallel_folds_equal_in_process_folds_and_take_the_final_confidences():
                                                              "bucket": 500, "epochs": 1}})
     docs = _docs(60)
     final = train_ner(docs[:48], docs[48:], config=cfg)
-    runs = {}
-    for parallel in (True, False):
-        job = start_cross_validation(docs[:48], config=cfg, rules=None, lang="pt", folds=3,
-                                     fold_epochs=4, parallel=parallel)
-        assert job.parallel is parallel
-        runs[parallel] = job.result()
-    assert runs[True].oof == runs[False].oof and runs[True].epochs == 4
-    assert len(runs[True].lines) == 3 and runs[True].lines[0].startswith("fold 1/3")
-    job = start_cross_validation(docs[:48], config=cfg, rules=None, lang="pt", folds=3,
-                                 fold_epochs=4, parallel=False)
+    jobs = {parallel: start_cross_validation(docs[:48], config=cfg, rules=None, lang="pt", folds=3,
+                                             fold_epochs=8, parallel=parallel)
+            for parallel in (True, False)}
+    assert jobs[True].parallel is True and jobs[False].parallel is False
     logged = []
-    sel = finish_cross_validation(job, final=final, rules=None, lang="pt", log=logged.append)
-    assert sel.folds == 3 and sel.extra["fold_epochs"] == 4 and sel.extra["parallel"] is False
+    sel = finish_cross_validation(jobs[False], final=final, rules=None, lang="pt", log=logged.append)
+    assert sel.folds == 3 and sel.extra["fold_epochs"] == 8 and sel.extra["parallel"] is False
     assert any(m.startswith("fold 3/3") for m in logged)
+    runs = {parallel: job.result() for parallel, job in jobs.items()}
+    assert runs[True].oof == runs[False].oof and runs[True].epochs == 8
+    assert len(runs[True].lines) == 3 and runs[True].lines[0].startswith("fold 1/3")
     # fold candidates carry the shipped model's confidence, not the fold model's 1.0
     lp = final.nlp.meta["entrec"]["label_precision"]
     model_scores = {(c.label, c.score) for cs in runs[False].oof["resolver"] for c in cs if c.source == "model"}
