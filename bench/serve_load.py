@@ -5,12 +5,20 @@
 
 Starts `serve` (the same gunicorn entrypoint SageMaker runs) on a free loopback port unless
 --url points at a running one, measures the time until `/ping` is 200, then for each
-concurrency level sends single-text JSON requests (~300 characters, ~50 words) over
-keep-alive connections for --seconds and reports requests/s, p50 and p99 latency.
+concurrency level runs that many closed-loop clients, each in its own process on one
+keep-alive connection, sending single-text JSON requests (310 characters, ~60 words; `--words 30`: the issue's ~30)
+for --seconds, and reports requests/s and latency percentiles.
 
-Where the p99 goes (issue 15 item 5): every response carries `Server-Timing` (read+parse,
-engine, render); the client's latency minus their sum is the time spent queueing (accept
-backlog, thread pool, GIL) and in HTTP. The report gives p50/p99 of each part.
+Where the p99 goes (issue 15): every response carries `Server-Timing` (read+parse, engine,
+render, and app = the whole Flask app with its hooks); latency minus app is `queue+http`
+(accept, gunicorn's poller and thread pool, the GIL shared with other requests in flight,
+HTTP, and the client's own wake-up). A `/ping` run at the top concurrency gives the floor
+of that part without engine work.
+
+The load generator shares the CPU with the server, and the report says how much: the
+clients are separate processes speaking raw HTTP/1.1 (no shared GIL, a fraction of
+`http.client`'s CPU), and each level prints the CPU per request of the server's workers
+(from /proc) and of the load generator, and how many cores each kept busy.
 
 Baselines measured in the same run: the engine's in-process `pipe` and `extract`
 throughput on the same text (their ratio says whether micro-batching single-text requests
@@ -19,8 +27,7 @@ The machine's load average is printed before and after (the CPU may be shared). 
 of every worker are read from /proc at start and after the run (and after --soak).
 
 Targets (issues 5 and 15): p99 <= 50 ms at 16 concurrent for single texts, 0 errors,
-`/ping` ready <= 2 s. The load generator runs in this process (threads), so on a small
-machine it competes with the server for CPU; the report says how many CPUs there were.
+`/ping` ready <= 2 s.
 """
 from __future__ import annotations
 
@@ -32,10 +39,10 @@ import signal
 import socket
 import subprocess
 import sys
-import threading
 import time
 import urllib.parse
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -44,6 +51,10 @@ TEXT = ("Manobra: a CHESF deve manter a tensão na SE Xingu entre 525 kV e 550 k
         "energização da LT 500 kV Tucuruí / Marabá C1; o disjuntor 52-12 só pode fechar com "
         "frequência acima de 59,5 Hz e carregamento não superior a 800 MW. Informar o ONS e o "
         "COSR-NE se a temperatura passar de 90 °C por mais de 10 min.")
+#: the issue's "single ~30-word text" (`--words 30`); TEXT (310 characters, ~60 words) is the default
+TEXT_30 = ("A CHESF deve manter a tensão na SE Xingu entre 525 kV e 550 kV durante a energização "
+           "da LT 500 kV Tucuruí / Marabá C1, com frequência acima de 59,5 Hz.")
+
 
 
 def free_port() -> int:
@@ -87,34 +98,76 @@ def snapshot(master: int | None) -> dict:
     return {"master": memory(master), "workers": [memory(c) for c in children(master)]}
 
 
-class Client:
-    """One keep-alive connection (reconnects when the server closes it)."""
+def _request(host: str, port: int, path: str, body: bytes | None) -> bytes:
+    if body is None:
+        return f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\n\r\n".encode()
+    return (f"POST {path} HTTP/1.1\r\nHost: {host}:{port}\r\nContent-Type: application/json\r\n"
+            f"Content-Length: {len(body)}\r\n\r\n").encode() + body
 
-    def __init__(self, url: str):
-        u = urllib.parse.urlsplit(url)
-        self.host, self.port = u.hostname, u.port
-        self.conn: http.client.HTTPConnection | None = None
 
-    def post(self, body: bytes) -> tuple[int, dict[str, float]]:
+class RawClient:
+    """One keep-alive connection speaking just enough HTTP/1.1 (pre-built request bytes,
+    Content-Length framed responses): a fraction of `http.client`'s CPU per request, so
+    the load generator takes less of the CPU it shares with the server."""
+
+    def __init__(self, host: str, port: int, request: bytes):
+        self.addr = (host, port)
+        self.request = request
+        self.sock: socket.socket | None = None
+        self.buf = b""
+
+    def _connect(self) -> socket.socket:
+        sock = socket.create_connection(self.addr, timeout=60)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.buf = b""
+        return sock
+
+    def send(self) -> tuple[int, str]:
+        """(status, Server-Timing header) of one request; reconnects once if the server
+        closed the connection."""
         for attempt in (0, 1):
-            if self.conn is None:
-                self.conn = http.client.HTTPConnection(self.host, self.port, timeout=60)
+            if self.sock is None:
+                self.sock = self._connect()
             try:
-                self.conn.request("POST", "/invocations", body=body,
-                                  headers={"Content-Type": "application/json"})
-                r = self.conn.getresponse()
-                r.read()
-                timing = server_timing(r.getheader("Server-Timing", ""))
-                if r.getheader("Connection", "").lower() == "close":
-                    self.conn.close()
-                    self.conn = None
-                return r.status, timing
-            except (http.client.HTTPException, OSError):
-                self.conn.close()
-                self.conn = None
+                self.sock.sendall(self.request)
+                return self._response()
+            except OSError:
+                self.sock.close()
+                self.sock = None
                 if attempt:
                     raise
-        return 0, {}
+        return 0, ""
+
+    def _response(self) -> tuple[int, str]:
+        sock, buf = self.sock, self.buf
+        while b"\r\n\r\n" not in buf:
+            chunk = sock.recv(65536)
+            if not chunk:
+                raise ConnectionResetError("closed")
+            buf += chunk
+        head, _, rest = buf.partition(b"\r\n\r\n")
+        lines = head.decode("latin-1").split("\r\n")
+        status = int(lines[0].split()[1])
+        length, timing, close = 0, "", False
+        for line in lines[1:]:
+            name, _, value = line.partition(":")
+            name = name.lower()
+            if name == "content-length":
+                length = int(value)
+            elif name == "server-timing":
+                timing = value.strip()
+            elif name == "connection" and value.strip().lower() == "close":
+                close = True
+        while len(rest) < length:
+            chunk = sock.recv(65536)
+            if not chunk:
+                raise ConnectionResetError("closed")
+            rest += chunk
+        self.buf = rest[length:]
+        if close:
+            sock.close()
+            self.sock = None
+        return status, timing
 
 
 def server_timing(header: str) -> dict[str, float]:
@@ -136,47 +189,91 @@ def pct(values: list[float], q: float) -> float | None:
     return round(v[min(len(v) - 1, int(len(v) * q))], 2)
 
 
-def load(url: str, concurrency: int, seconds: float) -> dict:
-    body = json.dumps({"text": TEXT}).encode()
-    lat: list[list[float]] = [[] for _ in range(concurrency)]
-    parts: list[list[dict[str, float]]] = [[] for _ in range(concurrency)]
-    errors = [0] * concurrency
-    stop = time.monotonic() + seconds
+def _client_process(host: str, port: int, request: bytes, start_at: float, stop_at: float,
+                    out: Any) -> None:
+    """One closed-loop client (its own process: no GIL shared with the other clients, so a
+    response is read as soon as it arrives). Sends back latencies, Server-Timing parts,
+    errors and its own CPU time."""
+    c = RawClient(host, port, request)
+    lat: list[float] = []
+    parts: list[dict[str, float] | None] = []  # per request, None without Server-Timing
+    errors = 0
+    while time.monotonic() < start_at:
+        time.sleep(0.001)
+    cpu0 = time.process_time()
+    while time.monotonic() < stop_at:
+        t0 = time.perf_counter()
+        try:
+            status, timing = c.send()
+        except OSError:
+            status, timing = 0, ""
+        lat.append((time.perf_counter() - t0) * 1000)
+        if status != 200:
+            errors += 1
+        parts.append(server_timing(timing) if status == 200 and timing else None)
+    out.send((lat, parts, errors, time.process_time() - cpu0))
+    out.close()
 
-    def run(i: int) -> None:
-        c = Client(url)
-        while time.monotonic() < stop:
-            t0 = time.perf_counter()
-            try:
-                status, timing = c.post(body)
-            except OSError:
-                status, timing = 0, {}
-            ms = (time.perf_counter() - t0) * 1000
-            lat[i].append(ms / 1000)
-            if timing:
-                app = sum(timing.values())
-                parts[i].append({**timing, "app": app, "queue+http": max(0.0, ms - app)})
-            if status != 200:
-                errors[i] += 1
 
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(concurrency)]
-    t0 = time.monotonic()
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    elapsed = time.monotonic() - t0
-    all_lat = sorted(x for xs in lat for x in xs)
+def _cpu_seconds(pids: list[int]) -> float:
+    """utime + stime of `pids` (the server's workers), from /proc."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])
+        except (OSError, IndexError, ValueError):
+            continue
+    return total / tick
+
+
+def load(url: str, concurrency: int, seconds: float, path: str = "/invocations",
+         server_pids: list[int] | None = None) -> dict:
+    """`concurrency` closed-loop clients, each in its own process on one keep-alive
+    connection, for `seconds`. Reports latency percentiles, the server-side parts
+    (Server-Timing: read, engine, render, app = all of the app) and `queue+http` = latency
+    minus app (accept, gunicorn's poller and thread pool, the GIL, HTTP and the client's own
+    wake-up), plus the CPU both sides used per request."""
+    import multiprocessing as mp
+
+    u = urllib.parse.urlsplit(url)
+    body = json.dumps({"text": TEXT}).encode() if path == "/invocations" else None
+    request = _request(u.hostname, u.port, path, body)
+    ctx = mp.get_context("fork")
+    start_at = time.monotonic() + 0.5 + 0.02 * concurrency
+    stop_at = start_at + seconds
+    pipes, procs = [], []
+    for _ in range(concurrency):
+        recv, send = ctx.Pipe(duplex=False)
+        p = ctx.Process(target=_client_process, args=(u.hostname, u.port, request, start_at, stop_at, send))
+        p.start()
+        pipes.append(recv)
+        procs.append(p)
+    while time.monotonic() < start_at:
+        time.sleep(0.001)
+    server_cpu0 = _cpu_seconds(server_pids or [])
+    results = [r.recv() for r in pipes]
+    server_cpu = _cpu_seconds(server_pids or []) - server_cpu0
+    for p in procs:
+        p.join()
+    all_lat = sorted(x for lat, _, _, _ in results for x in lat)
+    flat = [{**p, "queue+http": max(0.0, x - p.get("app", 0.0))}
+            for lat, ps, _, _ in results for x, p in zip(lat, ps) if p]
     n = len(all_lat)
-    flat = [p for ps in parts for p in ps]
+    client_cpu = sum(c for _, _, _, c in results)
     breakdown = {k: {"p50_ms": pct([p.get(k, 0.0) for p in flat], 0.5),
                      "p99_ms": pct([p.get(k, 0.0) for p in flat], 0.99)}
                  for k in ("read", "engine", "render", "app", "queue+http")}
-    return {"concurrency": concurrency, "requests": n, "errors": sum(errors),
-            "rps": round(n / elapsed, 1),
-            "p50_ms": round(all_lat[n // 2] * 1000, 2) if n else None,
-            "p99_ms": round(all_lat[min(n - 1, int(n * 0.99))] * 1000, 2) if n else None,
-            "breakdown": breakdown}
+    return {"path": path, "concurrency": concurrency, "requests": n,
+            "errors": sum(e for _, _, e, _ in results), "rps": round(n / seconds, 1),
+            "p50_ms": pct(all_lat, 0.5), "p90_ms": pct(all_lat, 0.9), "p99_ms": pct(all_lat, 0.99),
+            "max_ms": round(all_lat[-1], 2) if n else None,
+            "breakdown": breakdown,
+            "cpu_ms_per_request": {"server": round(server_cpu / n * 1000, 3) if n and server_pids else None,
+                                   "client": round(client_cpu / n * 1000, 3) if n else None},
+            "client_cores": round(client_cpu / seconds, 2), "server_cores":
+                round(server_cpu / seconds, 2) if server_pids else None}
 
 
 def encoders(model: str | None, rounds: int = 2000) -> dict:
@@ -231,10 +328,12 @@ def in_process(model: str | None, seconds: float) -> dict:
     return out
 
 
-def start(model: str | None, workers: int, threads: int) -> tuple[subprocess.Popen, str, float]:
+def start(model: str | None, workers: int | None, threads: int | None,
+          switch_ms: float | None = None) -> tuple[subprocess.Popen, str, float]:
     port = free_port()
-    env = {**os.environ, "SAGEMAKER_MODEL_SERVER_WORKERS": str(workers),
-           "ENTREC_THREADS": str(threads),
+    env = {**os.environ, **({"SAGEMAKER_MODEL_SERVER_WORKERS": str(workers)} if workers else {}),
+           **({"ENTREC_THREADS": str(threads)} if threads else {}),
+           **({"ENTREC_SWITCH_INTERVAL_MS": str(switch_ms)} if switch_ms else {}),
            "SAGEMAKER_BIND_TO_PORT": str(port),
            "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
     args = [sys.executable, "-m", "entrec.serving.entrypoint", "--host", "127.0.0.1"]
@@ -263,13 +362,21 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--model")
     ap.add_argument("--url", help="benchmark a running server instead of starting one")
-    ap.add_argument("--workers", type=int, default=2)
-    ap.add_argument("--threads", type=int, default=8, help="request threads per worker")
+    ap.add_argument("--workers", type=int, help="gunicorn workers (default: serve's own default)")
+    ap.add_argument("--threads", type=int, help="request threads per worker (default: serve's own)")
+    ap.add_argument("--switch-ms", type=float, help="ENTREC_SWITCH_INTERVAL_MS for the workers")
     ap.add_argument("--seconds", type=float, default=10.0)
     ap.add_argument("--concurrency", default="1,4,16")
+    ap.add_argument("--words", type=int, choices=(30, 60), default=60,
+                    help="text of each request: the ~60-word paragraph (default) or the issue's ~30 words")
+    ap.add_argument("--no-baselines", action="store_true",
+                    help="skip the in-process and encoder baselines (quick comparisons of settings)")
     ap.add_argument("--soak", type=float, default=0.0,
                     help="extra seconds of load at the highest concurrency, for RSS drift")
     args = ap.parse_args()
+    global TEXT
+    if args.words == 30:
+        TEXT = TEXT_30
 
     report: dict = {"cpus": os.cpu_count(), "text_chars": len(TEXT), "text_words": len(TEXT.split()),
                     "workers": args.workers, "threads": args.threads, "loadavg_start": loadavg()}
@@ -277,22 +384,42 @@ def main() -> None:
     if args.url:
         url = args.url
     else:
-        proc, url, ready = start(args.model, args.workers, args.threads)
+        proc, url, ready = start(args.model, args.workers, args.threads, args.switch_ms)
         report["ready_seconds"] = round(ready, 2)
     try:
         master = proc.pid if proc else None
+        if master:
+            from entrec.serving.gunicorn_conf import THREADS_DEFAULT
+
+            # /ping answers as soon as one worker is up: wait for the others (count stable)
+            seen, stable_since, t0 = children(master), time.monotonic(), time.monotonic()
+            while time.monotonic() - stable_since < 1.0 and time.monotonic() - t0 < 20:
+                time.sleep(0.1)
+                now = children(master)
+                if now != seen:
+                    seen, stable_since = now, time.monotonic()
+            report["workers"] = len(seen)
+            report["threads"] = args.threads or THREADS_DEFAULT
+            report["switch_ms"] = args.switch_ms or sys.getswitchinterval() * 1000
         report["memory_start"] = snapshot(master)
-        report["in_process"] = in_process(args.model, min(args.seconds, 10.0))
-        report["encoders"] = encoders(args.model)
-        report["http"] = [load(url, int(c), args.seconds) for c in args.concurrency.split(",")]
+        if not args.no_baselines:
+            report["in_process"] = in_process(args.model, min(args.seconds, 10.0))
+            report["encoders"] = encoders(args.model)
+        workers = children(master) if master else []
+        top = int(args.concurrency.split(",")[-1])
+        # the floor: the same clients on `/ping` (HTTP, gunicorn and queueing, no engine)
+        report["ping_floor"] = load(url, top, min(args.seconds, 10.0), path="/ping", server_pids=workers)
+        report["http"] = [load(url, int(c), args.seconds, server_pids=workers)
+                          for c in args.concurrency.split(",")]
         report["memory_after_run"] = snapshot(master)
         if args.soak:
-            report["soak"] = load(url, int(args.concurrency.split(",")[-1]), args.soak)
+            report["soak"] = load(url, top, args.soak, server_pids=workers)
             report["memory_after_soak"] = snapshot(master)
         report["loadavg_end"] = loadavg()
-        base = report["in_process"]["pipe_texts_per_s"]
-        best = max(h["rps"] for h in report["http"])
-        report["http_vs_in_process"] = round(best / base, 2) if base else None
+        if not args.no_baselines:
+            base = report["in_process"]["pipe_texts_per_s"]
+            best = max(h["rps"] for h in report["http"])
+            report["http_vs_in_process"] = round(best / base, 2) if base else None
     finally:
         if proc:
             t0 = time.monotonic()
@@ -300,15 +427,26 @@ def main() -> None:
             proc.wait(60)
             report["shutdown_seconds"] = round(time.monotonic() - t0, 2)
     print(f"load average before {report['loadavg_start']} after {report.get('loadavg_end')}; "
-          f"{report['cpus']} CPUs; {args.workers} workers x {args.threads} threads; "
+          f"{report['cpus']} CPUs; {report['workers']} workers x {report['threads']} threads "
+          f"(GIL switch interval {report.get('switch_ms')} ms); "
           f"ready in {report.get('ready_seconds')} s", file=sys.stderr)
+    f = report["ping_floor"]
+    print(f"/ping floor c={f['concurrency']}: {f['rps']:.1f} req/s p50 {f['p50_ms']} ms p99 "
+          f"{f['p99_ms']} ms (HTTP + gunicorn + queueing, no engine)", file=sys.stderr)
     for h in report["http"]:
-        b = h["breakdown"]
-        print(f"c={h['concurrency']:>3}  {h['rps']:>8.1f} req/s  p50 {h['p50_ms']} ms  "
-              f"p99 {h['p99_ms']} ms  errors {h['errors']}  | p99 parts: queue+http "
-              f"{b['queue+http']['p99_ms']} ms, engine {b['engine']['p99_ms']} ms, "
-              f"render {b['render']['p99_ms']} ms, read {b['read']['p99_ms']} ms",
-              file=sys.stderr)
+        b, cpu = h["breakdown"], h["cpu_ms_per_request"]
+        print(f"c={h['concurrency']:>3}  {h['rps']:>8.1f} req/s  p50 {h['p50_ms']} ms  p90 {h['p90_ms']} ms  "
+              f"p99 {h['p99_ms']} ms  max {h['max_ms']} ms  errors {h['errors']}", file=sys.stderr)
+        print(f"       p50 / p99 parts (ms): queue+http {b['queue+http']['p50_ms']} / {b['queue+http']['p99_ms']}, "
+              f"app {b['app']['p50_ms']} / {b['app']['p99_ms']} (engine {b['engine']['p50_ms']} / "
+              f"{b['engine']['p99_ms']}, read+parse {b['read']['p50_ms']} / {b['read']['p99_ms']}, render "
+              f"{b['render']['p50_ms']} / {b['render']['p99_ms']})", file=sys.stderr)
+        print(f"       CPU per request: server {cpu['server']} ms, load generator {cpu['client']} ms; "
+              f"cores busy: server {h['server_cores']}, load generator {h['client_cores']} "
+              f"(of {report['cpus']})", file=sys.stderr)
+    if args.no_baselines:
+        print(json.dumps(report, indent=2))
+        return
     ip, enc = report["in_process"], report["encoders"]
     print(f"in-process pipe {ip['pipe_texts_per_s']} texts/s, extract "
           f"{ip['extract_texts_per_s']} texts/s (pipe/extract = {ip['pipe_vs_extract']}); "

@@ -25,7 +25,7 @@ from .lazy_map import LazyMap
 from .ml import RULE_PLACEMENTS, ModelSource
 from .paths import rules_dir
 from .resolver import Policy, Resolution, ResolutionConfig, get_policy, make_policy, resolve
-from .rules.loader import RulePack
+from .rules.pack import RulePack
 from .rules.pack_cache import load_rule_files_cached
 from .sources import CandidateSource, find_many
 from .tokenizer import MAX_TEXT_CHARS, SUPPORTED_LANGS, make_doc, make_nlp
@@ -212,10 +212,14 @@ class Engine:
         return tuple(self._runtimes)
 
     def warm(self, langs: Sequence[str] | None = None) -> "Engine":
-        """Build the per-language pipelines now instead of on each language's first text
-        (a server calls this before it reports ready)."""
+        """Build the per-language pipelines, and whatever their sources compile on first
+        use, now instead of on each language's first text (a server calls this before it
+        reports ready, so no request pays for it)."""
         for code in langs or tuple(self._runtimes):
-            self._runtime(code)
+            for source in self._runtime(code).sources:
+                warm = getattr(source, "warm", None)
+                if warm is not None:
+                    warm()  # what a source otherwise compiles on first use
         return self
 
     def sources(self, lang: str | None = None) -> list[CandidateSource]:
@@ -360,7 +364,10 @@ class Engine:
         return self.resolve(text, self.candidates(text, lang), lang)
 
     def extract(self, text: str, lang: str | None = None) -> list[Entity]:
-        return self.explain(text, lang).entities
+        """The entities of `text` (what `explain` keeps, without recording the losers)."""
+        rt = self._runtime(lang)
+        cands = self._prioritized(self.candidates(text, lang), rt.config)
+        return resolve(text, cands, rt.config, policy=rt.policy, explain=False).entities
 
     def pipe(self, texts: Iterable[str | tuple[str, str | None]], lang: str | None = None,
              batch_size: int = 64) -> Iterator[list[Entity]]:
@@ -380,7 +387,7 @@ class Engine:
                 texts_ = [_check_text(items[i][0]) for i in idxs]
                 docs: list[Doc] = [make_doc(rt.nlp, t) for t in texts_]
                 for j, cands in enumerate(self._candidates_many(rt, docs, texts_)):
-                    res = resolve(texts_[j], cands, rt.config, policy=rt.policy)
+                    res = resolve(texts_[j], cands, rt.config, policy=rt.policy, explain=False)
                     results[idxs[j]] = res.entities
             yield from results  # type: ignore[misc]
 

@@ -155,6 +155,28 @@ def _source_rank(c: Candidate, config: ResolutionConfig) -> int:
     return _source_ranks(config.source_order)[c.source]
 
 
+#: one criterion of a `_KeyPolicy` as a key part (smaller is better), given the source ranks
+_KEY_PARTS: dict[str, Callable[[Mapping[str, int]], Callable[[Candidate], Any]]] = {
+    "priority": lambda ranks: lambda c: -c.priority,
+    "length": lambda ranks: lambda c: c.start - c.end,
+    "source": lambda ranks: lambda c: ranks[c.source],
+    "score": lambda ranks: lambda c: -c.score,
+}
+
+
+@lru_cache(maxsize=64)
+def _key_function(criteria: tuple[str, ...], source_order: tuple[str, ...]) -> Callable[[Candidate], tuple]:
+    """The ranking key of a `_KeyPolicy`: the criteria in order, then position and identity
+    (a total order, so the ranking never depends on input order). Built once per
+    (criteria, source order): this runs per candidate."""
+    ranks = _source_ranks(source_order)
+    if criteria == ("priority", "length", "source", "score"):  # the default policy, unrolled
+        return lambda c: (-c.priority, c.start - c.end, ranks[c.source], -c.score, (c.start, c.end),
+                          (c.rule_id or "", c.source, c.label))
+    parts = tuple(_KEY_PARTS[k](ranks) for k in criteria)
+    return lambda c: (*[f(c) for f in parts], (c.start, c.end), (c.rule_id or "", c.source, c.label))
+
+
 def _who(c: Candidate) -> str:
     return c.rule_id or f"{c.source}:{c.label}"
 
@@ -176,13 +198,10 @@ class _KeyPolicy:
         }
 
     def sort_key(self, c: Candidate, config: ResolutionConfig) -> tuple:
-        # the same tuple as `_parts` gives, built without a dict (this runs per candidate)
-        ranks = _source_ranks(config.source_order)
-        parts = {"priority": -c.priority, "length": -c.length, "source": ranks[c.source], "score": -c.score}
-        return tuple(parts[k] for k in self.criteria) + ((c.start, c.end), (c.rule_id or "", c.source, c.label))
+        return _key_function(self.criteria, config.source_order)(c)
 
     def rank(self, candidates: Sequence[Candidate], config: ResolutionConfig) -> list[Candidate]:
-        return sorted(candidates, key=lambda c: self.sort_key(c, config))
+        return sorted(candidates, key=_key_function(self.criteria, config.source_order))
 
     def explain(self, loser: Candidate, winner: Candidate, config: ResolutionConfig) -> str:
         head = f"lost to {_who(winner)}"
@@ -239,6 +258,8 @@ def _decide(policy: Policy, candidates: list[Candidate], config: ResolutionConfi
 
 #: Characters per position bucket of `resolve`'s overlap index.
 _BUCKET = 64
+#: Up to this many candidates `resolve` compares each with every kept one instead.
+_SMALL = 48
 
 
 def _nested(inner: Candidate, outer: Candidate) -> bool:
@@ -264,37 +285,65 @@ def reason_code(loser: Candidate, winner: Candidate,
 
 
 def resolve(text: str, candidates: Iterable[Candidate], config: ResolutionConfig | None = None,
-            policy: Policy | None = None) -> Resolution:
-    """Pick a non-overlapping subset of `candidates` and explain every discarded one."""
+            policy: Policy | None = None, *, explain: bool = True) -> Resolution:
+    """Pick a non-overlapping subset of `candidates` and explain every discarded one.
+
+    explain=False: only `kept` is filled (`discarded` stays empty), for callers that want
+    the entities alone (`Engine.pipe`); the kept set is the same."""
     config = config or ResolutionConfig()
     policy = policy or get_policy(config.policy)
     decision = _decide(policy, list(candidates), config)
     criteria = tuple(getattr(policy, "criteria", ("priority", "length")))
     kept: list[Candidate] = []
-    discarded: list[Discarded] = [Discarded(c, None, why, "dropped") for c, why in decision.dropped]
-    # kept candidates by position bucket: only nearby ones are compared (linear, not
-    # quadratic, in the number of candidates of a long text); kept order is preserved
-    buckets: dict[int, list[int]] = {}
-    for cand in decision.ranked:
-        winner = None
-        near: set[int] = set()
-        for b in range(cand.start // _BUCKET, max(cand.start, cand.end - 1) // _BUCKET + 1):
-            near.update(buckets.get(b, ()))
-        for idx in sorted(near):
-            k = kept[idx]
-            if not cand.overlaps(k):
-                continue
-            if config.keep_nested and cand.label != k.label and (_nested(cand, k) or _nested(k, cand)):
-                continue
-            winner = k
-            break
-        if winner is None:
+    discarded: list[Discarded] = ([Discarded(c, None, why, "dropped") for c, why in decision.dropped]
+                                  if explain else [])
+    keep_nested = config.keep_nested
+    ranked = decision.ranked
+    if len(ranked) <= _SMALL:
+        # few candidates: compare with every kept one (the bucket index costs more here)
+        for cand in ranked:
+            winner = None
+            cs, ce = cand.start, cand.end
+            for k in kept:
+                if cs < k.end and k.start < ce:
+                    if keep_nested and cand.label != k.label and (_nested(cand, k) or _nested(k, cand)):
+                        continue
+                    winner = k
+                    break
+            if winner is None:
+                kept.append(cand)
+            elif explain:
+                discarded.append(Discarded(cand, winner, decision.explain(cand, winner),
+                                           reason_code(cand, winner, criteria)))
+    else:
+        # kept candidates by position bucket: only nearby ones are compared (linear, not
+        # quadratic, in the number of candidates of a long text); kept order is preserved
+        buckets: dict[int, list[int]] = {}
+        for cand in ranked:
+            winner = None
+            near: set[int] = set()
             for b in range(cand.start // _BUCKET, max(cand.start, cand.end - 1) // _BUCKET + 1):
-                buckets.setdefault(b, []).append(len(kept))
-            kept.append(cand)
-        else:
-            discarded.append(Discarded(cand, winner, decision.explain(cand, winner),
-                                       reason_code(cand, winner, criteria)))
-    kept.sort(key=lambda c: (c.start, c.end, c.label))
-    discarded.sort(key=lambda d: (d.candidate.start, d.candidate.end, d.candidate.rule_id or ""))
+                near.update(buckets.get(b, ()))
+            for idx in sorted(near):
+                k = kept[idx]
+                if not cand.overlaps(k):
+                    continue
+                if keep_nested and cand.label != k.label and (_nested(cand, k) or _nested(k, cand)):
+                    continue
+                winner = k
+                break
+            if winner is None:
+                for b in range(cand.start // _BUCKET, max(cand.start, cand.end - 1) // _BUCKET + 1):
+                    buckets.setdefault(b, []).append(len(kept))
+                kept.append(cand)
+            elif explain:
+                discarded.append(Discarded(cand, winner, decision.explain(cand, winner),
+                                           reason_code(cand, winner, criteria)))
+    kept.sort(key=_position_key)
+    if discarded:
+        discarded.sort(key=lambda d: (d.candidate.start, d.candidate.end, d.candidate.rule_id or ""))
     return Resolution(text=text, kept=kept, discarded=discarded)
+
+
+def _position_key(c: Candidate) -> tuple:
+    return (c.start, c.end, c.label)

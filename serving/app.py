@@ -71,6 +71,9 @@ def create_app(model_dir: Path | str | None = None, *, settings: Settings | None
     def _finish(resp: Response) -> Response:
         resp.headers["X-Request-Id"] = g.get("request_id", "")
         ms = (time.perf_counter() - g.get("t0", time.perf_counter())) * 1000
+        timing = resp.headers.get("Server-Timing")
+        if timing is not None:  # the whole app, hooks included (the rest of a latency is queueing and HTTP)
+            resp.headers["Server-Timing"] = f"{timing}, app;dur={ms:.2f}"
         fields = {"event": "access", "request_id": g.get("request_id"),
                   "method": request.method, "path": request.path, "status": resp.status_code,
                   "latency_ms": round(ms, 2), "bytes_in": request.content_length,

@@ -10,14 +10,18 @@ load it as a config file: `gunicorn -c python:entrec.serving.gunicorn_conf entre
 | `SAGEMAKER_MODEL_SERVER_TIMEOUT` | 60 | `timeout` (raise it to 600 for Batch Transform) |
 | `ENTREC_GRACEFUL_TIMEOUT` | 20 | `graceful_timeout`: in-flight requests get this long after SIGTERM, inside SageMaker's 30 s window |
 | `ENTREC_WORKER_RSS_MB` | 350 | memory budgeted per worker when choosing the default worker count |
-| `ENTREC_THREADS` | 8 | request threads per worker (`threads`, gthread worker) |
+| `ENTREC_THREADS` | 4 | request threads per worker (`threads`, gthread worker) |
+| `ENTREC_SWITCH_INTERVAL_MS` | 5 (Python's default) | how long a worker thread may hold the GIL while another waits (`sys.setswitchinterval`) |
 
 Why the threaded worker (`entrec.serving.http_worker.JsonErrorThreadWorker`, gunicorn's
 gthread answering its own errors in JSON): stalled uploads hold a thread, not a process, so
 `/ping` keeps answering; the event loop heartbeats the arbiter, so a long request is never
-killed mid-response. Why 8 threads and one worker per CPU: the engine holds the GIL, so
-threads add no CPU, but they absorb slow clients and overlap socket I/O with engine work;
-the load figures behind the choice are in docs/serving.md (bench/serve_load.py).
+killed mid-response. Why 4 threads and one worker per CPU: the engine holds the GIL, so
+threads add no CPU; they overlap socket I/O with engine work and absorb slow clients
+(connections that have sent nothing wait in the event loop, not on a thread). Under 16
+concurrent clients the p99 is queueing, and more threads per worker lengthen it (each
+request in flight competes for the GIL in 5 ms slices): 4 gave a lower p99 than 8 in
+every paired run, 2 was no better than 4 (docs/serving.md, bench/serve_load.py).
 
 Why `preload_app`: the model is loaded and verified once in the master before forking, so
 a broken artifact stops the container at start (not on the first ping) and the workers
@@ -26,6 +30,8 @@ share the loaded engine's memory copy-on-write.
 from __future__ import annotations
 
 import os
+import sys
+from functools import partial
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -39,7 +45,7 @@ __all__ = ["settings", "default_workers", "memory_limit_bytes", "WORKER_RSS_MB_D
 #: batches and for pages that copy-on-write un-shares over time.
 WORKER_RSS_MB_DEFAULT = 350
 #: Request threads per worker.
-THREADS_DEFAULT = 8
+THREADS_DEFAULT = 4
 #: gunicorn's gthread worker answering its own errors in JSON (entrec.serving.http_worker).
 WORKER_CLASS = "entrec.serving.http_worker.JsonErrorThreadWorker"
 #: Master + OS share of memory kept out of the worker budget.
@@ -96,6 +102,24 @@ def _env_int(env: Mapping[str, str], *names: str) -> int | None:
     return None
 
 
+def _env_float(env: Mapping[str, str], name: str) -> float | None:
+    raw = env.get(name)
+    if not raw or not raw.strip():
+        return None
+    try:
+        v = float(raw)
+    except ValueError:
+        raise SystemExit(f"serve: {name}={raw!r} is not a number") from None
+    if not 0 < v <= 1000:
+        raise SystemExit(f"serve: {name}={v} must be in (0, 1000]")
+    return v
+
+
+def _set_switch_interval(seconds: float, worker: Any = None) -> None:
+    """gunicorn `post_worker_init` hook: the GIL switch interval of this worker."""
+    sys.setswitchinterval(seconds)
+
+
 def settings(env: Mapping[str, str] | None = None, *, host: str = "0.0.0.0",
              port: int | None = None, workers: int | None = None,
              timeout: int | None = None) -> dict[str, Any]:
@@ -108,6 +132,7 @@ def settings(env: Mapping[str, str] | None = None, *, host: str = "0.0.0.0",
     timeout = timeout or _env_int(env, "SAGEMAKER_MODEL_SERVER_TIMEOUT") or 60
     graceful = _env_int(env, "ENTREC_GRACEFUL_TIMEOUT") or 20
     threads = _env_int(env, "ENTREC_THREADS") or THREADS_DEFAULT
+    switch_ms = _env_float(env, "ENTREC_SWITCH_INTERVAL_MS")
     shm = "/dev/shm" if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK) else None
     conf: dict[str, Any] = {
         "bind": [f"{host}:{port}"],
@@ -127,6 +152,8 @@ def settings(env: Mapping[str, str] | None = None, *, host: str = "0.0.0.0",
         "limit_request_fields": 100,
         "forwarded_allow_ips": "127.0.0.1",
     }
+    if switch_ms is not None:
+        conf["post_worker_init"] = partial(_set_switch_interval, switch_ms / 1000)
     if shm:
         conf["worker_tmp_dir"] = shm  # heartbeat file off the (possibly slow) overlay fs
     return conf
@@ -150,3 +177,5 @@ accesslog = _conf["accesslog"]
 logconfig_dict = _conf["logconfig_dict"]
 proc_name = _conf["proc_name"]
 worker_tmp_dir = _conf.get("worker_tmp_dir")
+if "post_worker_init" in _conf:
+    post_worker_init = _conf["post_worker_init"]

@@ -86,6 +86,7 @@ class ModelSet:
                     "entities": full,
                     "inequalities": grammar_only(full),
                 }
+                full.warm()  # lazily compiled parts (token regexes) compiled before forking
                 for eng in engines.values():
                     for lang, text in WARMUP_TEXTS.items():
                         if lang in getattr(eng, "languages", (lang,)):

@@ -17,9 +17,10 @@ from ..errors import LexiconError
 from ..diagnostics import Diagnostic
 from ..textfold import fold
 from .interval import Bound
-from .lexicon import Lexicon, load_lexicon
+from .lexicon import Lexicon
+from .lexicon_cache import load_lexicon_cached
 from .parser import InequalityParser
-from .refine import refine
+from .refine import Refiner
 from .scanner import Scanner
 
 __all__ = ["InequalityExtractor", "Match", "LABEL", "DEFAULT_PRIORITY"]
@@ -65,6 +66,7 @@ class InequalityExtractor:
         self._grammar_text = grammar_text
         self._parser = InequalityParser(grammar_text, half_open=half_open, reference=reference_parser)
         self._scanners = {lang: Scanner(lex) for lang, lex in self.lexicons.items()}
+        self._refiners = {lang: Refiner(lex) for lang, lex in self.lexicons.items()}
         self._word_triggers = {lang: self._trigger_words(lex) for lang, lex in self.lexicons.items()}
 
     @staticmethod
@@ -100,7 +102,7 @@ class InequalityExtractor:
                                            file=str(gdir / "lexicon"))])
         for f in files:
             try:
-                lex = load_lexicon(f)
+                lex = load_lexicon_cached(f)
             except LexiconError as exc:
                 diags.extend(exc.diagnostics)
                 continue
@@ -140,7 +142,17 @@ class InequalityExtractor:
         """Every inequality in `text`, in order. Never raises."""
         if not isinstance(text, str) or not text:
             return []
-        langs = [lang] if lang in self.lexicons else list(self.lexicons)
+        if lang in self.lexicons:
+            try:
+                found = self._matches_one(text, lang)
+            except Exception:  # pragma: no cover - defensive: extraction never raises
+                return []
+            # one parse pass yields its matches in order and apart; checked, not assumed
+            if all(a.end <= b.start for a, b in zip(found, found[1:])):
+                return found
+            langs = [lang]
+        else:
+            langs = list(self.lexicons)
         out: list[Match] = []  # non-overlapping, sorted by start (so by end too)
         starts: list[int] = []
         for lg in langs:
@@ -159,19 +171,19 @@ class InequalityExtractor:
         return out
 
     def _matches_one(self, text: str, lang: str) -> list[Match]:
+        folded = fold(text)
         if not _TRIGGER.search(text):
             # no digit or comparator symbol: only number words can start an inequality
             words = self._word_triggers[lang]
-            if words.isdisjoint(_WORDS.findall(fold(text))):
+            if words.isdisjoint(_WORDS.findall(folded)):
                 return []
-        toks = refine(text, self._scanners[lang].scan(text), self.lexicons[lang])
+        toks = self._refiners[lang](text, self._scanners[lang].scan(text, folded), folded)
         bounds = self._parser.parse_all(toks)
         return [self._to_match(b) for b in bounds]
 
     @staticmethod
     def _to_match(b: Bound) -> Match:
-        return Match(start=b.start, end=b.end, value=b.value(), rule_id=f"inequality.{b.production}",
-                     core_end=b.core_end)
+        return Match(b.start, b.end, b.value(), "inequality." + b.production, b.core_end)
 
     def extract(self, text: str, lang: str = "pt") -> list[Candidate]:
         """`Candidate`s (label INEQUALITY, source grammar) for the engine. Never raises."""

@@ -7,9 +7,8 @@ pairs ("more than 40 and less than 10") and "ou"/"or" lists stay separate.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from .numbers import to_json_number
 
@@ -22,8 +21,10 @@ _RELS = {"gt": frozenset(">"), "ge": frozenset(">="), "lt": frozenset("<"),
 _FROM_RELS = {v: k for k, v in _RELS.items()}
 
 
-@dataclass(frozen=True)
-class Bound:
+class Bound(NamedTuple):
+    """Immutable; a named tuple because the parser makes one per candidate (a frozen
+    dataclass costs several times as much to build)."""
+
     op: str
     low: Decimal | None
     high: Decimal | None
@@ -124,4 +125,4 @@ def merge_list(bounds: list[Bound]) -> list[Bound]:
 
 
 def with_unit(b: Bound, unit: str | None) -> Bound:
-    return replace(b, unit=unit)
+    return b._replace(unit=unit)

@@ -10,6 +10,7 @@ anything it cannot read is simply not a number.
 from __future__ import annotations
 
 import re
+from collections import namedtuple
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Sequence
@@ -20,18 +21,23 @@ __all__ = ["RawTok", "parse_digits", "NumberParser", "to_json_number"]
 
 _DIGITS = re.compile(r"\d+(?:[.,]\d+)*")
 _SIGNS = frozenset({"-", "−", "–"})
+_DIGITS_MEMO = 4096
+_ONE, _MINUS_ONE = Decimal(1), Decimal(-1)
 
 
-@dataclass(slots=True)
-class RawTok:
-    """One raw token of the input: a digit run, a letter run, or a single mark."""
+class RawTok(namedtuple("_RawTokFields", "kind start end text f")):
+    """One raw token of the input: a digit run, a letter run, or a single mark.
+
+    A tuple (fields read through C getters) so the scanner builds a text's tokens in bulk,
+    without running Python code per token; `blocked` lives in the instance dict only once
+    set (digits that belong to a date, time, phone number or code)."""
 
     kind: str  # "num" | "word" | "sym"
     start: int
     end: int
     text: str
     f: str  # folded (lower case, no accents)
-    blocked: bool = False  # digits that belong to a date, time, phone number or code
+    blocked = False
 
 
 def to_json_number(d: Decimal) -> int | float:
@@ -108,6 +114,21 @@ class NumberParser:
     def __init__(self, nw: NumberWords):
         self.nw = nw
         self._neg_words = frozenset(w for w in nw.negative if w not in _SIGNS)
+        #: memo of `parse_digits` (a pure function of the digit run; the same few runs -
+        #: "500", "10", "4.000" - recur in every document); bounded, clearing changes nothing
+        self._digits: dict[str, Decimal | None] = {}
+
+    def digits(self, s: str) -> Decimal | None:
+        """`parse_digits(s)` in this language's convention, memoized."""
+        try:
+            return self._digits[s]
+        except KeyError:
+            pass
+        v = parse_digits(s, self.nw)
+        if len(self._digits) >= _DIGITS_MEMO:
+            self._digits.clear()
+        self._digits[s] = v
+        return v
 
     # -- quick tests -------------------------------------------------------------------
     def starts_number(self, raws: Sequence[RawTok], i: int) -> bool:
@@ -133,13 +154,13 @@ class NumberParser:
         n = len(raws)
         if i >= n:
             return None
-        sign = Decimal(1)
+        sign = _ONE
         j = i
         t = raws[j]
         if allow_sign:
             if t.kind == "sym" and t.f in _SIGNS:
                 if j + 1 < n and raws[j + 1].kind == "num" and raws[j + 1].start == t.end:
-                    sign = Decimal(-1)
+                    sign = _MINUS_ONE
                     j += 1
                 else:
                     return None
@@ -152,7 +173,7 @@ class NumberParser:
         if t.kind == "num":
             if t.blocked:
                 return None
-            v = parse_digits(t.text, self.nw)
+            v = self.digits(t.text)
             if v is None:
                 return None
             j += 1
@@ -162,7 +183,8 @@ class NumberParser:
                 v *= self.nw.suffix_scales[raws[j].f]
                 j += 1
             else:
-                v, j = self._decimal_words(raws, j, v)
+                if j < n and raws[j].f in self.nw.point:
+                    v, j = self._decimal_words(raws, j, v)
                 # scale words after digits: "10 mil", "1,2 milhão", "5 thousand"
                 if j < n and raws[j].kind == "word" and raws[j].f in self.nw.scales:
                     v *= self.nw.scales[raws[j].f]
@@ -186,7 +208,7 @@ class NumberParser:
         if j + 1 < n and raws[j].f in self.nw.joiners and raws[j].kind == "word":
             nxt = raws[j + 1]
             if nxt.kind == "num" and not nxt.blocked:
-                d = parse_digits(nxt.text, self.nw)
+                d = self.digits(nxt.text)
                 if d is not None and d < limit and d == d.to_integral_value():
                     return v + d, j + 2
         return v, j

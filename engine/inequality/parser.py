@@ -8,6 +8,7 @@ failed parse just means "no inequality here": nothing in this module raises on a
 """
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 from pathlib import Path
 from typing import Iterable
@@ -26,6 +27,10 @@ __all__ = ["InequalityParser", "START_TYPES"]
 #: token types a parse attempt may start at
 START_TYPES = frozenset({"NEG", "CMP", "CMPPOST", "CMPTO", "BETWEEN", "FROM", "APPROX",
                          "NUMBER", "PUNIT", "ART"})
+#: one character per token type for `parse_all`'s search: "s" a start type, "n" NUMBER,
+#: "o" OTHER, "x" anything else
+_CODES = {**{t: "s" for t in START_TYPES}, "NUMBER": "n", "OTHER": "o"}
+_START = re.compile("[sn]")
 
 
 class _ListLexer(Lexer):
@@ -45,13 +50,47 @@ def _lark_token(t: Tok, idx: int) -> Token:
 
 
 class _Node:
-    """A parse-tree node shaped like Lark's `Tree` (data, children); leaves are token indices."""
+    """A parse-tree node shaped like Lark's `Tree` (data, children); leaves are token indices.
 
-    __slots__ = ("data", "children")
+    Trees are memoized per token-type sequence and never change, so what the bound builder
+    reads off a node (its leaf indices, its sub-nodes by name, its quantity) is computed once
+    and kept on the node."""
+
+    __slots__ = ("data", "children", "_leaf_idx", "_subs", "_quantity", "_qplan")
 
     def __init__(self, data: str, children: list):
         self.data = data
         self.children = children
+        self._leaf_idx: tuple[int, ...] | None = None
+        self._subs: dict | None = None
+        self._quantity: "_Node | None" = None
+        self._qplan: tuple[int, int | None] | None = None
+
+    def qplan(self, toks: list) -> tuple[int, int | None]:
+        """For a quantity node: (index of its NUMBER leaf, index of its last UNIT/PUNIT leaf
+        or None). Token types are what the tree was built from, so any toks will do."""
+        if self._qplan is None:
+            idx = self.leaf_indices()
+            num_k = next(k for k in idx if toks[k].type == "NUMBER")
+            units = [k for k in idx if toks[k].type in ("UNIT", "PUNIT")]
+            self._qplan = (num_k, units[-1] if units else None)
+        return self._qplan
+
+    def leaf_indices(self) -> tuple[int, ...]:
+        if self._leaf_idx is None:
+            self._leaf_idx = tuple(self.scan_values())
+        return self._leaf_idx
+
+    def subs(self) -> dict:
+        """Child nodes by rule name."""
+        if self._subs is None:
+            self._subs = {c.data: c for c in self.children if isinstance(c, _Node)}
+        return self._subs
+
+    def quantity(self) -> "_Node":
+        if self._quantity is None:
+            self._quantity = next(self.find_data("quantity"))
+        return self._quantity
 
     def scan_values(self, pred=None):
         for c in self.children:
@@ -209,29 +248,27 @@ class InequalityParser:
 
     # -- search --------------------------------------------------------------------------
     def parse_all(self, toks: list[Tok]) -> list[Bound]:
+        """Every inequality in the token stream, left to right, longest first. A parse is
+        tried only at a start token (START_TYPES) with a NUMBER after it in the same window
+        (no OTHER between); with the token types as one string of codes, finding windows,
+        their last NUMBER and the start tokens before it are string searches."""
+        code = "".join([_CODES.get(t.type, "x") for t in toks])
         out: list[Bound] = []
         n = len(toks)
-        # index of the next NUMBER at or after i within the same window (no OTHER between)
-        next_num = [n] * (n + 1)
-        nxt = n
-        for k in range(n - 1, -1, -1):
-            if toks[k].type == "OTHER":
-                nxt = n
-            elif toks[k].type == "NUMBER":
-                nxt = k
-            next_num[k] = nxt
         i = 0
         while i < n:
-            if toks[i].type not in START_TYPES or next_num[i] >= n:
-                i += 1
-                continue
-            res = self._longest(toks, i)
-            if res is None:
-                i += 1
-                continue
-            bounds, end = res
-            out.extend(bounds)
-            i = end
+            o = code.find("o", i)
+            we = n if o < 0 else o  # this window is toks[i:we]
+            last = code.rfind("n", i, we)
+            while i <= last:
+                i = _START.search(code, i, last + 1).start()  # type: ignore[union-attr]
+                res = self._longest(toks, i)
+                if res is None:
+                    i += 1
+                    continue
+                bounds, i = res  # a parse never runs past the window's OTHER
+                out.extend(bounds)
+            i = max(i, we + 1)
         return out
 
     def _build_types(self, types: tuple[str, ...]) -> _Node | None:
@@ -273,10 +310,18 @@ class InequalityParser:
 
     @staticmethod
     def _leaves(tree, toks: list[Tok]) -> list[Tok]:
+        if isinstance(tree, _Node):
+            return [toks[k] for k in tree.leaf_indices()]
         return [toks[int(v)] for v in tree.scan_values(lambda v: isinstance(v, (Token, int)))]
 
     def _quantity(self, node: Tree, toks: list[Tok]) -> tuple[Decimal, str | None, int, int]:
         """(value, unit, end, core_end) of a value/rvalue node."""
+        if isinstance(node, _Node):
+            q = node.quantity()
+            num_k, unit_k = q.qplan(toks)
+            num = toks[num_k]
+            return (num.value, num.unit if unit_k is None else toks[unit_k].op,
+                    toks[q.leaf_indices()[-1]].end, num.end)
         q = next(node.find_data("quantity"))
         leaves = self._leaves(q, toks)
         num = next(t for t in leaves if t.type == "NUMBER")
@@ -289,10 +334,17 @@ class InequalityParser:
 
     def _bound(self, node: Tree, toks: list[Tok]) -> Bound | None:
         kind = node.data
-        leaves = self._leaves(node, toks)
-        start, end = leaves[0].start, leaves[-1].end
-        core_end = end if leaves[-1].type != "UNIT" else None
-        subs = {c.data: c for c in node.children if isinstance(c, (Tree, _Node))}
+        if isinstance(node, _Node):
+            idx = node.leaf_indices()
+            first, last = toks[idx[0]], toks[idx[-1]]
+        else:
+            idx = None
+            leaves = self._leaves(node, toks)
+            first, last = leaves[0], leaves[-1]
+        start, end = first.start, last.end
+        core_end = end if last.type != "UNIT" else None
+        subs = node.subs() if isinstance(node, _Node) else {
+            c.data: c for c in node.children if isinstance(c, Tree)}
         negated = "neg" in subs
         if kind in ("prefix", "prefix_post", "postfix"):
             v, unit, _, qcore = self._quantity(subs["value"], toks)
@@ -327,7 +379,9 @@ class InequalityParser:
             unit = ub or ua
         if kind in ("dash_range", "bare_range") and a >= b:
             return None  # "52-12" is a code, not a range
-        if kind == "dash_range" and not all(t.digits for t in leaves if t.type == "NUMBER"):
+        if kind == "dash_range" and not all(
+                t.digits for t in (self._leaves(node, toks) if idx is not None else leaves)
+                if t.type == "NUMBER"):
             return None  # "One-fourth" is a fraction word, not the range 1-4
         if kind == "bare_range" and (ua is None) != (ub is None) and ua is not None:
             return None  # "3 kV a 5" reads oddly; keep only clean bare ranges

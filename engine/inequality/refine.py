@@ -31,7 +31,7 @@ from ..textfold import fold
 from .lexicon import Lexicon
 from .scanner import Tok
 
-__all__ = ["refine"]
+__all__ = ["refine", "Refiner"]
 
 _VALUE_TYPES = ("NUMBER", "UNIT")
 _RANGE_JOIN = ("TO", "CMPTO", "AND", "DASH")
@@ -40,8 +40,48 @@ _ORD_MARK = r"(?:\s?[ºª°o]|\s?\.[ºª°o])?"
 
 
 def _words_rx(words: frozenset[str]) -> str:
-    return "|".join(sorted((re.escape(w).replace(r"\ ", r"\s+") for w in words), key=len,
-                           reverse=True))
+    """A regex matching exactly `words` (a space in a phrase matches any whitespace), as a
+    character trie: one branch per distinct prefix, so a miss costs a character or two
+    instead of one attempt per word. Only used where any match will do (no capture)."""
+    trie: dict = {}
+    for w in words:
+        node = trie
+        for unit in re.split(r"( )", w):  # words and single spaces
+            for c in ([unit] if unit == " " else unit):
+                node = node.setdefault(c, {})
+        node[""] = {}  # end of a word
+    return _trie_rx(trie)
+
+
+def _trie_rx(node: dict) -> str:
+    alts = []
+    for c in sorted(node, key=lambda k: (k == "", k)):
+        if c == "":
+            alts.append("")
+            continue
+        unit = r"\s+" if c == " " else re.escape(c)
+        alts.append(unit + _trie_rx(node[c]))
+    if alts == [""]:
+        return ""
+    if len(alts) == 1:
+        return alts[0]
+    return "(?:" + "|".join(alts) + ")"
+
+
+def _rev_words_rx(words: frozenset[str]) -> str:
+    """`_words_rx` of the words spelled backwards: for patterns matched on a reversed string."""
+    return _words_rx(frozenset(w[::-1] for w in words))
+
+
+# "does `before` END with ...": the same patterns reversed and matched at the start of the
+# reversed string, so a miss costs one anchored attempt, not a search from every position
+_REV_DATE_TAIL = r"(?:\s*,?(?:ts|dn|dr|ht)?\d{1,2})?(?:\s+ed|\s+fo)?\s*\.?"
+_REV_ID_TAIL = r"(?:\s+ed|\s+ertne|\s+morf|\s+neewteb)?(?:\s*\.?[ºo°]n|\s*\.?s?on)?\s*"
+_YEAR = re.compile(r"(?:19|20)\d\d")
+_CLOCK_AFTER = re.compile(r"\s*(?:h\b|h\d{2}|horas?\b|hs\b|:\d{2}|hrs\b|o'clock)")
+_HHMM = re.compile(r"[0-2]\d[0-5]\d")
+_HRS_AFTER = re.compile(r"\s*hrs\b")
+_ZERO_PADDED = re.compile(r"0\d+")
 
 
 def _is_year(t: Tok) -> bool:
@@ -55,27 +95,54 @@ def _other(t: Tok) -> None:
     t.op = None
 
 
+class Refiner:
+    """The refine pass for one lexicon: its context regexes are compiled once, here."""
+
+    def __init__(self, lex: Lexicon):
+        self.lex = lex
+        ctx = lex.context_words
+        months = ctx.get("months") or frozenset()
+        ids = ctx.get("identifier_nouns") or frozenset()
+        change = ctx.get("change_words") or frozenset()
+        clock = ctx.get("clock_words") or frozenset()
+        years = ctx.get("year_lead") or frozenset()
+        m_rx = _words_rx(months) if months else None
+        self.after_date = re.compile(rf"^{_ORD_MARK}\s*(?:de\s+|of\s+)?(?:{m_rx})\b") if m_rx else None
+        # the before_* patterns are "\b(?:words)<tail>$" read backwards (see _REV_*)
+        self.before_date = re.compile(rf"{_REV_DATE_TAIL}(?:{_rev_words_rx(months)})\b") \
+            if months else None
+        self.before_id = re.compile(rf"{_REV_ID_TAIL}(?:{_rev_words_rx(ids)})\b") if ids else None
+        self.before_clock = re.compile(rf"\s*(?:{_rev_words_rx(clock)})\b") if clock else None
+        self.before_year = re.compile(rf"\s*(?:{_rev_words_rx(years)})\b") if years else None
+        self.change_rx = re.compile(rf"^\s*(?:[^\W\d_]{{1,6}}\s+)?(?:{_words_rx(change)})\s*$") \
+            if change else None
+        # the union of the before_* patterns: when it does not match, none of them does,
+        # and the common number costs one attempt instead of four
+        befores = [p.pattern for p in (self.before_date, self.before_id, self.before_clock,
+                                       self.before_year) if p is not None]
+        self.before_any = re.compile("|".join(f"(?:{p})" for p in befores)) if befores else None
+        #: first words of the comma phrases: no comma token without one of them in the text
+        self.comma_words = tuple(w[0] for w, cats in lex.phrases.items() if "COMMA" in cats)
+
+    def __call__(self, text: str, toks: list[Tok], folded: str | None = None) -> list[Tok]:
+        """`folded`: `fold(text)` when the caller has it already."""
+        return _refine(self, text, toks, fold(text) if folded is None else folded)
+
+
 def refine(text: str, toks: list[Tok], lex: Lexicon) -> list[Tok]:
     """Correct `toks` in place where context says a number is not a quantity; returns the
-    (possibly shorter) token list."""
+    (possibly shorter) token list. (Compiles the lexicon's regexes on every call: hold a
+    `Refiner` to run it often.)"""
+    return Refiner(lex)(text, toks)
+
+
+def _refine(rf: Refiner, text: str, toks: list[Tok], folded: str) -> list[Tok]:
     if not toks:
         return toks
-    ctx = lex.context_words
-    folded = fold(text)
-    months = ctx.get("months") or frozenset()
-    ids = ctx.get("identifier_nouns") or frozenset()
-    change = ctx.get("change_words") or frozenset()
-    clock = ctx.get("clock_words") or frozenset()
-    m_rx = _words_rx(months) if months else None
-    after_date = re.compile(rf"^{_ORD_MARK}\s*(?:de\s+|of\s+)?(?:{m_rx})\b") if m_rx else None
-    before_date = re.compile(rf"\b(?:{m_rx})\.?\s*(?:de\s+|of\s+)?(?:\d{{1,2}}(?:st|nd|rd|th)?,?\s*)?$") \
-        if m_rx else None
-    before_id = re.compile(rf"\b(?:{_words_rx(ids)})\s*(?:n[ºo°]\.?\s*|nos?\.?\s*)?(?:de\s+|entre\s+|from\s+|between\s+)?$") \
-        if ids else None
-    before_clock = re.compile(rf"\b(?:{_words_rx(clock)})\s*$") if clock else None
-    years = ctx.get("year_lead") or frozenset()
-    before_year = re.compile(rf"\b(?:{_words_rx(years)})\s*$") if years else None
-    change_rx = re.compile(rf"^\s*(?:[^\W\d_]{{1,6}}\s+)?(?:{_words_rx(change)})\s*$") if change else None
+    lex = rf.lex
+    after_date, before_date, before_id = rf.after_date, rf.before_date, rf.before_id
+    before_clock, before_year, change_rx = rf.before_clock, rf.before_year, rf.change_rx
+    before_any = rf.before_any
 
     n = len(toks)
     nums = [i for i, t in enumerate(toks) if t.type == "NUMBER"]
@@ -100,18 +167,20 @@ def refine(text: str, toks: list[Tok], lex: Lexicon) -> list[Tok]:
         if t.type != "NUMBER":
             continue
         raw = text[t.start:t.end]
-        before = folded[max(0, t.start - 40):t.start]
+        before = folded[max(0, t.start - 40):t.start][::-1]  # reversed: see _REV_*
+        if before_any is None or not before_any.match(before):
+            before = ""  # none of the before_* patterns matches: skip them (none matches "")
         after = folded[t.end:t.end + 30]
         # 1. dates
         if (after_date is not None and after_date.match(after)) or (
-                before_date is not None and before_date.search(before)):
+                before_date is not None and before_date.match(before)):
             _other(t)
             if i + 1 < n and toks[i + 1].type == "UNIT" and toks[i + 1].end - toks[i + 1].start <= 2 \
                     and text[toks[i + 1].start:toks[i + 1].end] in ("º", "°", "o", "ª"):
                 _other(toks[i + 1])
             continue
-        if (before_year is not None and re.fullmatch(r"(?:19|20)\d\d", raw)
-                and not (i + 1 < n and toks[i + 1].type == "UNIT") and before_year.search(before)):
+        if (before_year is not None and _YEAR.fullmatch(raw)
+                and not (i + 1 < n and toks[i + 1].type == "UNIT") and before_year.match(before)):
             _other(t)  # "a partir de 2026", "until 2030": a year
             continue
         j = next_num(i)
@@ -121,23 +190,22 @@ def refine(text: str, toks: list[Tok], lex: Lexicon) -> list[Tok]:
             _other(toks[j])
             continue
         # 2. clock times
-        if before_clock is not None and before_clock.search(before) and re.match(
-                r"^\s*(?:h\b|h\d{2}|horas?\b|hs\b|:\d{2}|hrs\b|o'clock)", after):
+        if before_clock is not None and before_clock.match(before) and _CLOCK_AFTER.match(after):
             _other(t)
             if j is not None:
                 _other(toks[j])
             continue
-        if re.fullmatch(r"[0-2]\d[0-5]\d", raw) and re.match(r"^\s*hrs\b", after):
+        if _HHMM.fullmatch(raw) and _HRS_AFTER.match(after):
             _other(t)
             continue
         # 3. identifiers
-        if before_id is not None and before_id.search(before):
+        if before_id is not None and before_id.match(before):
             _other(t)
             if j is not None:
                 _other(toks[j - 1])
                 _other(toks[j])
             continue
-        if re.fullmatch(r"0\d+", raw):
+        if _ZERO_PADDED.fullmatch(raw):
             _other(t)
             continue
         # 4. changes: "de 60 para 80"
@@ -154,7 +222,7 @@ def refine(text: str, toks: list[Tok], lex: Lexicon) -> list[Tok]:
                 _other(t)
                 _other(toks[k + 1])
                 continue
-    return _drop_noise(text, toks, lex)
+    return _drop_noise(text, toks, lex, rf.comma_words, folded)
 
 
 def _same_value(a: Tok, b: Tok) -> bool:
@@ -179,7 +247,11 @@ def _unit_prefix(text: str, tok: Tok, lex: Lexicon) -> list[Tok] | None:
     return None
 
 
-def _drop_noise(text: str, toks: list[Tok], lex: Lexicon) -> list[Tok]:
+def _drop_noise(text: str, toks: list[Tok], lex: Lexicon, comma_words: tuple[str, ...],
+                folded: str) -> list[Tok]:
+    if "(" not in text and (not any(w in text or w in folded for w in comma_words)
+                            or not any(t.type == "COMMA" for t in toks)):
+        return toks  # neither a parenthesised duplicate nor a comma to drop
     out: list[Tok] = []
     i = 0
     n = len(toks)

@@ -15,7 +15,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from decimal import Decimal
-from operator import attrgetter
 
 from ..textfold import fold
 from .lexicon import Lexicon
@@ -23,13 +22,18 @@ from .numbers import NumberParser, RawTok, parse_digits
 
 __all__ = ["Tok", "Scanner", "raw_tokens"]
 
-_RAW_RE = re.compile(
-    r"(?P<num>\d+(?:[.,]\d+)*)"
-    r"|(?P<word>[^\W\d_]+(?:'[^\W\d_]+)?)"
-    r"|(?P<sym><=|>=|=<|=>|<>|!=|==|''|[^\w\s])"
-    r"|(?P<other>_+)",
-    re.UNICODE,
-)
+# the alternatives start with disjoint characters, so their order changes no match; words,
+# the commonest, go first. Every character is whitespace or starts a token, so `_RAW_ALL`
+# (each token with the whitespace before it) tiles the text and one `findall` lists every
+# token as plain strings (whitespace, word, digits, mark, underscores; "" where not that
+# kind), cheaper than a match object per token; offsets are the running sum of lengths
+_TOKEN_ALTS = (r"([^\W\d_]+(?:'[^\W\d_]+)?)"
+               r"|(\d+(?:[.,]\d+)*)"
+               r"|(<=|>=|=<|=>|<>|!=|==|''|[^\w\s])"
+               r"|(_+)")
+_RAW_ALL = re.compile(r"(\s*)(?:" + _TOKEN_ALTS + ")", re.UNICODE)
+#: builds a `RawTok` from its fields' tuple in C (the namedtuple constructor is Python code)
+_new_tuple = tuple.__new__
 # (?<!\d): start only where a digit run starts; without it a search over a long digit run
 # is quadratic (every start position rescans the run): 99,900 digits took 270 s
 _DATE_MULTI = re.compile(r"(?<!\d)\d+([/\-])\d+\1\d+")  # 12/03/2024, 2024-03-12, 222-2222-2222
@@ -58,18 +62,22 @@ class Tok:
     digits: bool = True  # NUMBER written with digits (word numbers never form "a-b" ranges)
 
 
-def raw_tokens(text: str) -> list[RawTok]:
-    folded = fold(text)  # length-preserving, so folded[a:b] is the folded token
+def raw_tokens(text: str, folded: str | None = None) -> list[RawTok]:
+    """`folded`: `fold(text)` when the caller has it already (it is length-preserving, so
+    folded[a:b] is the folded token). (`Scanner.scan` inlines this loop.)"""
+    if folded is None:
+        folded = fold(text)
     out = []
-    append = out.append
-    for m in _RAW_RE.finditer(text):
-        kind = m.lastgroup
-        a, b = m.span()
-        s = text[a:b]
-        if kind == "word":
-            append(RawTok("word", a, b, s, folded[a:b]))
+    pos = 0
+    for ws, w, d, y, u in _RAW_ALL.findall(text):
+        a = pos + len(ws)
+        if w:
+            pos = a + len(w)
+            out.append(_new_tuple(RawTok, ("word", a, pos, w, folded[a:pos])))
         else:
-            append(RawTok("sym" if kind == "other" else kind, a, b, s, s))
+            s = d or y or u
+            pos = a + len(s)
+            out.append(_new_tuple(RawTok, ("num" if d else "sym", a, pos, s, s)))
     return out
 
 
@@ -90,12 +98,40 @@ class Scanner:
         self._exact_trie = self._make_trie({k: {"UNIT": v} for k, v in lex.exact_units.items()})
         #: number words: the scanner only looks at tokens within a window around these
         self.anchors = frozenset(set(nw.cardinals) | set(nw.scales) | set(nw.ordinals)
-                                 | set(nw.standalone))
+                                 | set(nw.standalone)) - {""}
+        #: folded first words whose only lexicon match is the word itself: their matches
+        #: need no trie walk (the common connectors "de", "e", "ou" ...)
+        self._single = {w: [(1, node[None])] for w, node in self._trie.items()
+                        if len(node) == 1 and None in node}
+        #: words that may start a number (besides digit runs and signs)
+        self._num_words = frozenset(set(nw.negative) | set(nw.cardinals) | set(nw.scales)
+                                    | set(nw.ordinals) | set(nw.standalone) | set(nw.article_one))
+        #: (token type after a number or unit, type elsewhere, op) of every lexicon entry's
+        #: categories, by identity of the lexicon's own dict (`_tok` precomputed)
+        self._tok_kinds: dict[int, tuple[str, str, str | None]] = {}
+        #: ids of the entries `_pick` takes as they are (no unit, no bare postfix)
+        self._plain_cats: set[int] = set()
+        for trie in (self._trie, self._exact_trie):
+            for cats in _trie_values(trie):
+                a, b = self._tok(cats, 0, 0, True), self._tok(cats, 0, 0, False)
+                if a.op == b.op:
+                    self._tok_kinds[id(cats)] = (a.type, b.type, a.op)
+                if "UNIT" not in cats and not ("POST" in cats and "CMP" not in cats):
+                    self._plain_cats.add(id(cats))
+        #: one-word phrases whose token depends only on the previous token: no number can
+        #: start there and `_pick` has nothing to check (no unit, no bare postfix)
+        self._fast_words = {
+            w: self._tok_kinds[id(m[0][1])] for w, m in self._single.items()
+            if id(m[0][1]) in self._tok_kinds and w not in self._num_words and w not in _SIGNS
+            and not w[:1].isdigit() and "UNIT" not in m[0][1]
+            and not ("POST" in m[0][1] and "CMP" not in m[0][1])}
         #: folded words that can start anything the scanner emits; other words are OTHER
         self.interesting = frozenset(
             set(self.first_words) | set(nw.cardinals) | set(nw.scales) | set(nw.ordinals)
             | set(nw.standalone) | set(nw.negative) | set(nw.article_one)
-            | {fold(w) for w in self.exact_first})
+            | {fold(w) for w in self.exact_first}) - {""}  # "": not a word (see `scan`)
+        #: marks that can start something (a phrase, a sign); every other mark is OTHER
+        self._known_syms = frozenset(self.interesting | self.exact_first | _SIGNS) - {""}
 
     @staticmethod
     def _make_trie(entries: dict) -> dict:
@@ -108,11 +144,14 @@ class Scanner:
         return root
 
     # -- pass 2: block digits that are not quantities --------------------------------
-    def _block(self, text: str, raws: list[RawTok]) -> None:
+    def _block(self, text: str, raws: list[RawTok], nums: list[int] | None = None) -> None:
+        """`nums`: indices of the digit runs in `raws` (all of them), when known."""
         n = len(raws)
         done = -1
-        for k in range(n):
-            if raws[k].kind != "num" or k < done:
+        if nums is None:
+            nums = [k for k in range(n) if raws[k].kind == "num"]
+        for k in nums:
+            if k < done:
                 continue
             i = k
             while i > 0 and raws[i].start == raws[i - 1].end:
@@ -120,7 +159,8 @@ class Scanner:
             j = k + 1
             while j < n and raws[j].start == raws[j - 1].end:
                 j += 1
-            self._block_chunk(text, raws, i, j)
+            if j - i > 1:  # a lone digit run is never a date, time, phone number or code
+                self._block_chunk(text, raws, i, j)
             done = j
 
     def _block_chunk(self, text: str, raws: list[RawTok], i: int, j: int) -> None:
@@ -165,11 +205,11 @@ class Scanner:
     # -- pass 3 ----------------------------------------------------------------------
     def _phrases_at(self, raws: list[RawTok], i: int) -> list[tuple[int, dict]]:
         """All lexicon matches starting at raws[i], longest first: (length, {cat: op})."""
-        out: list[tuple[int, dict]] = []
-        _walk(self._trie, raws, i, _FOLDED, out)  # lexicon phrases, on folded words
-        _walk(self._exact_trie, raws, i, _AS_WRITTEN, out)  # case-sensitive units
-        if len(out) > 1:
-            out.sort(key=lambda x: -x[0])
+        out = _walk_folded(self._trie, raws, i)  # lexicon phrases, on folded words
+        if i < len(raws) and raws[i].text in self.exact_first:
+            out += _walk_text(self._exact_trie, raws, i)  # case-sensitive units
+            if len(out) > 1:
+                out.sort(key=lambda x: -x[0])
         return out
 
     def _extends(self, raws: list[RawTok], i: int, L: int) -> bool:
@@ -182,67 +222,102 @@ class Scanner:
 
     def _pick(self, raws: list[RawTok], i: int, prev: Tok | None,
               matches: list[tuple[int, dict]]) -> tuple[int, dict] | None:
-        prev_num = prev is not None and prev.type == "NUMBER" and prev.end <= raws[i].start
         for L, cats in matches:
-            cats = dict(cats)
             if "POST" in cats and "CMP" not in cats:
                 if self.numbers.starts_number(raws, i + L) or self._extends(raws, i, L):
                     continue
             if "UNIT" in cats:
+                prev_num = prev is not None and prev.type == "NUMBER" and prev.end <= raws[i].start
                 sym = cats["UNIT"]
                 u = self.lex.units.get(sym)
-                nxt_num = self.numbers.starts_number(raws, i + L)
-                ok = prev_num or (u is not None and u.prefix and nxt_num)
+                prefix = u is not None and u.prefix
+                ok = prev_num or (prefix and self.numbers.starts_number(raws, i + L))
                 short = L == 1 and len(raws[i].text) <= 2 and raws[i].kind == "word"
                 glued = prev_num and prev.end == raws[i].start
                 spaced = i + L < len(raws) and raws[i + L].start > raws[i + L - 1].end
-                if ok and short and nxt_num and spaced and not glued and not (
-                        u is not None and u.prefix):
+                if ok and short and spaced and not glued and not prefix and (
+                        self.numbers.starts_number(raws, i + L)):
                     ok = False  # "more than 30000 in 2009": "in" is not inches here
                 if not ok:
-                    del cats["UNIT"]
+                    cats = {k: v for k, v in cats.items() if k != "UNIT"}  # the lexicon's own: copy
                     if not cats:
                         continue
             return L, cats
         return None
 
-    def scan(self, text: str) -> list[Tok]:
-        raws = raw_tokens(text)
+    def scan(self, text: str, folded: str | None = None) -> list[Tok]:
+        """`folded`: `fold(text)` when the caller has it already."""
+        if folded is None:
+            folded = fold(text)
+        # pass 1, with what the later passes need: digit runs, number words (anchors) and
+        # the words and marks the lexicon does not know (always OTHER), all in C loops
+        interesting, anchors, known_syms = self.interesting, self.anchors, self._known_syms
+        raws: list[RawTok] = []
+        append = raws.append
+        nums: list[int] = []
+        word_anchors: list[int] = []
+        known = bytearray()  # 1: may become something other than OTHER
+        kappend = known.append
+        pos = 0
+        for ws, w, d, y, u in _RAW_ALL.findall(text):
+            a = pos + len(ws)
+            if w:
+                pos = a + len(w)
+                f = folded[a:pos]
+                if f in interesting:
+                    kappend(1)
+                    if f in anchors:
+                        word_anchors.append(len(raws))
+                else:
+                    kappend(0)
+                append(_new_tuple(RawTok, ("word", a, pos, w, f)))
+            elif d:
+                pos = a + len(d)
+                nums.append(len(raws))
+                kappend(1)
+                append(_new_tuple(RawTok, ("num", a, pos, d, d)))
+            else:  # a mark or a run of "_" (both symbols)
+                y = y or u
+                pos = a + len(y)
+                kappend(y in known_syms)
+                append(_new_tuple(RawTok, ("sym", a, pos, y, y)))
         if not raws:
             return []
-        self._block(text, raws)
+        if nums:
+            self._block(text, raws, nums)
         toks: list[Tok] = []
         n = len(raws)
         i = 0
         nparse = self.numbers
         nw = self.lex.numbers
-        interesting = self.interesting
+        num_words, single, tok_kinds = self._num_words, self._single, self._tok_kinds
+        first_words, exact_first, fast_words = self.first_words, self.exact_first, self._fast_words
+        plain_cats = self._plain_cats
         # candidate windows: only tokens near a number can belong to an inequality
-        anchors = self.anchors
-        active = bytearray(n)
-        for k, r in enumerate(raws):
-            if (r.kind == "num" and not r.blocked) or r.f in anchors:
+        at = [k for k in nums if not raws[k].blocked]
+        if word_anchors:
+            at = sorted(at + word_anchors)
+        if at and at[0] <= _BEFORE and at[-1] >= n - 1 - _AFTER and all(
+                b - a <= _BEFORE + _AFTER + 1 for a, b in zip(at, at[1:])):
+            look = known  # the windows cover every token (short texts, dense numbers)
+        else:
+            active = bytearray(n)
+            for k in at:
                 lo, hi = max(0, k - _BEFORE), min(n, k + _AFTER + 1)
                 active[lo:hi] = b"\x01" * (hi - lo)
+            # tokens to look at: active and not an unknown word; other runs are one OTHER
+            look = (int.from_bytes(active, "big") & int.from_bytes(known, "big")).to_bytes(n, "big")
         while i < n:
             r = raws[i]
-            if not active[i]:
-                # a run of tokens far from any number: one OTHER, skipped in one step
-                j = active.find(1, i)
+            if not look[i]:
+                # a run of tokens far from any number or unknown to the lexicon: one OTHER
+                j = look.find(1, i)
                 j = n if j < 0 else j
                 if toks and toks[-1].type == "OTHER":
                     toks[-1].end = raws[j - 1].end
                 else:
                     toks.append(Tok("OTHER", r.start, raws[j - 1].end))
                 i = j
-                continue
-            if r.kind == "word" and r.f not in interesting:
-                # fast path: a word the lexicon does not know; runs of them are one OTHER
-                if toks and toks[-1].type == "OTHER":
-                    toks[-1].end = r.end
-                else:
-                    toks.append(Tok("OTHER", r.start, r.end))
-                i += 1
                 continue
             prev = toks[-1] if toks else None
             prev_numeric = prev is not None and prev.type in ("NUMBER", "UNIT")
@@ -259,25 +334,43 @@ class Scanner:
                 toks.append(Tok("OTHER", r.start, raws[i + 2].end))
                 i += 3
                 continue
+            fast = fast_words.get(r.f)
+            if fast is not None and r.text not in exact_first:
+                # a one-word connector ("de", "e", "ou", ","): its token needs no look-ahead
+                toks.append(Tok(fast[0] if prev_numeric else fast[1], r.start, r.end, fast[2]))
+                i += 1
+                continue
             num = None
-            if (r.kind == "num" or r.f in nw.negative or nw.is_word(r.f) or r.f in nw.article_one
-                    or r.text in _SIGNS):
+            if r.kind == "num" or r.f in num_words or r.text in _SIGNS:
                 num = nparse.parse_at(raws, i, allow_sign=not prev_numeric)
-            matches = self._phrases_at(raws, i) if (
-                r.f in self.first_words or r.text in self.exact_first) else []
-            pick = self._pick(raws, i, prev, matches) if matches else None
+            if r.text in exact_first:
+                matches = self._phrases_at(raws, i)
+            elif r.f in first_words:
+                matches = single.get(r.f) or _walk_folded(self._trie, raws, i)
+            else:
+                matches = None
+            if matches:
+                # the longest entry is taken as it is unless a unit or a postfix needs a look
+                pick = matches[0] if id(matches[0][1]) in plain_cats else self._pick(
+                    raws, i, prev, matches)
+            else:
+                pick = None
             plen = pick[0] if pick else 0
             nlen = num[1] - i if num else 0
             if num and (pick is None or nlen > plen or (nlen == plen and not (
                     "UNIT" in pick[1] and prev is not None and prev.type == "NUMBER"))):
-                toks.append(Tok("NUMBER", r.start, raws[num[1] - 1].end, value=num[0],
-                                digits=r.kind == "num" or r.text in _SIGNS))
+                toks.append(Tok("NUMBER", r.start, raws[num[1] - 1].end, None, num[0], None,
+                                r.kind == "num" or r.text in _SIGNS))
                 i = num[1]
                 continue
             if pick:
                 L, cats = pick
                 end = raws[i + L - 1].end
-                toks.append(self._tok(cats, r.start, end, prev_numeric))
+                kinds = tok_kinds.get(id(cats))
+                if kinds is None:
+                    toks.append(self._tok(cats, r.start, end, prev_numeric))
+                else:
+                    toks.append(Tok(kinds[0] if prev_numeric else kinds[1], r.start, end, kinds[2]))
                 i += L
                 continue
             # "a dollar", "an hour": the article is the number one before a unit word
@@ -304,46 +397,86 @@ class Scanner:
         return Tok(cat, start, end, op=op)
 
     def _post(self, toks: list[Tok]) -> list[Tok]:
+        """Units next to numbers: "1 dollar and 42 cents" -> one NUMBER 1.42 with unit $;
+        a prefix unit before a number ("$ 10", "R$ 5") -> PUNIT. Only the tokens around
+        UNITs are visited."""
+        units_at = [i for i, t in enumerate(toks) if t.type == "UNIT"]
+        if not units_at:
+            return toks
         units = self.lex.units
-        out: list[Tok] = []
-        i = 0
         n = len(toks)
-        while i < n:
-            t = toks[i]
-            # "1 dollar and 42 cents" -> one number 1.42 with unit $
-            if (t.type == "NUMBER" and i + 4 < n and toks[i + 1].type == "UNIT"
-                    and toks[i + 2].type == "AND" and toks[i + 3].type == "NUMBER"
-                    and toks[i + 4].type == "UNIT"):
-                main, sub = units.get(toks[i + 1].op), units.get(toks[i + 4].op)
+        merges: list[tuple[int, Tok]] = []  # (first index, merged NUMBER) of 5-token groups
+        done = 0  # toks[:done] are consumed by a merge
+        for u in units_at:
+            if u < done:
+                continue
+            i = u - 1
+            if (i >= done and toks[i].type == "NUMBER" and i + 4 < n and toks[i + 2].type == "AND"
+                    and toks[i + 3].type == "NUMBER" and toks[i + 4].type == "UNIT"):
+                main, sub = units.get(toks[u].op), units.get(toks[i + 4].op)
                 if (main is not None and sub is not None and sub.subunit_of == main.symbol
                         and sub.factor is not None):
-                    out.append(Tok("NUMBER", t.start, toks[i + 4].end,
-                                   value=t.value + toks[i + 3].value * sub.factor,
-                                   unit=main.symbol))
-                    i += 5
+                    t = toks[i]
+                    merges.append((i, Tok("NUMBER", t.start, toks[i + 4].end,
+                                          value=t.value + toks[i + 3].value * sub.factor,
+                                          unit=main.symbol)))
+                    done = i + 5
                     continue
-            if (t.type == "UNIT" and i + 1 < n and toks[i + 1].type == "NUMBER"
-                    and (not out or out[-1].type != "NUMBER")):
-                u = units.get(t.op)
-                if u is not None and u.prefix:
-                    t = Tok("PUNIT", t.start, t.end, op=t.op)
-            out.append(t)
-            i += 1
+            t = toks[u]
+            if u + 1 < n and toks[u + 1].type == "NUMBER" and not (
+                    u > 0 and (toks[u - 1].type == "NUMBER" or (merges and merges[-1][0] + 5 == u))):
+                un = units.get(t.op)
+                if un is not None and un.prefix:
+                    toks[u] = Tok("PUNIT", t.start, t.end, op=t.op)
+        if not merges:
+            return toks
+        out: list[Tok] = []
+        k = 0
+        for i, tok in merges:
+            out.extend(toks[k:i])
+            out.append(tok)
+            k = i + 5
+        out.extend(toks[k:])
         return out
 
 
-_FOLDED = attrgetter("f")
-_AS_WRITTEN = attrgetter("text")
+def _trie_values(trie: dict):
+    """Every entry (categories dict) stored in a phrase trie."""
+    for key, node in trie.items():
+        if key is None:
+            yield node
+        else:
+            yield from _trie_values(node)
 
 
-def _walk(trie: dict, raws: list, i: int, key, out: list[tuple[int, dict]]) -> None:
-    """Append (length, categories) for every trie entry spelled by raws[i:], by `key`."""
+def _walk_folded(trie: dict, raws: list, i: int) -> list[tuple[int, dict]]:
+    """(length, categories) of every trie entry spelled by the folded words raws[i:],
+    longest first."""
+    out: list[tuple[int, dict]] = []
     node, k, n = trie, i, len(raws)
     while k < n:
-        node = node.get(key(raws[k]))
+        node = node.get(raws[k].f)
         if node is None:
-            return
+            break
         k += 1
         cats = node.get(None)
         if cats is not None:
             out.append((k - i, cats))
+    out.reverse()
+    return out
+
+
+def _walk_text(trie: dict, raws: list, i: int) -> list[tuple[int, dict]]:
+    """`_walk_folded` over the words as written (case-sensitive unit symbols)."""
+    out: list[tuple[int, dict]] = []
+    node, k, n = trie, i, len(raws)
+    while k < n:
+        node = node.get(raws[k].text)
+        if node is None:
+            break
+        k += 1
+        cats = node.get(None)
+        if cats is not None:
+            out.append((k - i, cats))
+    out.reverse()
+    return out

@@ -14,7 +14,10 @@ from .extractor import InequalityExtractor
 __all__ = ["InequalitySource", "VALUE_OPS"]
 
 
-_LAST_WORD = re.compile(r"([^\W\d_]+)\s+$")
+# the word before a span, read backwards from the span's start: whitespace, then the word
+# (reversed); one anchored attempt instead of a search through everything before the span
+_LAST_WORD_REVERSED = re.compile(r"\s+([^\W\d_]+)")
+_LOOK_BACK = 64
 
 #: operators that are not conditions in entity output: "fator K igual a 1" states a value
 #: (annotation conventions of real operating text); the extractor itself still reads them,
@@ -31,6 +34,9 @@ class InequalitySource:
     def __init__(self, extractor: InequalityExtractor, exclude_ops: tuple[str, ...] = VALUE_OPS):
         self.extractor = extractor
         self.exclude_ops = frozenset(exclude_ops)
+        #: per language: the verbs that lead a range into the span ("varia de 24 a 43")
+        self._lead_in_words = {lang: lex.context_words.get("range_lead_in") or frozenset()
+                               for lang, lex in extractor.lexicons.items()}
 
     def find(self, doc: Doc) -> list[Candidate]:
         try:
@@ -46,14 +52,25 @@ class InequalitySource:
         """"varia de 24 a 43 meses": a verb leading a range belongs to the entity span."""
         if (c.value or {}).get("op") != "between":
             return c
-        lex = self.extractor.lexicons.get(lang)
-        words = lex.context_words.get("range_lead_in") if lex is not None else None
+        words = self._lead_in_words.get(lang)
         if not words:
             return c
-        m = _LAST_WORD.search(text, 0, c.start)
-        if m and fold(m.group(1)) in words:
-            return replace(c, start=m.start(1))
+        start = _last_word_start(text, c.start)
+        if start is not None and fold(text[start:c.start].rstrip()) in words:
+            return replace(c, start=start)
         return c
 
     def find_many(self, docs) -> list[list[Candidate]]:
         return [self.find(d) for d in docs]
+
+
+def _last_word_start(text: str, end: int) -> int | None:
+    """Start of the letters-only word that, followed by whitespace, ends `text[:end]`
+    (the match of `([^\W\d_]+)\s+$` searched in it), or None."""
+    lo = max(0, end - _LOOK_BACK)
+    while True:
+        rev = text[lo:end][::-1]
+        m = _LAST_WORD_REVERSED.match(rev)
+        if lo == 0 or (m is None and not rev.isspace()) or (m is not None and m.end(1) < len(rev)):
+            return None if m is None else end - m.end(1)
+        lo = 0  # the window may have cut the whitespace or the word: read all of it

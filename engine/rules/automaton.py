@@ -20,6 +20,7 @@ one then `*`, `{n,m}` is n required then m-n optional. Results equal spaCy's Mat
 from __future__ import annotations
 
 import threading
+from itertools import compress, count
 from typing import Any, Sequence
 
 from spacy.attrs import ORTH
@@ -52,7 +53,8 @@ def _quantifiers(op: Any) -> tuple[int, ...]:
     raise TokenSpecError(f"invalid OP {op!r}: use *, +, ?, !, {{n}}, {{n,m}}, {{n,}} or {{,m}}")
 
 
-def compile_pattern(pattern: Sequence[dict], atoms: dict[str, int], atom_list: list[Atom]) -> tuple[tuple[int, int], ...]:
+def compile_pattern(pattern: Sequence[dict], atoms: dict[str, int], atom_list: list[Atom],
+                    lazy: bool = False) -> tuple[tuple[int, int], ...]:
     """A Matcher pattern as (atom index, quantifier) pairs; new atoms are appended."""
     if not isinstance(pattern, (list, tuple)) or not pattern:
         raise TokenSpecError("a token pattern must be a non-empty list of token specs")
@@ -61,7 +63,7 @@ def compile_pattern(pattern: Sequence[dict], atoms: dict[str, int], atom_list: l
         if not isinstance(spec, dict):
             raise TokenSpecError("each element of a token pattern must be a mapping")
         op = next((v for k, v in spec.items() if str(k).upper() == "OP"), None)
-        atom = compile_atom(spec)
+        atom = compile_atom(spec, lazy=lazy)
         idx = atoms.get(atom.key)
         if idx is None:
             idx = atoms[atom.key] = len(atom_list)
@@ -70,12 +72,24 @@ def compile_pattern(pattern: Sequence[dict], atoms: dict[str, int], atom_list: l
     return tuple(out)
 
 
+def _longest_first(se: tuple[int, int]) -> tuple[int, int]:
+    return (se[0] - se[1], se[0])
+
+
 def longest_filter(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
     """spaCy's greedy="LONGEST": longest first (earlier start on ties), drop overlaps."""
     if len(spans) < 2:
         return spans
-    spans = sorted(spans, key=lambda se: (se[0] - se[1], se[0]))
+    spans = sorted(spans, key=_longest_first)
     kept: list[tuple[int, int]] = []
+    if len(spans) <= 16:  # few spans: compare with each kept one
+        for s, e in spans:
+            for ks, ke in kept:
+                if s < ke and ks < e:
+                    break
+            else:
+                kept.append((s, e))
+        return kept
     taken = bytearray(max(e for _, e in spans))
     for s, e in spans:
         if taken.find(1, s, e) >= 0:
@@ -93,14 +107,14 @@ class TokenAutomaton:
     after construction apart from its memo tables, which never change a result.
     """
 
-    def __init__(self, rules: Sequence[Sequence[Sequence[dict]]]):
+    def __init__(self, rules: Sequence[Sequence[Sequence[dict]]], *, lazy_regex: bool = False):
         self._atoms: list[Atom] = []
         atom_ids: dict[str, int] = {}
         self._patterns: list[tuple[tuple[int, int], ...]] = []
         self._pattern_rule: list[int] = []
         for r, patterns in enumerate(rules):
             for p in patterns:
-                self._patterns.append(compile_pattern(p, atom_ids, self._atoms))
+                self._patterns.append(compile_pattern(p, atom_ids, self._atoms, lazy_regex))
                 self._pattern_rule.append(r)
         self.n_rules = len(rules)
         self._lock = threading.Lock()
@@ -175,12 +189,19 @@ class TokenAutomaton:
     # ----------------------------------------------------------------- running
     def classes(self, doc: Doc) -> list[int]:
         """The class (atom bit set) of every token of `doc`."""
-        class_of = self._class_of
-        out = []
-        for o in doc.to_array(ORTH).tolist():
-            c = class_of.get(o)
-            out.append(c if c is not None else self._classify(o, doc))
+        orths = doc.to_array(ORTH).tolist()
+        out = list(map(self._class_of.get, orths))
+        if None in out:
+            for k, o in enumerate(orths):
+                if out[k] is None:
+                    c = self._class_of.get(o)
+                    out[k] = c if c is not None else self._classify(o, doc)
         return out
+
+    def warm(self) -> None:
+        """Compile every atom's lazily compiled parts now."""
+        for atom in self._atoms:
+            atom.warm()
 
     def _scan(self, doc: Doc) -> dict[int, list[tuple[int, int]]]:
         """rule -> every (start, end) some pattern of the rule matches."""
@@ -191,14 +212,19 @@ class TokenAutomaton:
         n = len(cls)
         trans, accepts, from_start = self._trans, self._accepts, self._from_start
         start = self._start
-        for i in range(n):
-            c = cls[i]
+        first_of: dict[int, int] = {}  # local: the shared memo may be reset meanwhile
+        for c in set(cls):
             s = from_start.get(c)
             if s is None:
                 s = trans.get((start, c))
                 if s is None:
                     s = self._step(start, c)
                 from_start[c] = s
+            first_of[c] = s
+        # only positions whose token can begin some pattern (most tokens cannot)
+        firsts = list(map(first_of.__getitem__, cls))
+        for i in compress(count(), map((-1).__ne__, firsts)):
+            s = firsts[i]
             j = i + 1
             while s >= 0:
                 for r in accepts[s]:

@@ -7,7 +7,7 @@ stable code; see `CODES` for the list tests assert.
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable
 
@@ -28,7 +28,8 @@ from .regexcheck import RegexProblem, check_token_regex, compile_re2
 from .schema import (MATCHERS, ContextModel, Expectation, PhraseEntry, ResolutionModel,
                      RuleFileModel, RuleModel, TestCase)
 from .automaton import TokenAutomaton
-from .source import CompiledRule, RuleSource
+from .pack import LoadedTest, RulePack, _discover, discover_rule_files
+from .source import CompiledRule
 
 __all__ = ["RulePack", "LoadedTest", "discover_rule_files", "check_rule_files",
            "load_rule_files", "CODES"]
@@ -50,74 +51,6 @@ CODES = (
 MAX_INCLUDE_DEPTH = 32
 #: a phrase list larger than this is refused (the default packs' largest is 20 KB)
 MAX_PHRASES_FILE_BYTES = 64 * 1024 * 1024
-
-
-@dataclass
-class LoadedTest:
-    case: TestCase
-    file: str
-    index: int
-    line: int
-
-
-@dataclass
-class RulePack:
-    """Everything loaded for one language."""
-
-    language: str
-    labels: dict[str, str] = field(default_factory=dict)
-    rules: list[CompiledRule] = field(default_factory=list)
-    tests: list[LoadedTest] = field(default_factory=list)
-    resolution: ResolutionConfig = field(default_factory=ResolutionConfig)
-    files: list[str] = field(default_factory=list)
-
-    def source(self, vocab: Vocab) -> RuleSource:
-        return RuleSource(self.language, self.rules, vocab)
-
-
-def discover_rule_files(paths: Iterable[str | Path]) -> list[Path]:
-    """Expand directories into their *.yaml / *.yml files (recursively, sorted)."""
-    return [f for f, _ in _discover(paths, [])]
-
-
-def _discover(paths: Iterable[str | Path], diags: list[Diagnostic]) -> list[tuple[Path, Path]]:
-    """(file, pack folder) for every rule file; a folder given is the pack folder of the
-    files under it, a file given is in its own folder's pack. Problems go to `diags`."""
-    out: list[tuple[Path, Path]] = []
-    for p in paths:
-        p = Path(p)
-        try:
-            is_dir = p.is_dir()
-        except (OSError, ValueError) as exc:
-            diags.append(Diagnostic(code="path-invalid", message=f"cannot use path: {exc}", file=str(p)[:200]))
-            continue
-        if is_dir:
-            try:
-                found = sorted(q for q in p.rglob("*") if q.suffix in (".yaml", ".yml") and q.is_file())
-            except OSError as exc:
-                diags.append(Diagnostic(code="file-unreadable", message=f"cannot list folder: {exc.strerror}",
-                                        file=str(p)))
-                continue
-            for q in found:
-                if not is_inside(q, p):
-                    diags.append(Diagnostic(code="path-outside-pack", message="a link that points outside "
-                                            "the pack folder", file=str(q), line=1, column=1,
-                                            hint="copy the file into the pack"))
-                    continue
-                out.append((q, p))
-        else:
-            out.append((p, p.parent))
-    seen: set[Path] = set()
-    uniq = []
-    for p, root in out:
-        try:
-            r = p.resolve()
-        except (OSError, RuntimeError, ValueError):
-            r = p
-        if r not in seen:
-            seen.add(r)
-            uniq.append((p, root))
-    return uniq
 
 
 def _model_for(path: tuple) -> type[BaseModel]:

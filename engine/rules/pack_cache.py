@@ -19,17 +19,17 @@ from typing import Iterable
 import re2
 
 from ..resolver import ResolutionConfig
-from .loader import LoadedTest, RulePack, discover_rule_files, load_rule_files
+from .pack import LoadedTest, RulePack, discover_rule_files
 from .phrases import PhraseIndex, cache_dir
 from .schema import RuleModel, TestCase
 from .source import CompiledRule
 
 __all__ = ["load_rule_files_cached"]
 
-_FORMAT = 1
+_FORMAT = 3
 #: modules whose code shapes a compiled pack: a change to any of them invalidates entries
 _CODE = ("loader.py", "schema.py", "compact.py", "phrases.py", "source.py", "automaton.py",
-         "token_classes.py", "token_regex.py", "regexcheck.py", "pack_cache.py")
+         "token_classes.py", "token_regex.py", "regexcheck.py", "pack_cache.py", "pack.py")
 
 
 def _sha(path: Path) -> str:
@@ -68,7 +68,9 @@ def _dump(packs: dict[str, RulePack]) -> dict:
                 "regex": None if r.regex is None else (r.regex.pattern, bool(r.regex.options.case_sensitive)),
             })
         res = p.resolution
+        p.merged_phrases()  # fills p.phrase_tables
         out[lang] = {
+            "phrase_tables": p.phrase_tables,
             "labels": p.labels, "files": p.files, "rules": rules,
             "tests": [(t.case.model_dump(mode="json"), t.file, t.index, t.line) for t in p.tests],
             "resolution": (res.policy, res.keep_nested, res.source_order, res.source_priority),
@@ -99,7 +101,7 @@ def _load(data: dict) -> dict[str, RulePack]:
             resolution=ResolutionConfig(policy=policy, keep_nested=keep_nested,
                                         source_order=tuple(source_order),
                                         source_priority=tuple(tuple(x) for x in source_priority)),
-            files=list(d["files"]))
+            files=list(d["files"]), phrase_tables=d["phrase_tables"])
     return packs
 
 
@@ -109,6 +111,8 @@ def load_rule_files_cached(paths: Iterable[str | Path], *, allow_outside_paths: 
     paths = list(paths)
 
     def load() -> dict[str, RulePack]:
+        from .loader import load_rule_files  # YAML and validation: only when the cache misses
+
         return load_rule_files(paths, allow_outside_paths=allow_outside_paths)
 
     try:

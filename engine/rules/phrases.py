@@ -14,15 +14,19 @@ import hashlib
 import io
 import marshal
 import os
+import re
 from dataclasses import dataclass
+from itertools import accumulate, compress, count
 from pathlib import Path
 
 from ..errors import EntrecError
-from ..textfold import fold, word_spans, word_strings, words
+from ..textfold import fold, words
 
 __all__ = ["PhraseRow", "PhraseIndex", "MergedPhrases", "read_phrases_file", "PhrasesFileError", "cache_dir"]
 
 _SEP = "\x1f"
+#: the words of `textfold.words` with the gaps between them: [gap, word, gap, ..., gap]
+_SPLIT = re.compile(r"(\w+|[^\w\s])", re.UNICODE).split
 _CACHE_FORMAT = 1
 
 
@@ -181,44 +185,101 @@ class MergedPhrases:
     """Every phrase rule of a pack on one folded-word table per folding mode, so a text is
     split and scanned once per mode however many phrase rules (and phrases) there are.
 
-    `match(text)` yields (char start, char end, rule, id) exactly as running each rule's
-    `PhraseIndex.match` would, in one pass.
+    `match(text)` yields (char start, char end, owner, id) exactly as running each rule's
+    `PhraseIndex.match` would, in one pass; `owners` are what the hits report (the rules,
+    or whatever the caller passed in their place).
+
+    Per mode: `table` maps a joined key to its hits, flat: (owner position, id, owner
+    position, id, ...);
+    `singles` holds the one-word keys; `pairs` maps the first two words of every longer key
+    to its lengths (longest first), so a position costs one probe unless its first two
+    words begin some phrase. The merged tables are plain data (`state()`), so the
+    compiled-pack cache keeps them and a cached start-up skips the merge.
     """
 
-    __slots__ = ("_modes",)
+    __slots__ = ("_modes", "_owners")
 
-    def __init__(self, indexes: list[PhraseIndex], rules: list):
+    def __init__(self, modes: tuple, owners: list):
+        self._modes = modes
+        self._owners = list(owners)
+
+    @classmethod
+    def build(cls, indexes: list[PhraseIndex], owners: list) -> "MergedPhrases":
         modes: dict[tuple[bool, bool], tuple[dict, dict]] = {}
-        for idx, rule in zip(indexes, rules):
-            table, first = modes.setdefault((idx.lower, idx.strip_accents), ({}, {}))
+        for pos, idx in enumerate(indexes):
+            table, pairs = modes.setdefault((idx.lower, idx.strip_accents), ({}, {}))
             for key, cid in idx.table.items():
-                hit = (rule, cid or None)
+                hit = (pos, cid or None)
                 prev = table.get(key)
-                table[key] = (hit,) if prev is None else prev + (hit,)
-            for w, lens in idx.first.items():
-                prev = first.get(w)
-                first[w] = lens if prev is None else tuple(sorted(set(prev) | set(lens), reverse=True))
-        self._modes = tuple((lower, strip, table, first) for (lower, strip), (table, first) in sorted(modes.items()))
+                table[key] = hit if prev is None else prev + hit
+        out = []
+        for (lower, strip), (table, pairs) in sorted(modes.items()):
+            singles = set()
+            lens: dict[str, set[int]] = {}
+            for key in table:
+                parts = key.split(_SEP, 2)
+                if len(parts) == 1:
+                    singles.add(key)
+                else:
+                    lens.setdefault(parts[0] + _SEP + parts[1], set()).add(key.count(_SEP) + 1)
+            firsts = {k.split(_SEP, 1)[0] for k in lens} | singles
+            pairs = {k: tuple(sorted(v, reverse=True)) for k, v in lens.items()}
+            out.append((lower, strip, table, frozenset(firsts), frozenset(singles), pairs))
+        return cls(tuple(out), owners)
+
+
+    @property
+    def owners(self) -> list:
+        return list(self._owners)
+
+    def with_owners(self, owners: list) -> "MergedPhrases":
+        """The same tables reporting other owners (position for position)."""
+        return MergedPhrases(self._modes, owners)
+
+    def state(self) -> tuple:
+        """The merged tables as plain data (marshal-able), without the owners."""
+        return self._modes
+
+    @classmethod
+    def from_state(cls, state: tuple, owners: list) -> "MergedPhrases":
+        """Tables from `state()` (for example read back from the pack cache) with `owners`."""
+        if len(state) and not all(len(mode) == 6 for mode in state):
+            raise ValueError("not a MergedPhrases state")
+        return cls(tuple(state), owners)
 
     def match(self, text: str) -> list[tuple[int, int, object, str | None]]:
         out: list[tuple[int, int, object, str | None]] = []
-        for lower, strip, table, first in self._modes:
+        owners = self._owners
+        for lower, strip, table, firsts, singles, pairs in self._modes:
             folded = fold(text, lower, strip)
-            ws = word_strings(folded)
-            starts = [i for i, w in enumerate(ws) if w in first]
+            parts = _SPLIT(folded)  # [gap, word, gap, word, ..., gap]
+            ws = parts[1::2]
+            starts = list(compress(count(), map(firsts.__contains__, ws)))
             if not starts:
                 continue
-            spans: list[tuple[int, int]] | None = None  # word offsets, computed on the first hit
+            ends: list[int] | None = None  # cumulative part lengths, on the first hit
             n = len(ws)
             for i in starts:
-                for L in first[ws[i]]:
-                    if i + L > n:
-                        continue
-                    hits = table.get(ws[i] if L == 1 else _SEP.join(ws[i:i + L]))
-                    if hits is not None:
-                        if spans is None:
-                            spans = word_spans(folded)
-                        s, e = spans[i][0], spans[i + L - 1][1]
-                        for rule, cid in hits:
-                            out.append((s, e, rule, cid))
+                w = ws[i]
+                found = []
+                if i + 1 < n:
+                    pair = w + _SEP + ws[i + 1]
+                    lens = pairs.get(pair)
+                    if lens is not None:
+                        for L in lens:
+                            if i + L <= n:
+                                hits = table.get(pair if L == 2 else _SEP.join(ws[i:i + L]))
+                                if hits is not None:
+                                    found.append((L, hits))
+                if w in singles:
+                    found.append((1, table[w]))
+                if not found:
+                    continue
+                if ends is None:
+                    ends = list(accumulate(map(len, parts)))
+                s = ends[2 * i]
+                for L, hits in found:
+                    e = ends[2 * (i + L) - 1]
+                    for k in range(0, len(hits), 2):
+                        out.append((s, e, owners[hits[k]], hits[k + 1]))
         return out

@@ -8,9 +8,11 @@ other sources.
 """
 from __future__ import annotations
 
+import re
 from bisect import bisect_right
 from dataclasses import dataclass, field
-from typing import Any
+from functools import lru_cache
+from typing import Any, Callable
 
 import re2
 from spacy.attrs import IDX, LENGTH
@@ -77,7 +79,7 @@ class _Context:
         """False when no required word occurs anywhere in the folded text: then no match of
         the rule can pass (each needle's first word lies inside one folded token)."""
         for needles, firsts in ((self.require_before, self.first_before), (self.require_after, self.first_after)):
-            if needles and not any(w in folded_text for w in firsts):
+            if needles and _any_of(firsts)(folded_text) is None:
                 return False
         return True
 
@@ -93,6 +95,13 @@ class _Context:
         if self.forbid_after and any(n in after for n in self.forbid_after):
             return False
         return True
+
+
+@lru_cache(maxsize=256)
+def _any_of(words: tuple[str, ...]) -> Callable[[str], Any]:
+    """`search(text)` finding any of `words` as a substring (one C-level scan instead of a
+    Python loop over the words); a search that always matches if one word is empty."""
+    return re.compile("|".join(re.escape(w) for w in sorted(set(words), key=len, reverse=True))).search
 
 
 def _regex_set(rules: list[CompiledRule]) -> Any:
@@ -112,45 +121,86 @@ def _regex_set(rules: list[CompiledRule]) -> Any:
     return rset
 
 
+class _RuleInfo:
+    """What `find` reads about a rule, flattened once (attribute reads on the validated
+    model, per hit, were a measurable share of the scan)."""
+
+    __slots__ = ("rule", "id", "label", "priority", "canonical", "normalize", "context")
+
+    def __init__(self, rule: CompiledRule, context: "_Context | None"):
+        m = rule.model
+        self.rule = rule
+        self.id = m.id
+        self.label = m.label
+        self.priority = m.priority
+        self.canonical = m.canonical
+        self.normalize = m.normalize
+        self.context = context
+
+
 class RuleSource:
-    """Runs every enabled rule of one language over a Doc. Built once, read-only after."""
+    """Runs every enabled rule of one language over a Doc. Built once, read-only after.
+
+    `phrases`: the pack's merged phrase tables when it has them already (the compiled-pack
+    cache keeps them), else they are merged here from the rules' own indexes."""
 
     source = "rule"
 
-    def __init__(self, language: str, rules: list[CompiledRule], vocab: Vocab | None = None):
+    def __init__(self, language: str, rules: list[CompiledRule], vocab: Vocab | None = None,
+                 phrases: MergedPhrases | None = None):
         self.name = f"rules:{language}"
         self.language = language
         self.rules = [r for r in rules if r.model.enabled]
+        contexts = {r.id: _Context.compile(r.model.context) for r in self.rules if r.model.context is not None}
+        self._contexts = contexts
+        info = {id(r): _RuleInfo(r, contexts.get(r.id)) for r in self.rules}
         self._pattern_rules = [r for r in self.rules if r.kind == "pattern"]
-        self._automaton = TokenAutomaton([r.patterns for r in self._pattern_rules]) if self._pattern_rules else None
+        self._pattern_info = [info[id(r)] for r in self._pattern_rules]
+        # the packs' regexes were compiled once when loaded: compile them here on first use
+        self._automaton = (TokenAutomaton([r.patterns for r in self._pattern_rules], lazy_regex=True)
+                           if self._pattern_rules else None)
         self._regex_rules = [r for r in self.rules if r.kind == "regex"]
+        self._regex_info = [info[id(r)] for r in self._regex_rules]
         self._regex_set = _regex_set(self._regex_rules)
         phrase_rules = [r for r in self.rules if r.kind == "phrases"]
-        self._phrases = MergedPhrases([r.phrase_index for r in phrase_rules], phrase_rules) if phrase_rules else None
-        self._contexts = {r.id: _Context.compile(r.model.context) for r in self.rules
-                          if r.model.context is not None}
+        phrase_info = [info[id(r)] for r in phrase_rules]
+        if not phrase_rules:
+            self._phrases = None
+        elif phrases is not None and phrases.owners == [i.rule for i in phrase_info]:
+            self._phrases = phrases.with_owners(phrase_info)
+        else:
+            self._phrases = MergedPhrases.build([r.phrase_index for r in phrase_rules], phrase_info)
         self._coordinators = compile_coordinators(self.rules)
         self._normalize = {r.id: r.model.normalize for r in self.rules}
 
     def __len__(self) -> int:
         return len(self.rules)
 
+    def warm(self) -> None:
+        """Compile what is otherwise compiled on first use (a server calls this before it
+        reports ready, so no request pays for it)."""
+        if self._automaton is not None:
+            self._automaton.warm()
+
     def _regex_matches(self, text: str, out: list) -> None:
-        rules = self._regex_rules
+        rules, infos = self._regex_rules, self._regex_info
+        order = range(len(rules))
         if self._regex_set is not None:
             hits = self._regex_set.Match(text)
             if not hits:
                 return
-            rules = [rules[i] for i in sorted(hits)]
-        for r in rules:
-            for m in r.regex.finditer(text):
-                if m.end() > m.start():
-                    out.append((m.start(), m.end(), r, None))
+            order = sorted(hits)
+        for i in order:
+            info = infos[i]
+            for m in rules[i].regex.finditer(text):
+                s, e = m.span()
+                if e > s:
+                    out.append((s, e, info, None))
 
     def raw_matches(self, doc: Doc) -> list[tuple[int, int, CompiledRule, str | None]]:
         """(char start, char end, rule, id) before token alignment and context filters."""
         text = doc_text(doc)
-        out: list[tuple[int, int, CompiledRule, str | None]] = []
+        out: list[tuple[int, int, Any, str | None]] = []
         if self._phrases is not None:
             out.extend(self._phrases.match(text))
         if self._regex_rules:
@@ -158,86 +208,92 @@ class RuleSource:
         if self._automaton is not None:
             for r, ts, te in self._automaton.match(doc):
                 span = doc[ts:te]
-                out.append((span.start_char, span.end_char, self._pattern_rules[r], None))
-        return out
+                out.append((span.start_char, span.end_char, self._pattern_info[r], None))
+        return [(s, e, info.rule, cid) for s, e, info, cid in out]
 
     def find(self, doc: Doc) -> list[Candidate]:
         text = doc_text(doc)
-        char_hits: list[tuple[int, int, CompiledRule, str | None]] = []
-        if self._phrases is not None:
-            char_hits.extend(self._phrases.match(text))
+        char_hits: list[tuple[int, int, _RuleInfo, str | None]] = (
+            self._phrases.match(text) if self._phrases is not None else [])
         if self._regex_rules:
             self._regex_matches(text, char_hits)
         matches = self._automaton.match(doc) if self._automaton is not None else []
         if not char_hits and not matches:
             return []
-        contexts = self._contexts
         view = _DocView(doc, text)
-        # (char start, char end, token start, token end, rule, id)
-        hits: list[tuple[int, int, int, int, CompiledRule, str | None]] = []
-        for s, e, r, cid in char_hits:
-            if r.id in contexts and not view.possible(r.id, contexts[r.id]):
+        starts, ends = view.starts, view.ends
+        # (char start, char end, token start, token end, rule info, id)
+        hits: list[tuple[int, int, int, int, _RuleInfo, str | None]] = []
+        for s, e, info, cid in char_hits:
+            if info.context is not None and not view.possible(info.id, info.context):
                 continue
-            aligned = view.expand(s, e)
-            if aligned is not None:
-                hits.append((*aligned, r, cid))
+            # doc.char_span(s, e, alignment_mode="expand"), by bisection on token offsets
+            # (tokens tile the text, each owning its trailing whitespace)
+            ts = bisect_right(starts, s) - 1
+            te = bisect_right(starts, e - 1)
+            if ts < 0 or te <= 0:
+                continue
+            if s == ends[ts]:
+                ts += 1
+            if te <= ts:
+                continue
+            hits.append((starts[ts], ends[te - 1], ts, te, info, cid))
         if matches:
-            starts, lens = view.starts, view.lens
-            rules = self._pattern_rules
+            infos = self._pattern_info
             for ri, ts, te in matches:
-                r = rules[ri]
-                if r.id in contexts and not view.possible(r.id, contexts[r.id]):
+                info = infos[ri]
+                if info.context is not None and not view.possible(info.id, info.context):
                     continue
-                hits.append((starts[ts], starts[te - 1] + lens[te - 1], ts, te, r, None))
+                hits.append((starts[ts], ends[te - 1], ts, te, info, None))
         seen: set[tuple[int, int, str]] = set()
         out: list[Candidate] = []
-        for start, end, ts, te, r, cid in hits:
-            if not text[start:end].strip():
-                continue
-            ctx = contexts.get(r.id)
-            if ctx is not None and not ctx.ok(view, ts, te):
-                continue
-            key = (start, end, r.id)
+        for start, end, ts, te, info, cid in hits:
+            key = (start, end, info.id)
             if key in seen:
                 continue
+            if info.context is not None and not info.context.ok(view, ts, te):
+                continue
+            surface = text[start:end]
+            if surface.isspace():
+                continue
             seen.add(key)
-            m = r.model
             if cid is None:
-                if m.canonical:
-                    cid = m.canonical
-                elif m.normalize == "upper":
-                    cid = text[start:end].upper()
-                elif m.normalize == "lower":
-                    cid = text[start:end].lower()
-                elif m.normalize == "slug":
-                    cid = slug(text[start:end])
-            out.append(Candidate(start=start, end=end, label=m.label, source="rule", rule_id=m.id,
-                                 priority=m.priority, score=1.0, id=cid))
+                if info.canonical:
+                    cid = info.canonical
+                elif info.normalize is not None:
+                    norm = info.normalize
+                    cid = (surface.upper() if norm == "upper" else surface.lower() if norm == "lower"
+                           else slug(surface) if norm == "slug" else None)
+            out.append(Candidate(start, end, info.label, "rule", info.id, info.priority, 1.0, cid))
         if self._coordinators:
             out = extend_coordinated(text, out, self._coordinators, self._normalize)
         return out
 
 
 class _DocView:
-    """Per-document arrays the checks read, each built on first use: token start offsets
-    and lengths (one `to_array` call), the folded text, and which context rules can pass at
+    """Per-document arrays the checks read, each built on first use: token start and end
+    offsets (one `to_array` call), the folded text, and which context rules can pass at
     all. Folded token texts are slices of the folded text (folding keeps offsets), so a
     context check never builds spaCy Token objects."""
 
-    __slots__ = ("doc", "text", "_starts", "_lens", "_folded", "_possible")
+    __slots__ = ("doc", "text", "_starts", "_ends", "_folded", "_possible")
 
     def __init__(self, doc: Doc, text: str):
         self.doc = doc
         self.text = text
         self._starts: list[int] | None = None
-        self._lens: list[int] = []
+        self._ends: list[int] = []
         self._folded: str | None = None
         self._possible: dict[str, bool] = {}
 
     def _arrays(self) -> None:
-        arr = self.doc.to_array([IDX, LENGTH]).tolist()
-        self._starts = [a for a, _ in arr]
-        self._lens = [b for _, b in arr]
+        if len(self.doc) == 0:
+            self._starts, self._ends = [], []
+            return
+        arr = self.doc.to_array([IDX, LENGTH])
+        starts = arr[:, 0]
+        self._starts = starts.tolist()
+        self._ends = (starts + arr[:, 1]).tolist()
 
     @property
     def starts(self) -> list[int]:
@@ -246,10 +302,10 @@ class _DocView:
         return self._starts  # type: ignore[return-value]
 
     @property
-    def lens(self) -> list[int]:
+    def ends(self) -> list[int]:
         if self._starts is None:
             self._arrays()
-        return self._lens
+        return self._ends
 
     @property
     def folded(self) -> str:
@@ -263,25 +319,7 @@ class _DocView:
             ok = self._possible[rule_id] = ctx.possible(self.folded)
         return ok
 
-    def expand(self, s: int, e: int) -> tuple[int, int, int, int] | None:
-        """`doc.char_span(s, e, alignment_mode="expand")` as (start char, end char, start
-        token, end token), by bisection on the token offsets (tokens tile the text, each
-        owning its trailing whitespace); None when spaCy gives None or an empty span."""
-        starts, lens = self.starts, self.lens
-        if s < 0 or e - 1 >= len(self.text) or e <= s:
-            return None
-        ts = bisect_right(starts, s) - 1
-        te = bisect_right(starts, e - 1) - 1
-        if ts < 0 or te < 0:
-            return None
-        if s == starts[ts] + lens[ts]:
-            ts += 1
-        te += 1
-        if te <= ts:
-            return None
-        return starts[ts], starts[te - 1] + lens[te - 1], ts, te
-
     def __getitem__(self, sl: slice) -> list[str]:
-        starts, lens, f = self.starts, self.lens, self.folded
-        lo, hi, _ = sl.indices(len(lens))
-        return [f[starts[k]:starts[k] + lens[k]] for k in range(lo, hi)]
+        starts, ends, f = self.starts, self.ends, self.folded
+        lo, hi, _ = sl.indices(len(ends))
+        return [f[starts[k]:ends[k]] for k in range(lo, hi)]

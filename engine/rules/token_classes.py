@@ -67,12 +67,18 @@ class Atom:
 
     key: str
     checks: tuple
+    #: the token regexes among the checks (to compile lazily compiled ones up front)
+    regexes: tuple = ()
 
     def test(self, view: TokenView) -> bool:
         for check in self.checks:
             if not check(view):
                 return False
         return True
+
+    def warm(self) -> None:
+        for rx in self.regexes:
+            rx.warm()
 
 
 def _norm_value(value: Any) -> Any:
@@ -108,7 +114,8 @@ _COMPARE = {
 }
 
 
-def _dict_checks(attr: str, preds: dict) -> list[Callable[[TokenView], bool]]:
+def _dict_checks(attr: str, preds: dict, lazy: bool = False,
+                 regexes: list | None = None) -> list[Callable[[TokenView], bool]]:
     get = STRING_ATTRS.get(attr) or INT_ATTRS[attr]
     out: list[Callable[[TokenView], bool]] = []
     for op, value in preds.items():
@@ -119,9 +126,11 @@ def _dict_checks(attr: str, preds: dict) -> list[Callable[[TokenView], bool]]:
             if not isinstance(value, str):
                 raise TokenSpecError(f"{attr}.REGEX must be a string (nested REGEX predicates are not supported)")
             try:
-                rx = compile_token_regex(value)
+                rx = compile_token_regex(value, lazy=lazy)
             except TokenRegexError as exc:
                 raise TokenSpecError(f"{attr}.REGEX {value!r}: {exc.message}") from None
+            if regexes is not None:
+                regexes.append(rx)
             out.append(lambda v, rx=rx, get=get: rx.search(get(v)))
         elif op == "IN":
             vals = _set_values(attr, op, value)
@@ -149,12 +158,14 @@ def _dict_checks(attr: str, preds: dict) -> list[Callable[[TokenView], bool]]:
     return out
 
 
-def compile_atom(spec: dict) -> Atom:
-    """Compile one token spec (a Matcher pattern element, OP removed)."""
+def compile_atom(spec: dict, *, lazy: bool = False) -> Atom:
+    """Compile one token spec (a Matcher pattern element, OP removed). lazy: token
+    regexes may be compiled on first use (`compile_token_regex`)."""
     if not isinstance(spec, dict):
         raise TokenSpecError("a token spec must be a mapping of attributes")
     body = {str(k).upper(): v for k, v in spec.items() if str(k).upper() != "OP"}
     checks: list[Callable[[TokenView], bool]] = []
+    regexes: list = []
     for attr, value in body.items():
         if attr in _NEEDS_PIPELINE:
             raise TokenSpecError(f"attribute {attr} is not available to rule patterns: they run on the "
@@ -163,8 +174,8 @@ def compile_atom(spec: dict) -> Atom:
         if attr not in STRING_ATTRS and attr not in INT_ATTRS:
             raise TokenSpecError(f"unknown token attribute {attr}")
         if isinstance(value, dict):
-            checks.extend(_dict_checks(attr, value))
+            checks.extend(_dict_checks(attr, value, lazy, regexes))
         else:
             checks.append(_scalar_check(attr, value))
     key = json.dumps(body, sort_keys=True, ensure_ascii=False, default=str)
-    return Atom(key, tuple(checks))
+    return Atom(key, tuple(checks), tuple(regexes))

@@ -92,3 +92,28 @@ def test_unknown_policy_error_has_hint():
         get_policy("priority-longst.v1")
     assert ei.value.code == "policy-unknown"
     assert ei.value.hint == "did you mean `priority-longest.v1`?"
+
+
+def _random_candidates(rnd: random.Random, n: int) -> list[C]:
+    out = []
+    for _ in range(n):
+        s = rnd.randrange(0, 400)
+        out.append(C(s, s + rnd.randrange(1, 40), rnd.choice("ABC"), rnd.choice(["rule", "grammar", "model"]),
+                     rnd.choice(["r1", "r2", None]), rnd.randrange(0, 4), rnd.choice([0.5, 0.9, 1.0])))
+    return out
+
+
+@pytest.mark.parametrize("policy", ["priority-longest.v1", "longest-priority.v1"])
+@pytest.mark.parametrize("keep_nested", [False, True])
+def test_explain_false_keeps_the_same_entities_on_small_and_large_inputs(policy, keep_nested):
+    # small inputs take the all-pairs path, large ones the bucket index: same kept set,
+    # and explain=False records no losers
+    rnd = random.Random(7)
+    config = ResolutionConfig(policy=policy, keep_nested=keep_nested)
+    for n in (0, 1, 5, 30, 48, 49, 200):
+        cs = _random_candidates(rnd, n)
+        full = resolve("x" * 500, cs, config)
+        quick = resolve("x" * 500, cs, config, explain=False)
+        assert key(quick) == key(full)
+        assert quick.discarded == []
+        assert len(full.kept) + len(full.discarded) == n

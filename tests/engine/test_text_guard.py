@@ -73,3 +73,17 @@ def test_engine_finds_the_same_entities_around_a_pathological_run():
         assert got == plain, run[:8]
         for e in eng.extract(text):
             assert text[e.start:e.end] == e.text
+
+
+def test_make_nlp_tokenizes_like_blank_plus_customize():
+    # make_nlp builds entrec's tokenizer directly instead of replacing spaCy's default one
+    import spacy
+
+    from entrec.engine.tokenizer import customize_tokenizer
+
+    text = ("P≤275MW e V>=500kV (M5) na LT Tucuruí/Marabá em 12/03, 95°C, Colinas–Miracema; "
+            "UTE Porto Novo I. e COSR-S. Sr. S.A. don't http://x.com a@b.com  fim")
+    for lang in ("pt", "en"):
+        ours, theirs = make_nlp(lang), customize_tokenizer(spacy.blank(lang))
+        assert [(t.text, t.whitespace_) for t in ours(text)] == [(t.text, t.whitespace_) for t in theirs(text)]
+        assert ours.meta["entrec_tokenizer"] == "1"

@@ -305,7 +305,8 @@ def test_time_budget_and_character_limit_answer_json(models, settings):
 def test_responses_carry_server_timing(client):
     r = client.post("/invocations", json={"text": "SE Xingu acima de 5 kV"})
     parts = dict(p.strip().split(";dur=") for p in r.headers["Server-Timing"].split(","))
-    assert set(parts) == {"read", "engine", "render"} and all(float(v) >= 0 for v in parts.values())
+    assert set(parts) == {"read", "engine", "render", "app"} and all(float(v) >= 0 for v in parts.values())
+    assert float(parts["app"]) >= float(parts["read"]) + float(parts["engine"]) + float(parts["render"]) - 0.03
 
 
 def test_orjson_falls_back_for_integers_past_64_bits():

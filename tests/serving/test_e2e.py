@@ -191,3 +191,26 @@ def test_bad_artifact_stops_startup(artifact, tmp_path, serve_control):
     assert proc.returncode == 2
     line = json.loads(proc.stderr.strip().splitlines()[-1])
     assert line["code"] == "artifact-checksum-mismatch" and "inequality.lark" in line["msg"]
+
+
+def test_keepalive_connection_is_closed_after_its_request_quota(default_server):
+    """The 100th request on one keep-alive connection is answered with `Connection: close`
+    (so clients reconnect and spread over the workers); the ones before keep it open."""
+    from entrec.serving.http_worker import KEEPALIVE_REQUESTS_DEFAULT
+
+    u = urllib.parse.urlsplit(default_server.url)
+    conn = http.client.HTTPConnection(u.hostname, u.port, timeout=30)
+    try:
+        answers = []
+        for _ in range(KEEPALIVE_REQUESTS_DEFAULT):
+            conn.request("GET", "/ping")
+            r = conn.getresponse()
+            r.read()
+            answers.append((r.status, (r.getheader("Connection") or "").lower()))
+        assert all(status == 200 for status, _ in answers)
+        assert [c for _, c in answers[:-1]].count("close") == 0
+        assert answers[-1][1] == "close"
+        conn.request("GET", "/ping")  # http.client reconnects on its own after a close
+        assert conn.getresponse().status == 200
+    finally:
+        conn.close()

@@ -100,7 +100,7 @@ def test_wsgi_module_loads_model_from_sm_model_dir(artifact, monkeypatch):
 def test_threaded_json_worker_is_the_default():
     conf = settings({})
     assert conf["worker_class"] == "entrec.serving.http_worker.JsonErrorThreadWorker"
-    assert conf["threads"] == 8 and settings({"ENTREC_THREADS": "3"})["threads"] == 3
+    assert conf["threads"] == 4 and settings({"ENTREC_THREADS": "3"})["threads"] == 3
     assert conf["limit_request_line"] == 8190 and conf["limit_request_fields"] == 100
 
 
@@ -126,3 +126,52 @@ def test_every_gunicorn_parse_error_is_a_client_status_with_a_kebab_code():
     head, _, body = _response(431, "Request Header Fields Too Large", "x-y", "m").partition(b"\r\n\r\n")
     assert b"Content-Type: application/json" in head
     assert json.loads(body) == {"error": {"code": "x-y", "message": "m"}}
+
+
+def test_switch_interval_setting_installs_a_worker_hook():
+    import sys as _sys
+
+    assert "post_worker_init" not in settings({})
+    conf = settings({"ENTREC_SWITCH_INTERVAL_MS": "1"})
+    before = _sys.getswitchinterval()
+    try:
+        conf["post_worker_init"](object())  # what gunicorn calls in each worker
+        assert abs(_sys.getswitchinterval() - 0.001) < 1e-9
+    finally:
+        _sys.setswitchinterval(before)
+    for bad in ("0", "-1", "x", "5000"):
+        with pytest.raises(SystemExit):
+            settings({"ENTREC_SWITCH_INTERVAL_MS": bad})
+
+
+def test_worker_heartbeat_is_rate_limited(monkeypatch):
+    """gthread calls notify() on every event-loop turn; the arbiter needs one per timeout."""
+    from gunicorn.workers.gthread import ThreadWorker
+
+    from entrec.serving import http_worker
+
+    calls = []
+    monkeypatch.setattr(ThreadWorker, "notify", lambda self: calls.append(1))
+    clock = [100.0]
+    monkeypatch.setattr(http_worker, "_clock", lambda: clock[0])
+    worker = object.__new__(http_worker.JsonErrorThreadWorker)
+    worker.timeout = 30  # half the configured timeout, as the arbiter passes it
+    for _ in range(1000):
+        worker.notify()
+    assert len(calls) == 1
+    clock[0] += http_worker.HEARTBEAT_SECONDS
+    worker.notify()
+    assert len(calls) == 2
+    worker.timeout = 1  # a 2 s timeout: a heartbeat at least every 0.25 s
+    clock[0] += 0.25
+    worker.notify()
+    assert len(calls) == 3
+
+
+def test_keepalive_requests_setting():
+    from entrec.serving.http_worker import keepalive_requests
+
+    assert keepalive_requests({}) == 100
+    assert keepalive_requests({"ENTREC_KEEPALIVE_REQUESTS": "7"}) == 7
+    assert keepalive_requests({"ENTREC_KEEPALIVE_REQUESTS": "x"}) == 100
+    assert keepalive_requests({"ENTREC_KEEPALIVE_REQUESTS": "0"}) == 100

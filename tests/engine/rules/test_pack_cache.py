@@ -63,3 +63,17 @@ def test_corrupt_entry_falls_back_to_a_real_load(tmp_path, monkeypatch):
     entries(cache)[0].write_bytes(b"\x00garbage")
     packs = load_rule_files_cached([pack])
     assert [r.id for r in packs["pt"].rules] == ["pt.se", "pt.se.padrao"]
+
+
+def test_cached_pack_carries_the_merged_phrase_tables(tmp_path, monkeypatch):
+    # a cached start-up reads the merged phrase tables instead of merging every list again
+    monkeypatch.setenv("ENTREC_CACHE_DIR", str(tmp_path / "cache"))
+    pack = _write(tmp_path, "phrase,id\nSE Xingu,SE_XINGU\nSE Xingu Novo,\n")
+    fresh = load_rule_files_cached([pack])["pt"]
+    cached = load_rule_files_cached([pack])["pt"]
+    assert cached.phrase_tables is not None
+    assert cached.phrase_tables == fresh.phrase_tables
+    merged = cached.merged_phrases()
+    hits = [(s, e, r.id, cid) for s, e, r, cid in merged.match("a SE XINGU novo e a se xingu")]
+    assert sorted(hits) == [(2, 10, "pt.se", "SE_XINGU"), (2, 15, "pt.se", None),
+                            (20, 28, "pt.se", "SE_XINGU")]

@@ -1,0 +1,100 @@
+"""The scanner's bulk tokenization agrees with what it replaced.
+
+- `raw_tokens` (one `findall` of (whitespace, token) tuples, offsets summed, tuples built in
+  C) gives the tokens of the per-match reference below (the scanner's code before) on
+  generated text full of marks, odd letters and digits.
+- `Scanner.scan` gives, on seeded generated text, exactly the token streams the scanner
+  produced before the change (stored in `data/scan_expected.jsonl`, written by the scanner
+  at commit 1addd5e from `_texts()` below; regenerate only from a scanner known to be right).
+"""
+from __future__ import annotations
+
+import json
+import pathlib
+import random
+import re
+
+import pytest
+
+from entrec.engine.inequality.scanner import raw_tokens
+from entrec.engine.textfold import fold
+
+EXPECTED = pathlib.Path(__file__).parent / "data" / "scan_expected.jsonl"
+
+# the raw-token regex and loop as they were (one match object per token)
+_REF_RE = re.compile(
+    r"(?P<word>[^\W\d_]+(?:'[^\W\d_]+)?)"
+    r"|(?P<num>\d+(?:[.,]\d+)*)"
+    r"|(?P<sym><=|>=|=<|=>|<>|!=|==|''|[^\w\s])"
+    r"|(?P<other>_+)")
+_REF_KIND = (None, "word", "num", "sym", "sym")
+
+
+def _ref_raw(text: str) -> list[tuple]:
+    folded = fold(text)
+    return [(_REF_KIND[m.lastindex], m.start(), m.end(), m.group(),
+             folded[m.start():m.end()] if m.lastindex == 1 else m.group())
+            for m in _REF_RE.finditer(text)]
+
+
+_BITS = ["maior", "que", "menos", "de", "entre", "e", "a", "até", "ou", "mais", "não", "between",
+         "and", "or", "at", "least", "than", "mil", "dez", "kV", "MW", "mHz", "A", "V", "10",
+         "4.000", "1,5", "1.000,5", "-", "−", "–", "~", ">=", "<=", "==", "<>", "''", "'", "no",
+         "mínimo", "máximo", "igual", "dollars", "cents", "1/2", "12/03/2024", "10h15", "03/2024",
+         "+55-11-2222", "the", "half", "quarto", "three", "point", "five", "(", ")", "oitenta",
+         "80", "março", "itens", "para", "às", "horas", ",", ";", "2019", "%", "°C", "º", "ª",
+         "R$", "$", "uma", "an", "one", "hundred", "cem", "≤", "≥", "<", "in", "superior",
+         "abaixo", "above", "up", "to", "52-12", "AT-03", "IO-ON.NE.2NE", "500MW", "5k", "10mil",
+         "x'y", "x'y'de", "d'água", "_", "__", "a_1", "Ⓐ", "²", "٣", "İ", "ſ", "e\u0301", "Ω",
+         "ⅰ", "\t", "\n", "  ", "0976", "hrs", "o'clock", "janeiro", "of", "kW", "Hz", "graus"]
+
+
+def _texts(n: int = 500, seed: int = 1528) -> list[tuple[str, str]]:
+    """Word salads: lexicon words, numbers, codes, marks and odd characters, glued or apart."""
+    rnd = random.Random(seed)
+    seps = [" ", " ", " ", "", ", ", "-", "/", ".", "\n"]
+    out = []
+    for _ in range(n):
+        parts = []
+        for _ in range(rnd.randint(0, 20)):
+            w = rnd.choice(_BITS)
+            r = rnd.random()
+            w = w.upper() if r < 0.08 else w.title() if r < 0.16 else w
+            parts += [w, rnd.choice(seps)]
+        out.append(("".join(parts), rnd.choice(["pt", "en"])))
+    return out
+
+
+def _stream(toks) -> str:
+    """One line per token stream: every field of every token."""
+    return " ".join(f"{t.type}:{t.start}:{t.end}:{t.op}:{t.value}:{t.unit}:{t.digits:d}"
+                    for t in toks)
+
+
+def test_raw_tokens_equal_per_match_reference():
+    texts = [t for t, _ in _texts(3000, seed=5)] + ["", " ", "\n\t ", "a", "x'y'de", "Ⓐ²٣İſ",
+                                                    "__a_1", "''de", "1.2.3,4", "a'"]
+    for text in texts:
+        assert [tuple(r) for r in raw_tokens(text)] == _ref_raw(text), text
+        assert all(not r.blocked for r in raw_tokens(text))
+
+
+def test_raw_token_is_a_tuple_with_a_settable_blocked_flag():
+    r = raw_tokens("AT-03")[2]
+    assert (r.kind, r.start, r.end, r.text, r.f, r.blocked) == ("num", 3, 5, "03", "03", False)
+    r.blocked = True
+    assert r.blocked and not raw_tokens("AT-03")[2].blocked
+
+
+@pytest.mark.parametrize("lang", ["pt", "en"])
+def test_scan_equals_stored_streams_of_the_previous_scanner(ext, lang):
+    expected = [json.loads(line) for line in EXPECTED.read_text(encoding="utf-8").splitlines()]
+    texts = _texts()
+    assert [e[0] for e in expected] == [t for t, _ in texts]  # the generator is unchanged
+    scanner = ext._scanners[lang]
+    numbers = 0
+    for (text, _), e in zip(texts, expected):
+        got = _stream(scanner.scan(text))
+        assert got == e[1][lang], text
+        numbers += got.count("NUMBER:")
+    assert numbers > 400  # the generated text does produce numbers
