@@ -83,9 +83,12 @@ def run_folds(docs: Sequence, folds: Sequence[Sequence[int]], *, config_str: str
 
     rule_spans = None
     if config["training"].get("rule_features"):
-        from entrec.training.pipeline import rule_spans_from
+        # the same rules-only resolution as training.pipeline.rule_spans_from (not imported:
+        # the pipeline imports this module)
+        rules_only = Engine.load(rules=rules, components=("rules",), lang=lang)
 
-        rule_spans = rule_spans_from(rules, lang)
+        def rule_spans(texts):
+            return [[(e.start, e.end, e.label) for e in ents] for ents in rules_only.pipe(list(texts))]
     engine = Engine.load(rules=rules, components=("rules", "grammar"), lang=lang)
     docs = list(docs)
     oof: dict[str, list[list[Any]]] = {p: [[] for _ in docs] for p in placements}
