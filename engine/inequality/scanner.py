@@ -205,9 +205,9 @@ class Scanner:
     # -- pass 3 ----------------------------------------------------------------------
     def _phrases_at(self, raws: list[RawTok], i: int) -> list[tuple[int, dict]]:
         """All lexicon matches starting at raws[i], longest first: (length, {cat: op})."""
-        out = _walk_folded(self._trie, raws, i)  # lexicon phrases, on folded words
+        out = _walk(self._trie, raws, i)  # lexicon phrases, on folded words
         if i < len(raws) and raws[i].text in self.exact_first:
-            out += _walk_text(self._exact_trie, raws, i)  # case-sensitive units
+            out += _walk(self._exact_trie, raws, i, _WRITTEN)  # case-sensitive units
             if len(out) > 1:
                 out.sort(key=lambda x: -x[0])
         return out
@@ -346,7 +346,7 @@ class Scanner:
             if r.text in exact_first:
                 matches = self._phrases_at(raws, i)
             elif r.f in first_words:
-                matches = single.get(r.f) or _walk_folded(self._trie, raws, i)
+                matches = single.get(r.f) or _walk(self._trie, raws, i)
             else:
                 matches = None
             if matches:
@@ -449,29 +449,17 @@ def _trie_values(trie: dict):
             yield from _trie_values(node)
 
 
-def _walk_folded(trie: dict, raws: list, i: int) -> list[tuple[int, dict]]:
-    """(length, categories) of every trie entry spelled by the folded words raws[i:],
-    longest first."""
+#: RawTok field read by a trie walk: folded words, or the words as written
+_FOLDED, _WRITTEN = 4, 3
+
+
+def _walk(trie: dict, raws: list, i: int, field: int = _FOLDED) -> list[tuple[int, dict]]:
+    """(length, categories) of every trie entry spelled by raws[i:] (their folded words, or
+    with `_WRITTEN` the words as written: case-sensitive unit symbols), longest first."""
     out: list[tuple[int, dict]] = []
     node, k, n = trie, i, len(raws)
     while k < n:
-        node = node.get(raws[k].f)
-        if node is None:
-            break
-        k += 1
-        cats = node.get(None)
-        if cats is not None:
-            out.append((k - i, cats))
-    out.reverse()
-    return out
-
-
-def _walk_text(trie: dict, raws: list, i: int) -> list[tuple[int, dict]]:
-    """`_walk_folded` over the words as written (case-sensitive unit symbols)."""
-    out: list[tuple[int, dict]] = []
-    node, k, n = trie, i, len(raws)
-    while k < n:
-        node = node.get(raws[k].text)
+        node = node.get(raws[k][field])
         if node is None:
             break
         k += 1
