@@ -99,7 +99,9 @@ def main(argv=None) -> int:
     print(f"LeNER-Br train cut into bench-train {_sentences(bench_train)} sentences "
           f"({len(bench_train)} docs) and held-out bench-test {_sentences(bench_test)} sentences "
           f"({len(bench_test)} docs; seed {SPLIT_SEED}, stratified={split.stratified})", flush=True)
-    figures: dict = {"bench_train_sentences": _sentences(bench_train),
+    import os
+
+    figures: dict = {"load_average_start": os.getloadavg(), "bench_train_sentences": _sentences(bench_train),
                      "bench_test_sentences": _sentences(bench_test), "split_seed": SPLIT_SEED,
                      "holdout": args.holdout}
 
@@ -173,6 +175,10 @@ def main(argv=None) -> int:
     if t_train is not None:
         print(f"training (entrec train path, incl. fold selection): {t_train / 60:.1f} min")
     print(f"context: LeNER-Br paper LSTM-CRF {PAPER_F1} F1 on its test split (a different split)")
+    figures["load_average_end"] = os.getloadavg()
+    print("machine load average (1/5/15 min) at start {} and end {} (2 cores)".format(
+        "/".join(f"{x:.2f}" for x in figures["load_average_start"]),
+        "/".join(f"{x:.2f}" for x in figures["load_average_end"])))
     if args.json:
         Path(args.json).write_text(json.dumps(figures, indent=2, default=str) + "\n")
     return 0

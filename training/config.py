@@ -68,8 +68,8 @@ nO = null
 @architectures = "spacy.MultiHashEmbed.v2"
 width = 96
 attrs = ["NORM","PREFIX","SUFFIX","SHAPE"]
-rows = [5000,1000,2500,2500]
-include_static_vectors = false
+rows = [20000,5000,10000,10000]
+include_static_vectors = true
 
 [components.ner.model.tok2vec.encode]
 @architectures = "spacy.MaxoutWindowEncoder.v2"
@@ -86,6 +86,17 @@ patience = 4
 max_seconds = 0
 rule_placement = "presets"
 rule_features = false
+
+[training.static_vectors]
+enabled = true
+dim = 64
+bucket = 20000
+minn = 3
+maxn = 5
+hash_count = 2
+epochs = 10
+min_count = 2
+model = "cbow"
 
 [training.batcher]
 @batchers = "spacy.batch_by_words.v1"
@@ -124,6 +135,7 @@ def default_config(*, lang: str = "pt", rule_features: bool = False) -> Config:
     cfg["nlp"]["lang"] = lang
     if rule_features:
         _enable_rule_features(cfg)
+    _sync_static_vectors(cfg)
     return cfg
 
 
@@ -135,6 +147,15 @@ def _enable_rule_features(cfg: Config) -> None:
         embed["rows"] = list(embed["rows"]) + [64]
     cfg["training"]["rule_features"] = True
     cfg["training"]["rule_placement"] = "features"
+
+
+def _sync_static_vectors(cfg: Config) -> None:
+    """`[training.static_vectors] enabled` decides whether the embedding reads them."""
+    enabled = bool((cfg["training"].get("static_vectors") or {}).get("enabled", False))
+    for comp in cfg["components"].values():
+        embed = (((comp or {}).get("model") or {}).get("tok2vec") or {}).get("embed")
+        if isinstance(embed, dict) and "include_static_vectors" in embed:
+            embed["include_static_vectors"] = enabled
 
 
 def _with_parent_sections(text: str) -> str:
@@ -183,6 +204,7 @@ def load_config(path: str | Path | None = None, *, lang: str = "pt",
         node[leaf] = value
     if cfg["training"].get("rule_features"):
         _enable_rule_features(cfg)
+    _sync_static_vectors(cfg)
     if cfg["training"].get("rule_placement", "presets") not in ("presets", "resolver", "features"):
         raise ConfigError(f"training.rule_placement must be presets, resolver or features, "
                           f"got {cfg['training'].get('rule_placement')!r}")

@@ -113,13 +113,15 @@ def run_training(data: Sequence[str | Path], *, out_dir: str | Path,
                  folds: int | None = None, fold_epochs: int | None = None,
                  holdout_fraction: float = 0.0, label_set: Sequence[str] | None = None,
                  import_report_to: Callable[[Any], None] | None = None,
+                 parallel_folds: bool = True,
                  ) -> TrainingRun:
     """Train a model from labeled files and package it into `out_dir` (must be empty).
 
     folds: k of the cross-validation that selects the shipped arbitration (default 3;
     0 ships the packs' own policy unselected). arbitration: also try the learned
     (logistic regression) policy in that selection. fold_epochs: epochs per fold model
-    (default: the final model's best epoch, at most 4).
+    (default `crossval.FOLD_EPOCHS`, at most the config's max_epochs). parallel_folds:
+    train the fold models in a second process while the final model trains.
     `holdout_fraction` sets aside the documents whose content hash falls in that share
     (entrec.training.holdout): never trained on nor used for early stopping (nor in the
     fold selection), returned in `TrainingRun.heldout`, the same documents whatever else
@@ -187,24 +189,35 @@ def run_training(data: Sequence[str | Path], *, out_dir: str | Path,
     rule_spans = None
     if cfg["training"].get("rule_features"):
         rule_spans = rule_spans_from(rules, lang)
-    result = train_ner(train_docs, dev_docs, config=cfg, labels=labels, progress=progress,
-                       rule_spans=rule_spans)
-    say(f"best dev F1 {100 * result.best_dev_f:.1f} at epoch {result.best_epoch} "
-        f"({result.stopped}, {result.seconds:.0f}s)")
 
-    from entrec.training.crossval import DEFAULT_FOLDS, cross_validate
+    from entrec.training.crossval import DEFAULT_FOLDS, finish_cross_validation, start_cross_validation
 
     k = DEFAULT_FOLDS if folds is None else int(folds)
-    selection = None
+    job = None
     if k >= 2 and len(train_docs) >= 2 * k:
+        # the fold models train in a second process while the final model trains here
+        job = start_cross_validation(train_docs, config=cfg, rules=rules, lang=lang, folds=k,
+                                     fold_epochs=fold_epochs, labels=labels, seed=seed_v,
+                                     parallel=parallel_folds)
         say(f"selecting rule placement and arbitration by {k}-fold cross-validation on the "
-            f"{len(train_docs)} training documents")
-        selection = cross_validate(train_docs, config=cfg, rules=rules, lang=lang, final=result,
-                                   folds=k, fold_epochs=fold_epochs, labels=labels,
-                                   rule_spans=rule_spans, learned=arbitration, seed=seed_v, log=say)
+            f"{len(train_docs)} training documents"
+            + (" (fold models training in a second process)" if job.parallel else ""))
     elif k >= 2:
         say(f"too few training documents ({len(train_docs)}) for {k}-fold selection: "
             "shipping the packs' own policy unselected")
+    try:
+        result = train_ner(train_docs, dev_docs, config=cfg, labels=labels, progress=progress,
+                           rule_spans=rule_spans)
+    except BaseException:
+        if job is not None:
+            job.abort()
+        raise
+    say(f"best dev F1 {100 * result.best_dev_f:.1f} at epoch {result.best_epoch} "
+        f"({result.stopped}, {result.seconds:.0f}s)")
+    selection = None
+    if job is not None:
+        selection = finish_cross_validation(job, final=result, rules=rules, lang=lang, labels=labels,
+                                            learned=arbitration, seed=seed_v, log=say)
 
     version = version or time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
     sha = data_sha256(list(data) + list(dev or []))

@@ -27,6 +27,7 @@ from thinc.api import Config
 
 from entrec.engine.errors import EntrecError
 from entrec.engine.ml import RuleSpans, apply_rule_features
+from entrec.training.vectors import settings_from, train_static_vectors
 
 __all__ = [
     "AlignmentReport", "EpochStats", "TrainResult", "TrainingError", "build_nlp",
@@ -81,6 +82,8 @@ class TrainResult:
     alignment_train: AlignmentReport
     alignment_dev: AlignmentReport
     config: Config = field(repr=False, default=None)  # type: ignore[assignment]
+    #: the static vectors trained for this model (training/vectors.py), None without
+    vectors: dict | None = None
 
     def summary(self) -> dict:
         return {
@@ -89,6 +92,7 @@ class TrainResult:
             "stopped": self.stopped, "labels": list(self.labels),
             "alignment_train": self.alignment_train.to_dict(),
             "alignment_dev": self.alignment_dev.to_dict(),
+            "static_vectors": self.vectors,
         }
 
 
@@ -186,7 +190,8 @@ def _dev_scores(nlp: Language, dev: Sequence[Example], rule_features: bool) -> t
 def train_ner(train_docs: Sequence, dev_docs: Sequence, *, config: Config,
               labels: Sequence[str] | None = None, progress: ProgressFn | None = None,
               rule_spans: RuleSpans | None = None, fixed_epochs: int | None = None,
-              label_precision: Mapping[str, float] | None = None) -> TrainResult:
+              label_precision: Mapping[str, float] | None = None,
+              vector_texts: Sequence | None = None) -> TrainResult:
     """Train and return the pipeline holding the weights of the best dev-F1 epoch.
 
     `config` is a resolved-able spaCy config (training/config.py). When its
@@ -197,6 +202,10 @@ def train_ner(train_docs: Sequence, dev_docs: Sequence, *, config: Config,
     without looking at `dev_docs` (may be empty) -- how cross-validation fold models are
     trained, so no held-out fold steers its own model. Their confidence scores are then
     `label_precision` (the final model's), so fold candidates look like shipped ones.
+
+    With `[training.static_vectors] enabled`, floret vectors are first trained on the
+    training texts (plus `vector_texts`, unlabeled extra text or documents) and shipped
+    in the pipeline (training/vectors.py).
     """
     from threadpoolctl import threadpool_limits
 
@@ -219,6 +228,13 @@ def train_ner(train_docs: Sequence, dev_docs: Sequence, *, config: Config,
 
     fix_random_seed(seed)
     nlp = build_nlp(config)
+    vectors_info = None
+    vec_settings = settings_from(t_cfg.get("static_vectors"))
+    if vec_settings.enabled:
+        # the training text only: dev F1 (early stopping, the model's confidences) stays a
+        # measure on text the model has not seen in any form
+        texts = [d.text for d in train_docs] + [getattr(d, "text", d) for d in (vector_texts or ())]
+        vectors_info = train_static_vectors(nlp, texts, vec_settings)
     placement = "features" if rule_features else str(t_cfg.get("rule_placement", "presets"))
     nlp.meta["entrec"] = {"rule_placement": placement}
     label_set = set(labels) if labels else None
@@ -292,7 +308,7 @@ def train_ner(train_docs: Sequence, dev_docs: Sequence, *, config: Config,
     return TrainResult(nlp=nlp, epochs=epochs, best_epoch=best_epoch, best_dev_f=max(best_f, 0.0),
                        seconds=time.perf_counter() - t0, stopped=stopped,
                        labels=tuple(ner.labels), alignment_train=rep_tr, alignment_dev=rep_dv,
-                       config=config)
+                       config=config, vectors=vectors_info)
 
 
 class _null:

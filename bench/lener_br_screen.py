@@ -1,0 +1,64 @@
+"""Screen a training config on LeNER-Br **dev** before a full run (how the default was chosen).
+
+    nice -n 10 python bench/lener_br_screen.py base
+    nice -n 10 python bench/lener_br_screen.py vectors --set training.static_vectors.enabled=true
+    nice -n 10 python bench/lener_br_screen.py rows --set 'components.ner.model.tok2vec.embed.rows=[20000,5000,10000,10000]'
+
+Trains `train_ner` (no folds, no rules) on the first `--n` sentences of bench-train (the
+same seed-12 cut as bench/lener_br.py, so bench-test is never read) and early-stops on
+LeNER-Br dev; prints one JSON line with the best dev exact F1 and appends it to `--log`.
+Dev figures choose hyperparameters; they are not held-out figures. `--set KEY=JSON`
+overrides a dotted config key (JSON value).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from lener_br import DATA, SPLIT_SEED, _first_sentences, _sentences  # noqa: E402
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("name")
+    ap.add_argument("--n", type=int, default=3000, help="bench-train sentences (default 3000)")
+    ap.add_argument("--config", help="spaCy config merged over the default")
+    ap.add_argument("--epochs", type=int, default=12)
+    ap.add_argument("--patience", type=int, default=3)
+    ap.add_argument("--set", action="append", default=[], metavar="KEY=JSON")
+    ap.add_argument("--log", default="lener_screen.jsonl")
+    args = ap.parse_args(argv)
+    from entrec.training.config import load_config
+    from entrec.training.importers import load_documents
+    from entrec.training.split import split_documents
+    from entrec.training.train import train_ner
+
+    docs, _ = load_documents([str(DATA / "train.conll")])
+    bench_train, _bench_test, _ = split_documents(docs, dev_fraction=0.2, seed=SPLIT_SEED)
+    del _bench_test  # never looked at here
+    bench_train = _first_sentences(bench_train, args.n) if args.n else bench_train
+    dev, _ = load_documents([str(DATA / "dev.conll")])
+    over = {"training.max_epochs": args.epochs, "training.patience": args.patience}
+    for kv in args.set:
+        key, value = kv.split("=", 1)
+        over[key] = json.loads(value)
+    cfg = load_config(args.config, overrides=over)
+    t0 = time.time()
+    res = train_ner(bench_train, dev, config=cfg, progress=lambda s: print(
+        f"  epoch {s.epoch} loss {s.loss:.0f} dev F1 {100 * s.dev_f:.2f} {s.seconds:.0f}s", flush=True))
+    line = {"name": args.name, "sentences": _sentences(bench_train), "best_dev_f": round(100 * res.best_dev_f, 2),
+            "best_epoch": res.best_epoch, "epochs": len(res.epochs), "seconds": round(time.time() - t0),
+            "seconds_per_epoch": round(sum(e.seconds for e in res.epochs) / len(res.epochs), 1),
+            "set": args.set, "config": args.config}
+    print(json.dumps(line))
+    with open(args.log, "a", encoding="utf-8") as f:
+        f.write(json.dumps(line) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
