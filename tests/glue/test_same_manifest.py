@@ -23,7 +23,8 @@ def _comparable(m: dict) -> dict:
     def scrub(x):
         if isinstance(x, dict):
             return {k: scrub(v) for k, v in x.items()
-                    if k not in ("created_at", "seconds") and not k.endswith("_per_second")}
+                    if k not in ("created_at", "seconds") and not k.endswith("_per_second")
+                    and not k.endswith("_seconds")}
         if isinstance(x, list):
             return [scrub(v) for v in x]
         return x
