@@ -49,7 +49,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="folds of the cross-validation that selects placement and arbitration "
                         "(default 3; 0: ship the packs' own policy unselected)")
     p.add_argument("--fold-epochs", type=int, metavar="N",
-                   help="epochs per fold model (default 6, at most --epochs; they train in a second "
+                   help="epochs per fold model (default 5, at most --epochs; they train in a second "
                         "process while the final model trains)")
     p.add_argument("--arbitration", action="store_true",
                    help="also try the learned (logistic regression) policy in the selection")

@@ -38,7 +38,7 @@ __all__ = ["DEFAULT_FOLDS", "FOLD_EPOCHS", "FoldRun", "FoldJob", "fold_epochs_fo
 
 DEFAULT_FOLDS = 3
 #: epochs per fold model unless `fold_epochs` says otherwise (capped by `max_epochs`)
-FOLD_EPOCHS = 6
+FOLD_EPOCHS = 5
 
 
 def fold_epochs_for(config: Config, fold_epochs: int | None = None) -> int:

@@ -267,6 +267,9 @@ def train_ner(train_docs: Sequence, dev_docs: Sequence, *, config: Config,
             words = 0
             for batch in batcher(order):
                 nlp.update(batch, drop=dropout, sgd=optimizer, losses=losses)
+                # advance learn-rate (etc.) schedules of the config, as `spacy train` does:
+                # without this a `learn_rate = {"@schedules": ...}` stays at its first value
+                optimizer.step_schedules()
                 words += sum(len(eg.predicted) for eg in batch)
             with nlp.use_params(optimizer.averages) if optimizer.averages else _null():
                 if fixed_epochs is not None:

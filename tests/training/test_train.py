@@ -109,6 +109,19 @@ def test_training_is_deterministic_with_a_seed():
     assert ents(a) == ents(b)
 
 
+def test_learn_rate_schedules_advance_every_batch():
+    """A scheduled learn rate that starts at 0 must rise (spaCy's own loop steps schedules):
+    left unstepped it would stay 0 and the weights equal those of a run at lr 0."""
+    docs = _docs(12)
+    ner_bytes = lambda r: r.nlp.get_pipe("ner").model.to_bytes()  # noqa: E731
+    frozen = _train(docs[:10], docs[10:], **{"training.max_epochs": 2, "training.optimizer.learn_rate": 0.0})
+    warm = _train(docs[:10], docs[10:], **{"training.max_epochs": 2, "training.optimizer.learn_rate": {
+        "@schedules": "warmup_linear.v1", "initial_rate": 0.002, "warmup_steps": 2, "total_steps": 100}})
+    assert ner_bytes(warm) != ner_bytes(frozen)
+    again = _train(docs[:10], docs[10:], **{"training.max_epochs": 2, "training.optimizer.learn_rate": 0.0})
+    assert ner_bytes(again) == ner_bytes(frozen)  # the comparison itself is deterministic
+
+
 def test_early_stopping_on_dev_f1_and_time_cap():
     docs = _docs(20)
     # dev annotated with a label the model never sees: dev F1 stays 0, so patience stops it
