@@ -68,7 +68,7 @@ nO = null
 @architectures = "spacy.MultiHashEmbed.v2"
 width = 96
 attrs = ["NORM","PREFIX","SUFFIX","SHAPE"]
-rows = [5000,1000,2500,2500]
+rows = [20000,5000,10000,10000]
 include_static_vectors = true
 
 [components.ner.model.tok2vec.encode]
