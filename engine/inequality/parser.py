@@ -27,10 +27,29 @@ __all__ = ["InequalityParser", "START_TYPES"]
 #: token types a parse attempt may start at
 START_TYPES = frozenset({"NEG", "CMP", "CMPPOST", "CMPTO", "BETWEEN", "FROM", "APPROX",
                          "NUMBER", "PUNIT", "ART"})
-#: one character per token type for `parse_all`'s search: "s" a start type, "n" NUMBER,
-#: "o" OTHER, "x" anything else
-_CODES = {**{t: "s" for t in START_TYPES}, "NUMBER": "n", "OTHER": "o"}
-_START = re.compile("[sn]")
+#: the grammar's terminals (`%declare`d in inequality.lark; the scanner emits these and OTHER)
+_TERMINALS = ("NUMBER", "UNIT", "PUNIT", "CMP", "POST", "CMPPOST", "CMPTO", "NEG", "MODAL",
+              "BETWEEN", "FROM", "TO", "DASH", "AND", "COMMA", "BUT", "OR", "APPROX", "ART")
+#: one character per token type for `parse_all`'s search, distinct per terminal (so a
+#: window's code string says its whole type sequence): "n" NUMBER, "o" OTHER, upper-case
+#: letters the start types, lower-case the others, "x" a type the grammar does not know
+#: (rejected wherever it appears, like any other unknown type)
+
+
+def _type_codes() -> dict[str, str]:
+    starts, others = iter("ABCDEFGHIJKLM"), iter("abcdefghijklm")
+    codes = {t: "n" if t == "NUMBER" else next(starts if t in START_TYPES else others)
+             for t in _TERMINALS}
+    codes["OTHER"] = "o"
+    return codes
+
+
+_CODES = _type_codes()
+_START = re.compile("[n" + "".join(_CODES[t] for t in START_TYPES if t != "NUMBER") + "]")
+#: windows longer than this are searched step by step instead of through a memoized plan
+#: (the plan's key is the window's code string from the start token on)
+_PLAN_MAX = 40
+_PLAN_LIMIT = 50_000
 
 
 class _ListLexer(Lexer):
@@ -140,6 +159,9 @@ class InequalityParser:
         else:
             self._start, self._end, self._states = cached
         self._memo = LRMemo(self._feed, self._accepts_end, self._build_types)
+        #: window code string from a start token -> ((length, tree), ...) of every prefix the
+        #: LALR tables accept, longest first (a pure function of the type sequence)
+        self._plans: dict[str, tuple[tuple[int, _Node], ...]] = {}
 
     @property
     def lark(self) -> Lark:
@@ -262,7 +284,8 @@ class InequalityParser:
             last = code.rfind("n", i, we)
             while i <= last:
                 i = _START.search(code, i, last + 1).start()  # type: ignore[union-attr]
-                res = self._longest(toks, i)
+                res = self._longest(toks, i) if we - i > _PLAN_MAX or self.reference else \
+                    self._longest_planned(toks, i, code[i:we])
                 if res is None:
                     i += 1
                     continue
@@ -290,6 +313,24 @@ class InequalityParser:
             bounds = self._expr(tree, toks[i:end])
             if bounds:
                 return bounds, end
+        return None
+
+    def _longest_planned(self, toks: list[Tok], i: int, key: str) -> tuple[list[Bound], int] | None:
+        """`_longest` through the plan of the window's type sequence `key` (toks[i:] up to
+        the window's OTHER): the prefixes and their trees are looked up once per sequence."""
+        plan = self._plans.get(key)
+        if plan is None:
+            memo = self._memo
+            types, ends = memo.prefixes(toks, i, (self._start,))
+            plan = tuple((end - i, tree) for end in reversed(ends)
+                         if (tree := memo.tree(tuple(types[:end - i]))) is not None)
+            if len(self._plans) >= _PLAN_LIMIT:
+                self._plans.clear()
+            self._plans[key] = plan
+        for length, tree in plan:
+            bounds = self._expr(tree, toks[i:i + length])
+            if bounds:
+                return bounds, i + length
         return None
 
     def lark_tree(self, toks: list[Tok], i: int, end: int) -> Tree:

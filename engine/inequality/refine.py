@@ -123,6 +123,10 @@ class Refiner:
         self.before_any = re.compile("|".join(f"(?:{p})" for p in befores)) if befores else None
         #: first words of the comma phrases: no comma token without one of them in the text
         self.comma_words = tuple(w[0] for w, cats in lex.phrases.items() if "COMMA" in cats)
+        #: finds any of `comma_words` as a substring (what `any(w in s ...)` asked, in C)
+        self.comma_rx = re.compile("|".join(map(re.escape, sorted(set(self.comma_words), key=len,
+                                                                 reverse=True)))) \
+            if self.comma_words else None
 
     def __call__(self, text: str, toks: list[Tok], folded: str | None = None) -> list[Tok]:
         """`folded`: `fold(text)` when the caller has it already."""
@@ -222,6 +226,8 @@ def _refine(rf: Refiner, text: str, toks: list[Tok], folded: str) -> list[Tok]:
                 _other(t)
                 _other(toks[k + 1])
                 continue
+    if "(" not in text and (rf.comma_rx is None or not (rf.comma_rx.search(text) or rf.comma_rx.search(folded))):
+        return toks  # neither a parenthesised duplicate nor a comma phrase (see _drop_noise)
     return _drop_noise(text, toks, lex, rf.comma_words, folded)
 
 

@@ -183,3 +183,48 @@ def test_last_word_before_span_equals_plain_search():
         end = rnd.randint(0, len(text))
         m = plain.search(text, 0, end)
         assert _last_word_start(text, end) == (m.start(1) if m else None), (text, end)
+
+
+# -- parser: window plans vs the step-by-step search ----------------------------------------
+
+def test_type_codes_cover_exactly_the_grammars_terminals():
+    """The plan key (one character per token type) is exact only if every terminal has its
+    own character: the list in parser.py must be the grammar's `%declare`."""
+    from entrec.engine.inequality import parser
+    from entrec.engine.paths import grammars_dir
+
+    grammar = (grammars_dir() / "inequality.lark").read_text(encoding="utf-8")
+    declared = set(re.search(r"^%declare (.*)$", grammar, re.M).group(1).split())
+    assert set(parser._TERMINALS) == declared
+    assert len(set(parser._CODES.values())) == len(parser._CODES) == len(declared) + 1
+    assert {c for t, c in parser._CODES.items() if parser._START.fullmatch(c)} == {
+        parser._CODES[t] for t in parser.START_TYPES}
+
+
+def _planned_vs_steps(ext, toks, code) -> int:
+    """Every start the search would try, through the plan and step by step; returns hits."""
+    p = ext._parser
+    hits = 0
+    for i in range(len(toks)):
+        if code[i] == "o":
+            continue
+        we = code.find("o", i)
+        we = len(toks) if we < 0 else we
+        steps = p._longest(toks, i)
+        assert p._longest_planned(toks, i, code[i:we]) == steps
+        assert p._longest_planned(toks, i, code[i:we]) == steps  # the stored plan too
+        hits += steps is not None
+    return hits
+
+
+def test_window_plans_equal_step_by_step_search(ext):
+    from entrec.engine.inequality.parser import _CODES
+
+    hits = 0
+    for text, lang in _generated(400, seed=21) + [
+            (" e ".join(str(k) for k in range(1, 60)) + " kV", "pt"),  # a window longer than a plan's
+            ("entre 10 e 20 kV ou " * 12 + "acima de 5", "pt")]:
+        toks = ext._refiners[lang](text, ext._scanners[lang].scan(text))
+        code = "".join(_CODES[t.type] for t in toks)
+        hits += _planned_vs_steps(ext, toks, code)
+    assert hits > 300
