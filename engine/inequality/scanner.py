@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from decimal import Decimal
+from operator import sub as _sub
 
 from ..textfold import fold
 from .lexicon import Lexicon
@@ -298,8 +299,8 @@ class Scanner:
         at = [k for k in nums if not raws[k].blocked]
         if word_anchors:
             at = sorted(at + word_anchors)
-        if at and at[0] <= _BEFORE and at[-1] >= n - 1 - _AFTER and all(
-                b - a <= _BEFORE + _AFTER + 1 for a, b in zip(at, at[1:])):
+        if at and at[0] <= _BEFORE and at[-1] >= n - 1 - _AFTER and (
+                len(at) == 1 or max(map(_sub, at[1:], at)) <= _BEFORE + _AFTER + 1):
             look = known  # the windows cover every token (short texts, dense numbers)
         else:
             active = bytearray(n)
