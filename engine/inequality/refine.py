@@ -195,7 +195,8 @@ def _refine(rf: Refiner, text: str, toks: list[Tok], folded: str) -> list[Tok]:
             if j is not None:
                 _other(toks[j])
             continue
-        if _HHMM.fullmatch(raw) and _HRS_AFTER.match(after):
+        lead = raw[0]  # both patterns below need a leading 0, 1 or 2: one test for the rest
+        if lead in "012" and _HHMM.fullmatch(raw) and _HRS_AFTER.match(after):
             _other(t)
             continue
         # 3. identifiers
@@ -205,7 +206,7 @@ def _refine(rf: Refiner, text: str, toks: list[Tok], folded: str) -> list[Tok]:
                 _other(toks[j - 1])
                 _other(toks[j])
             continue
-        if _ZERO_PADDED.fullmatch(raw):
+        if lead == "0" and _ZERO_PADDED.fullmatch(raw):
             _other(t)
             continue
         # 4. changes: "de 60 para 80"
