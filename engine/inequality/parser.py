@@ -27,25 +27,22 @@ __all__ = ["InequalityParser", "START_TYPES"]
 #: token types a parse attempt may start at
 START_TYPES = frozenset({"NEG", "CMP", "CMPPOST", "CMPTO", "BETWEEN", "FROM", "APPROX",
                          "NUMBER", "PUNIT", "ART"})
-#: the grammar's terminals (`%declare`d in inequality.lark; the scanner emits these and OTHER)
-_TERMINALS = ("NUMBER", "UNIT", "PUNIT", "CMP", "POST", "CMPPOST", "CMPTO", "NEG", "MODAL",
-              "BETWEEN", "FROM", "TO", "DASH", "AND", "COMMA", "BUT", "OR", "APPROX", "ART")
-#: one character per token type for `parse_all`'s search, distinct per terminal (so a
-#: window's code string says its whole type sequence): "n" NUMBER, "o" OTHER, upper-case
-#: letters the start types, lower-case the others, "x" a type the grammar does not know
-#: (rejected wherever it appears, like any other unknown type)
 
 
-def _type_codes() -> dict[str, str]:
-    starts, others = iter("ABCDEFGHIJKLM"), iter("abcdefghijklm")
+def _type_codes(terminals) -> dict[str, str]:
+    """One character per token type for `parse_all`'s search, distinct per terminal of the
+    grammar (so a window's code string says its whole type sequence, which is what the parse
+    plans are keyed by): "n" NUMBER, "o" OTHER, upper-case letters the start types, lower-case
+    the others (code points from U+0100 on past 13 of either). A type the tables do not hold
+    is "x": every state rejects it, so all such types behave alike."""
+    starts = iter([*"ABCDEFGHIJKLM", *map(chr, range(0x100, 0x180))])
+    others = iter([*"abcdefghijklm", *map(chr, range(0x180, 0x200))])
     codes = {t: "n" if t == "NUMBER" else next(starts if t in START_TYPES else others)
-             for t in _TERMINALS}
+             for t in sorted(terminals)}
     codes["OTHER"] = "o"
     return codes
 
 
-_CODES = _type_codes()
-_START = re.compile("[n" + "".join(_CODES[t] for t in START_TYPES if t != "NUMBER") + "]")
 #: windows longer than this are searched step by step instead of through a memoized plan
 #: (the plan's key is the window's code string from the start token on)
 _PLAN_MAX = 40
@@ -159,6 +156,11 @@ class InequalityParser:
         else:
             self._start, self._end, self._states = cached
         self._memo = LRMemo(self._feed, self._accepts_end, self._build_types)
+        #: the tables' terminals (Lark names them in upper case; "$END" is not a token type)
+        self._codes = _type_codes({sym for acts in self._states.values() for sym in acts
+                                   if sym.isupper() and sym != "$END"})
+        starts = "".join(sorted(c for t, c in self._codes.items() if t in START_TYPES))
+        self._start_rx = re.compile(f"[{starts}]" if starts else "(?!)")
         #: window code string from a start token -> ((length, tree), ...) of every prefix the
         #: LALR tables accept, longest first (a pure function of the type sequence)
         self._plans: dict[str, tuple[tuple[int, _Node], ...]] = {}
@@ -274,7 +276,8 @@ class InequalityParser:
         tried only at a start token (START_TYPES) with a NUMBER after it in the same window
         (no OTHER between); with the token types as one string of codes, finding windows,
         their last NUMBER and the start tokens before it are string searches."""
-        code = "".join([_CODES.get(t.type, "x") for t in toks])
+        codes, start_rx = self._codes, self._start_rx
+        code = "".join([codes.get(t.type, "x") for t in toks])
         out: list[Bound] = []
         n = len(toks)
         i = 0
@@ -283,7 +286,7 @@ class InequalityParser:
             we = n if o < 0 else o  # this window is toks[i:we]
             last = code.rfind("n", i, we)
             while i <= last:
-                i = _START.search(code, i, last + 1).start()  # type: ignore[union-attr]
+                i = start_rx.search(code, i, last + 1).start()  # type: ignore[union-attr]
                 res = self._longest(toks, i) if we - i > _PLAN_MAX or self.reference else \
                     self._longest_planned(toks, i, code[i:we])
                 if res is None:

@@ -187,18 +187,23 @@ def test_last_word_before_span_equals_plain_search():
 
 # -- parser: window plans vs the step-by-step search ----------------------------------------
 
-def test_type_codes_cover_exactly_the_grammars_terminals():
-    """The plan key (one character per token type) is exact only if every terminal has its
-    own character: the list in parser.py must be the grammar's `%declare`."""
+def test_type_codes_are_one_character_per_terminal_of_the_grammar(ext):
+    """The plan key (one character per token type) is exact only if every terminal the LALR
+    tables know has its own character; start types are what the start search finds."""
     from entrec.engine.inequality import parser
     from entrec.engine.paths import grammars_dir
 
     grammar = (grammars_dir() / "inequality.lark").read_text(encoding="utf-8")
     declared = set(re.search(r"^%declare (.*)$", grammar, re.M).group(1).split())
-    assert set(parser._TERMINALS) == declared
-    assert len(set(parser._CODES.values())) == len(parser._CODES) == len(declared) + 1
-    assert {c for t, c in parser._CODES.items() if parser._START.fullmatch(c)} == {
-        parser._CODES[t] for t in parser.START_TYPES}
+    codes = ext._parser._codes
+    assert set(codes) == declared | {"OTHER"}
+    assert len(set(codes.values())) == len(codes) and "x" not in codes.values()
+    assert codes["NUMBER"] == "n" and codes["OTHER"] == "o"
+    assert {t for t, c in codes.items() if ext._parser._start_rx.fullmatch(c)} == \
+        parser.START_TYPES & declared
+    # grammars with more terminals than letters still get distinct characters
+    many = parser._type_codes({f"T{k}" for k in range(100)} | parser.START_TYPES)
+    assert len(set(many.values())) == len(many) == 111 and "x" not in many.values()
 
 
 def _planned_vs_steps(ext, toks, code) -> int:
@@ -218,13 +223,11 @@ def _planned_vs_steps(ext, toks, code) -> int:
 
 
 def test_window_plans_equal_step_by_step_search(ext):
-    from entrec.engine.inequality.parser import _CODES
-
     hits = 0
     for text, lang in _generated(400, seed=21) + [
             (" e ".join(str(k) for k in range(1, 60)) + " kV", "pt"),  # a window longer than a plan's
             ("entre 10 e 20 kV ou " * 12 + "acima de 5", "pt")]:
         toks = ext._refiners[lang](text, ext._scanners[lang].scan(text))
-        code = "".join(_CODES[t.type] for t in toks)
+        code = "".join(ext._parser._codes[t.type] for t in toks)
         hits += _planned_vs_steps(ext, toks, code)
     assert hits > 300
