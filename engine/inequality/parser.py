@@ -17,6 +17,7 @@ from lark import Lark, Token, Tree
 from lark.exceptions import LarkError
 from lark.lexer import Lexer
 
+from .bound_plan import ExprPlan, eval_bound, expr_plan
 from .interval import Bound, from_op, make_range, merge_list, negate_op, union_ops
 from .lr_memo import LRMemo
 from .table_cache import load_tables, store_tables
@@ -161,9 +162,9 @@ class InequalityParser:
                                    if sym.isupper() and sym != "$END"})
         starts = "".join(sorted(c for t, c in self._codes.items() if t in START_TYPES))
         self._start_rx = re.compile(f"[{starts}]" if starts else "(?!)")
-        #: window code string from a start token -> ((length, tree), ...) of every prefix the
-        #: LALR tables accept, longest first (a pure function of the type sequence)
-        self._plans: dict[str, tuple[tuple[int, _Node], ...]] = {}
+        #: window code string from a start token -> ((length, expr plan), ...) of every prefix
+        #: the LALR tables accept, longest first (a pure function of the type sequence)
+        self._plans: dict[str, tuple[tuple[int, ExprPlan], ...]] = {}
 
     @property
     def lark(self) -> Lark:
@@ -325,7 +326,7 @@ class InequalityParser:
         if plan is None:
             memo = self._memo
             types, ends = memo.prefixes(toks, i, (self._start,))
-            plan = tuple((end - i, _expr_plan(tree, toks[i:end])) for end in reversed(ends)
+            plan = tuple((end - i, expr_plan(tree, toks[i:end])) for end in reversed(ends)
                          if (tree := memo.tree(tuple(types[:end - i]))) is not None)
             if len(self._plans) >= _PLAN_LIMIT:
                 self._plans.clear()
@@ -335,7 +336,7 @@ class InequalityParser:
             sub = toks[i:i + length]
             bounds: list[Bound] = []
             for conj in conjs:
-                found = [b for b in (_eval_bound(bp, sub, half_open) for bp in conj) if b is not None]
+                found = [b for b in (eval_bound(bp, sub, half_open) for bp in conj) if b is not None]
                 bounds.extend(merge_list(found) if len(found) > 1 else found)
             if bounds:
                 return bounds, i + length
@@ -441,74 +442,3 @@ class InequalityParser:
     def _op(node: Tree, toks: list[Tok]) -> str:
         tok = toks[int(node.children[0])]
         return tok.op or "eq"
-
-
-# -- bound plans: what `_expr` / `_bound` read off a tree, once per tree --------------------
-# A tree is a pure function of its token-type sequence, so which leaf holds the comparator,
-# the number, the unit of each value, and which checks apply are fixed per tree; only the
-# tokens' values differ. `_expr_plan` records that, `_eval_bound` applies it to tokens (same
-# results as `_expr`; tests compare both with Lark's own trees).
-_PREFIX_KINDS = frozenset({"prefix", "prefix_post", "postfix"})
-_ONE_SIDED_OPS = frozenset({"gt", "ge", "lt", "le"})
-
-
-def _expr_plan(tree: _Node, toks: list[Tok]) -> tuple[tuple[tuple | None, ...], ...]:
-    """Per conjunction, the plan of each bound (None: a node `_bound` always rejects)."""
-    return tuple(tuple(_bound_plan(c, toks) for c in conj.children if isinstance(c, _Node))
-                 for conj in tree.children[0].children if isinstance(conj, _Node))
-
-
-def _bound_plan(node: _Node, toks: list[Tok]) -> tuple | None:
-    kind = node.data
-    idx = node.leaf_indices()
-    subs = node.subs()
-    plain_end = toks[idx[-1]].type != "UNIT"  # else the span's core ends at the number
-    if kind in _PREFIX_KINDS:
-        value = subs["value"].quantity().qplan(toks)
-        op_k = subs["cmp"].children[0] if kind != "postfix" else None
-        post_k = subs["post"].children[0] if kind != "prefix" else None
-        return (kind, idx[0], idx[-1], plain_end, "neg" in subs, value, None, op_k, post_k, ())
-    vals = [c for c in node.children if isinstance(c, _Node) and c.data in ("value", "rvalue")]
-    if len(vals) != 2:
-        return None
-    numbers = tuple(k for k in idx if toks[k].type == "NUMBER") if kind == "dash_range" else ()
-    return (kind, idx[0], idx[-1], plain_end, "neg" in subs, vals[0].quantity().qplan(toks),
-            vals[1].quantity().qplan(toks), None, None, numbers)
-
-
-def _eval_bound(plan: tuple | None, toks: list[Tok], half_open: bool) -> Bound | None:
-    """`InequalityParser._bound` of the planned node over `toks`."""
-    if plan is None:
-        return None
-    kind, first_k, last_k, plain_end, negated, qa, qb, op_k, post_k, numbers = plan
-    start, end = toks[first_k].start, toks[last_k].end
-    num = toks[qa[0]]
-    unit = num.unit if qa[1] is None else toks[qa[1]].op
-    if qb is None:
-        if kind == "postfix":
-            op = toks[post_k].op or "eq"
-            if op not in _ONE_SIDED_OPS:
-                return None
-        else:
-            op = toks[op_k].op or "eq"
-            if negated:
-                op = negate_op(op)
-            if kind == "prefix_post":
-                u = union_ops(op, toks[post_k].op or "eq")
-                if u is None:
-                    return None
-                op = u
-        return from_op(op, num.value, unit, negated, start, end, kind, end if plain_end else num.end)
-    a, ua = num.value, unit
-    num_b = toks[qb[0]]
-    b = num_b.value
-    ub = num_b.unit if qb[1] is None else toks[qb[1]].op
-    unit = None if ua and ub and ua != ub else ub or ua
-    if kind in ("dash_range", "bare_range") and a >= b:
-        return None  # "52-12" is a code, not a range
-    if numbers and not all(toks[k].digits for k in numbers):
-        return None  # "One-fourth" is a fraction word, not the range 1-4
-    if kind == "bare_range" and (ua is None) != (ub is None) and ua is not None:
-        return None
-    return make_range(a, b, unit, half_open=half_open, negated=negated, start=start, end=end,
-                      production=kind, core_end=end if plain_end else num_b.end)
