@@ -330,7 +330,9 @@ class Engine:
         per_source = [find_many(s, docs) for s in rt.sources]
         out = [[c for lists in per_source for c in lists[j]] for j in range(len(docs))]
         if rt.model is None:
-            return out
+            # the priorities the pack gives grammar candidates, as `extract` applies them
+            # (without this, `pipe` resolved grammar candidates at their source's priority)
+            return [self._prioritized(cands, rt.config) for cands in out]
         spans = None
         if rt.model.needs_rule_spans:
             spans = []
@@ -394,11 +396,12 @@ class Engine:
     @staticmethod
     def _prioritized(cands: list[Candidate], config: ResolutionConfig) -> list[Candidate]:
         """Grammar and model candidates take the priority the pack configures for them."""
+        wanted = dict(config.source_priority)
         out = []
         for c in cands:
-            p = config.priority_of(c.source) if c.source != "rule" else None
+            p = wanted.get(c.source) if c.source != "rule" else None
             if p is not None and p != c.priority:
-                c = replace(c, priority=p)
+                c = c.with_priority(p)
             out.append(c)
         return out
 

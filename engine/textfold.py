@@ -48,12 +48,34 @@ class _FoldTable(dict):
 _TABLES = {(lo, st): _FoldTable(lo, st) for lo in (True, False) for st in (True, False)}
 
 
+def _latin1_table(lower: bool, strip_accents: bool) -> bytes | None:
+    """`fold_char` of the 256 Latin-1 characters as a `bytes.translate` table, or None if
+    one of them folds to something outside Latin-1 (then the mode has no fast path)."""
+    out = [fold_char(chr(k), lower, strip_accents) for k in range(256)]
+    if any(len(c) != 1 or ord(c) > 0xFF for c in out):
+        return None
+    return bytes(ord(c) for c in out)
+
+
+#: Portuguese and English text is Latin-1: folded as bytes through a 256-entry table (one C
+#: loop, ~10x faster than `str.translate` with a dict, which looks up every character)
+_LATIN1 = {key: _latin1_table(*key) for key in _TABLES}
+
+
 def fold(text: str, lower: bool = True, strip_accents: bool = True) -> str:
     """Fold `text` so that len(fold(text)) == len(text)."""
     if not lower and not strip_accents:
         return text
     if text.isascii():
         return text.lower() if lower else text
+    table = _LATIN1[(lower, strip_accents)]
+    if table is not None:
+        try:
+            data = text.encode("latin-1")
+        except UnicodeEncodeError:
+            pass  # a character beyond Latin-1: the general table
+        else:
+            return data.translate(table).decode("latin-1")
     return text.translate(_TABLES[(lower, strip_accents)])
 
 

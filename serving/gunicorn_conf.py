@@ -10,21 +10,23 @@ load it as a config file: `gunicorn -c python:entrec.serving.gunicorn_conf entre
 | `SAGEMAKER_MODEL_SERVER_TIMEOUT` | 60 | `timeout` (raise it to 600 for Batch Transform) |
 | `ENTREC_GRACEFUL_TIMEOUT` | 20 | `graceful_timeout`: in-flight requests get this long after SIGTERM, inside SageMaker's 30 s window |
 | `ENTREC_WORKER_RSS_MB` | 350 | memory budgeted per worker when choosing the default worker count |
-| `ENTREC_THREADS` | 4 | request threads per worker (`threads`, gthread worker) |
+| `ENTREC_THREADS` | 2 | request threads per worker (`threads`, gthread worker) |
 | `ENTREC_SWITCH_INTERVAL_MS` | 5 (Python's default) | how long a worker thread may hold the GIL while another waits (`sys.setswitchinterval`) |
 
 Why the threaded worker (`entrec.serving.http_worker.JsonErrorThreadWorker`, gunicorn's
-gthread answering its own errors in JSON): stalled uploads hold a thread, not a process, so
-`/ping` keeps answering; the event loop heartbeats the arbiter, so a long request is never
-killed mid-response. Why 4 threads and one worker per CPU: the engine holds the GIL, so
-threads add no CPU; they overlap socket I/O with engine work and absorb slow clients
-(connections that have sent nothing wait in the event loop, not on a thread). Under 16
-concurrent clients the p99 is queueing, and more threads per worker lengthen it (each
-request in flight competes for the GIL in 5 ms slices): 4 gave a lower p99 than 8 in
-every paired run, and on a quiet machine 2 x 2 gave p99 30 ms against 36-71 ms for 2 x 4
-(docs/serving.md, bench/serve_load.py). 2 x 2 had the best p99 on a quiet machine (30 ms) but
-two half-sent request heads then hold every thread of a worker and `/ping` stalls
-(tests/serving/test_attacks.py), so 4 stays the default.
+gthread answering its own errors in JSON and staging requests): its event loop reads each
+request into memory without blocking and hands it to a request thread only once it is
+complete (`entrec.serving.request_staging`), so half-sent heads and stalled uploads wait in
+the event loop, holding no thread, and `/ping` keeps answering; the event loop heartbeats the
+arbiter, so a long request is never killed mid-response. Why 2 threads and one worker per
+CPU: the engine holds the GIL, so threads add no CPU; a second thread overlaps one request's
+socket I/O with another's engine work. Under 16 concurrent clients the p99 is queueing, and
+more threads per worker lengthen it (each request in flight competes for the GIL in 5 ms
+slices): 4 gave a lower p99 than 8 in every paired run, and on a quiet machine 2 x 2 gave p99
+30 ms against 36-71 ms for 2 x 4 (docs/serving.md, bench/serve_load.py). 1 thread loses
+throughput (every request waits for the event loop's hand-off). Before staging, 2 threads were
+unsafe: two half-sent heads held both threads of a worker (tests/serving/test_attacks.py
+now runs 12 slow clients against 1 thread per worker).
 
 Why `preload_app`: the model is loaded and verified once in the master before forking, so
 a broken artifact stops the container at start (not on the first ping) and the workers
@@ -48,7 +50,7 @@ __all__ = ["settings", "default_workers", "memory_limit_bytes", "WORKER_RSS_MB_D
 #: batches and for pages that copy-on-write un-shares over time.
 WORKER_RSS_MB_DEFAULT = 350
 #: Request threads per worker.
-THREADS_DEFAULT = 4
+THREADS_DEFAULT = 2
 #: gunicorn's gthread worker answering its own errors in JSON (entrec.serving.http_worker).
 WORKER_CLASS = "entrec.serving.http_worker.JsonErrorThreadWorker"
 #: Master + OS share of memory kept out of the worker budget.

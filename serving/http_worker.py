@@ -20,17 +20,22 @@ from __future__ import annotations
 import json
 import logging
 import os
+import selectors
 import socket
 import time
+from functools import partial
 from typing import Any
 
 from gunicorn.workers import gthread
 from gunicorn.workers.gthread import ThreadWorker
 
+from .request_staging import HAND_OVER, NEED_HEAD, READY, request_state
+
 #: gthread's "no data yet, hand the connection back to the event loop" result (gunicorn >= 23).
 _DEFER = getattr(gthread, "_DEFER", None)
 
-__all__ = ["JsonErrorThreadWorker", "gunicorn_error", "WORKER_CLASS", "keepalive_requests"]
+__all__ = ["JsonErrorThreadWorker", "gunicorn_error", "WORKER_CLASS", "keepalive_requests",
+           "header_timeout", "body_timeout"]
 
 #: What `worker_class` names in the gunicorn settings.
 WORKER_CLASS = "entrec.serving.http_worker.JsonErrorThreadWorker"
@@ -123,6 +128,17 @@ def header_timeout(env: Any = None) -> float:
     return value if value > 0 else 10.0
 
 
+def body_timeout(env: Any = None) -> float:
+    """`ENTREC_BODY_TIMEOUT_SECONDS` (default 20, the app's own body deadline): how long the
+    event loop waits for a body once its head is in, before answering 408 `body-timeout`."""
+    raw = (env if env is not None else os.environ).get("ENTREC_BODY_TIMEOUT_SECONDS", "")
+    try:
+        value = float(raw) if raw.strip() else 20.0
+    except ValueError:
+        value = 20.0
+    return value if value > 0 else 20.0
+
+
 #: Requests served on one keep-alive connection before the response says `Connection: close`.
 KEEPALIVE_REQUESTS_DEFAULT = 100
 
@@ -149,6 +165,19 @@ class _SocketTimeoutFilter(logging.Filter):
                 "closed a connection idle for %.0f s while sending its request head",
                 (_DeadlineSocket.io_timeout,), None, None)
         return True
+
+
+#: A head that grows past this without its blank line goes to the parser (its 414/431).
+_MAX_HEAD = 65536
+#: Bytes one worker keeps in staging at most; past it, requests go to threads as they come.
+_STAGED_BYTES_MAX = 64 * 1024 * 1024
+
+
+def _payload_limit() -> int:
+    """The app's body limit (`ENTREC_MAX_PAYLOAD_BYTES`): a larger body goes straight to the
+    app, which answers 413 without waiting for it."""
+    raw = os.environ.get("ENTREC_MAX_PAYLOAD_BYTES", "")
+    return int(raw) if raw.strip().isdigit() else 6 * 1024 * 1024
 
 
 #: Seconds between two heartbeats to the arbiter (its timeout is tens of seconds).
@@ -194,22 +223,150 @@ class JsonErrorThreadWorker(ThreadWorker):
     def init_process(self) -> None:
         self.keepalive_requests = keepalive_requests()
         _DeadlineSocket.io_timeout = header_timeout()
+        self._head_timeout = header_timeout()
+        self._body_timeout = body_timeout()
+        self._max_body = _payload_limit()
+        self._staging: set[Any] = set()
+        self._staged_bytes = 0
+        # TLS and HTTP/2 read their own preface/handshake from the socket: no staging there.
+        self._stage = (not self.cfg.is_ssl
+                       and getattr(self.cfg, "http2_cleartext", "off") in (None, "off", "", False)
+                       and getattr(self.cfg, "protocol", "http") == "http")
         logging.getLogger("gunicorn.error").addFilter(_SocketTimeoutFilter())
         super().init_process()
 
-    def handle(self, conn: Any) -> Any:
-        """A new connection that has sent nothing yet goes straight back to the event loop
-        (gunicorn's own handle() would hold a request thread for up to 5 s waiting for it),
-        so idle connections cost no thread."""
-        if (_DEFER is not None and not conn.initialized and not conn.data_ready
-                and not conn.wait_for_data(0.05)):
-            return _DEFER
-        return super().handle(conn)
+    # -- staging: the event loop buffers each request until it is complete ---------------
+    #
+    # A connection goes to a request thread only when its whole request is in memory (or when
+    # request_staging says the parser must see it now). Slow heads and stalled uploads then
+    # wait in the event loop, holding no thread, and the thread count is chosen for latency.
 
-    def enqueue_req(self, conn: Any) -> None:
+    def _begin_staging(self, conn: Any) -> None:
+        conn.sock.setblocking(False)
+        conn.entrec_buf = bytearray()
+        conn.entrec_deadline = time.monotonic() + self._head_timeout
+        conn.entrec_head_done = False
+        self._staging.add(conn)
+        if not self._stage_read(conn):
+            self.poller.register(conn.sock, selectors.EVENT_READ,
+                                 partial(self._on_staging_readable, conn))
+
+    def _on_staging_readable(self, conn: Any, _sock: Any) -> None:
+        if self._stage_read(conn):
+            try:
+                self.poller.unregister(conn.sock)
+            except (KeyError, ValueError, OSError):
+                pass
+
+    def _stage_read(self, conn: Any) -> bool:
+        """Read what has arrived; True when the connection left staging (handed or closed)."""
+        buf = conn.entrec_buf
+        eof = False
+        while True:
+            try:
+                chunk = conn.sock.recv(262144)
+            except (BlockingIOError, InterruptedError):
+                break
+            except OSError:
+                self._drop_staged(conn)
+                return True
+            if not chunk:
+                eof = True
+                break
+            buf += chunk
+            self._staged_bytes += len(chunk)
+            if len(chunk) < 262144:
+                break
+        if eof and not buf:
+            self._drop_staged(conn)  # closed before sending anything: nothing to answer
+            return True
+        state = request_state(buf, max_head=_MAX_HEAD, max_body=self._max_body)
+        if state in (READY, HAND_OVER) or eof or self._staged_bytes > _STAGED_BYTES_MAX:
+            self._hand_over(conn)  # at EOF the parser answers a cut-short request itself
+            return True
+        if state != NEED_HEAD and not conn.entrec_head_done:
+            conn.entrec_head_done = True
+            conn.entrec_deadline = time.monotonic() + self._body_timeout
+        return False
+
+    def _hand_over(self, conn: Any) -> None:
+        self._staging.discard(conn)
+        self._staged_bytes -= len(conn.entrec_buf)
+        conn.entrec_prefix = bytes(conn.entrec_buf)
+        conn.entrec_buf = bytearray()
+        conn.data_ready = True
+        self._submit(conn)
+
+    def _drop_staged(self, conn: Any, answer: bytes = b"") -> None:
+        self._staging.discard(conn)
+        self._staged_bytes -= len(conn.entrec_buf)
+        conn.entrec_buf = bytearray()
+        try:
+            self.poller.unregister(conn.sock)
+        except (KeyError, ValueError, OSError):
+            pass
+        if answer:
+            try:
+                conn.sock.send(answer)  # a few hundred bytes: fits the empty send buffer
+            except OSError:
+                pass
+        self.nr_conns -= 1
+        conn.close()
+
+    def murder_pending(self) -> None:
+        """Also expire staged requests: a head that stopped arriving is closed without an
+        answer (as before, when a thread's read timed out); a body that stopped arriving
+        gets the app's 408 `body-timeout`."""
+        super().murder_pending()
+        if not self._staging:
+            return
+        now = time.monotonic()
+        for conn in [c for c in self._staging if c.entrec_deadline <= now or
+                     (not self.alive and not c.entrec_buf)]:
+            if conn.entrec_head_done:
+                got = len(conn.entrec_buf) - conn.entrec_buf.find(b"\r\n\r\n") - 4
+                self._drop_staged(conn, _response(
+                    408, "Request Timeout", "body-timeout",
+                    f"the request body did not arrive within {self._body_timeout:g} s "
+                    f"({got} bytes received)"))
+            else:
+                self._drop_staged(conn)
+
+    def _submit(self, conn: Any) -> None:
         if type(conn.sock) is socket.socket:
             conn.sock.__class__ = _DeadlineSocket
         super().enqueue_req(conn)
+
+    def enqueue_req(self, conn: Any) -> None:
+        """Every path to a request thread (new connection, kept-alive or deferred one
+        becoming readable) goes through staging first, except a connection whose parser
+        already holds the next request's bytes (pipelining, read ahead by a body drain)."""
+        pending = conn.parser is not None and conn.parser.unreader.buf.getvalue()
+        if not self._stage or pending or getattr(conn, "entrec_prefix", None) is not None:
+            self._submit(conn)
+        else:
+            self._begin_staging(conn)
+
+    def handle(self, conn: Any) -> Any:
+        """Feed a staged request to gunicorn's parser, then serve it as gunicorn does.
+
+        Without staging (TLS, HTTP/2): a new connection that has sent nothing yet goes
+        straight back to the event loop (gunicorn's own handle() would hold a request thread
+        for up to 5 s waiting for it), so idle connections cost no thread."""
+        prefix = getattr(conn, "entrec_prefix", None)
+        if prefix is not None:
+            conn.entrec_prefix = None
+            try:
+                conn.sock.setblocking(True)
+                conn.init()
+            except Exception as exc:  # as gunicorn's handle() does for its own init
+                self.handle_error(None, conn.sock, conn.client, exc)
+                return False
+            conn.parser.unreader.unread(prefix)
+        elif (_DEFER is not None and not conn.initialized and not conn.data_ready
+                and not conn.wait_for_data(0.05)):
+            return _DEFER
+        return super().handle(conn)
 
     def handle_error(self, req: Any, client: Any, addr: Any, exc: BaseException) -> None:
         status, code, reason, message = gunicorn_error(exc)

@@ -14,11 +14,10 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import marshal
-import os
 from decimal import Decimal
 from pathlib import Path
 
-from ..rules.phrases import cache_dir
+from ..cache_store import cache_dir, store_entry
 from .lexicon import Lexicon, NumberWords, UnitDef, load_lexicon
 
 __all__ = ["load_lexicon_cached"]
@@ -86,10 +85,7 @@ def load_lexicon_cached(path: str | Path) -> Lexicon:
     lex = load_lexicon(path)
     try:
         blob = marshal.dumps(_dump(lex))
-        entry.parent.mkdir(parents=True, exist_ok=True)
-        tmp = entry.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_bytes(blob)
-        os.replace(tmp, entry)
+        store_entry(entry, blob)
     except (OSError, ValueError):
         pass  # read-only home: compile on every start
     return lex

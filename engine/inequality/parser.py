@@ -17,6 +17,7 @@ from lark import Lark, Token, Tree
 from lark.exceptions import LarkError
 from lark.lexer import Lexer
 
+from .bound_plan import ExprPlan, eval_bound, expr_plan
 from .interval import Bound, from_op, make_range, merge_list, negate_op, union_ops
 from .lr_memo import LRMemo
 from .table_cache import load_tables, store_tables
@@ -27,10 +28,26 @@ __all__ = ["InequalityParser", "START_TYPES"]
 #: token types a parse attempt may start at
 START_TYPES = frozenset({"NEG", "CMP", "CMPPOST", "CMPTO", "BETWEEN", "FROM", "APPROX",
                          "NUMBER", "PUNIT", "ART"})
-#: one character per token type for `parse_all`'s search: "s" a start type, "n" NUMBER,
-#: "o" OTHER, "x" anything else
-_CODES = {**{t: "s" for t in START_TYPES}, "NUMBER": "n", "OTHER": "o"}
-_START = re.compile("[sn]")
+
+
+def _type_codes(terminals) -> dict[str, str]:
+    """One character per token type for `parse_all`'s search, distinct per terminal of the
+    grammar (so a window's code string says its whole type sequence, which is what the parse
+    plans are keyed by): "n" NUMBER, "o" OTHER, upper-case letters the start types, lower-case
+    the others (code points from U+0100 on past 13 of either). A type the tables do not hold
+    is "x": every state rejects it, so all such types behave alike."""
+    starts = iter([*"ABCDEFGHIJKLM", *map(chr, range(0x100, 0x180))])
+    others = iter([*"abcdefghijklm", *map(chr, range(0x180, 0x200))])
+    codes = {t: "n" if t == "NUMBER" else next(starts if t in START_TYPES else others)
+             for t in sorted(terminals)}
+    codes["OTHER"] = "o"
+    return codes
+
+
+#: windows longer than this are searched step by step instead of through a memoized plan
+#: (the plan's key is the window's code string from the start token on)
+_PLAN_MAX = 40
+_PLAN_LIMIT = 50_000
 
 
 class _ListLexer(Lexer):
@@ -140,6 +157,14 @@ class InequalityParser:
         else:
             self._start, self._end, self._states = cached
         self._memo = LRMemo(self._feed, self._accepts_end, self._build_types)
+        #: the tables' terminals (Lark names them in upper case; "$END" is not a token type)
+        self._codes = _type_codes({sym for acts in self._states.values() for sym in acts
+                                   if sym.isupper() and sym != "$END"})
+        starts = "".join(sorted(c for t, c in self._codes.items() if t in START_TYPES))
+        self._start_rx = re.compile(f"[{starts}]" if starts else "(?!)")
+        #: window code string from a start token -> ((length, expr plan), ...) of every prefix
+        #: the LALR tables accept, longest first (a pure function of the type sequence)
+        self._plans: dict[str, tuple[tuple[int, ExprPlan], ...]] = {}
 
     @property
     def lark(self) -> Lark:
@@ -252,7 +277,8 @@ class InequalityParser:
         tried only at a start token (START_TYPES) with a NUMBER after it in the same window
         (no OTHER between); with the token types as one string of codes, finding windows,
         their last NUMBER and the start tokens before it are string searches."""
-        code = "".join([_CODES.get(t.type, "x") for t in toks])
+        codes, start_rx = self._codes, self._start_rx
+        code = "".join([codes.get(t.type, "x") for t in toks])
         out: list[Bound] = []
         n = len(toks)
         i = 0
@@ -261,8 +287,9 @@ class InequalityParser:
             we = n if o < 0 else o  # this window is toks[i:we]
             last = code.rfind("n", i, we)
             while i <= last:
-                i = _START.search(code, i, last + 1).start()  # type: ignore[union-attr]
-                res = self._longest(toks, i)
+                i = start_rx.search(code, i, last + 1).start()  # type: ignore[union-attr]
+                res = self._longest(toks, i) if we - i > _PLAN_MAX or self.reference else \
+                    self._longest_planned(toks, i, code[i:we])
                 if res is None:
                     i += 1
                     continue
@@ -290,6 +317,29 @@ class InequalityParser:
             bounds = self._expr(tree, toks[i:end])
             if bounds:
                 return bounds, end
+        return None
+
+    def _longest_planned(self, toks: list[Tok], i: int, key: str) -> tuple[list[Bound], int] | None:
+        """`_longest` through the plan of the window's type sequence `key` (toks[i:] up to
+        the window's OTHER): the prefixes and their trees are looked up once per sequence."""
+        plan = self._plans.get(key)
+        if plan is None:
+            memo = self._memo
+            types, ends = memo.prefixes(toks, i, (self._start,))
+            plan = tuple((end - i, expr_plan(tree, toks[i:end])) for end in reversed(ends)
+                         if (tree := memo.tree(tuple(types[:end - i]))) is not None)
+            if len(self._plans) >= _PLAN_LIMIT:
+                self._plans.clear()
+            self._plans[key] = plan
+        half_open = self.half_open
+        for length, conjs in plan:
+            sub = toks[i:i + length]
+            bounds: list[Bound] = []
+            for conj in conjs:
+                found = [b for b in (eval_bound(bp, sub, half_open) for bp in conj) if b is not None]
+                bounds.extend(merge_list(found) if len(found) > 1 else found)
+            if bounds:
+                return bounds, i + length
         return None
 
     def lark_tree(self, toks: list[Tok], i: int, end: int) -> Tree:

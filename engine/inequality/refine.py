@@ -123,6 +123,10 @@ class Refiner:
         self.before_any = re.compile("|".join(f"(?:{p})" for p in befores)) if befores else None
         #: first words of the comma phrases: no comma token without one of them in the text
         self.comma_words = tuple(w[0] for w, cats in lex.phrases.items() if "COMMA" in cats)
+        #: finds any of `comma_words` as a substring (what `any(w in s ...)` asked, in C)
+        self.comma_rx = re.compile("|".join(map(re.escape, sorted(set(self.comma_words), key=len,
+                                                                 reverse=True)))) \
+            if self.comma_words else None
 
     def __call__(self, text: str, toks: list[Tok], folded: str | None = None) -> list[Tok]:
         """`folded`: `fold(text)` when the caller has it already."""
@@ -153,59 +157,56 @@ def _refine(rf: Refiner, text: str, toks: list[Tok], folded: str) -> list[Tok]:
             if sym is not None:
                 toks[i + 1].type, toks[i + 1].op = "UNIT", sym
 
-    def next_num(i: int) -> int | None:
-        """Index of the number that ends a range started by toks[i] ("4 a 9", "10-13")."""
-        j = i + 1
-        if j < n and toks[j].type == "UNIT":
-            j += 1
-        if j + 1 < n and toks[j].type in _RANGE_JOIN and toks[j + 1].type == "NUMBER":
-            return j + 1
-        return None
-
     for i in nums:
         t = toks[i]
         if t.type != "NUMBER":
             continue
         raw = text[t.start:t.end]
         before = folded[max(0, t.start - 40):t.start][::-1]  # reversed: see _REV_*
-        if before_any is None or not before_any.match(before):
-            before = ""  # none of the before_* patterns matches: skip them (none matches "")
+        # none of the before_* patterns matches when their union does not: skip them all
+        near = before_any is not None and before_any.match(before) is not None
         after = folded[t.end:t.end + 30]
         # 1. dates
         if (after_date is not None and after_date.match(after)) or (
-                before_date is not None and before_date.match(before)):
+                near and before_date is not None and before_date.match(before)):
             _other(t)
             if i + 1 < n and toks[i + 1].type == "UNIT" and toks[i + 1].end - toks[i + 1].start <= 2 \
                     and text[toks[i + 1].start:toks[i + 1].end] in ("º", "°", "o", "ª"):
                 _other(toks[i + 1])
             continue
-        if (before_year is not None and _YEAR.fullmatch(raw)
+        if (near and before_year is not None and _YEAR.fullmatch(raw)
                 and not (i + 1 < n and toks[i + 1].type == "UNIT") and before_year.match(before)):
             _other(t)  # "a partir de 2026", "until 2030": a year
             continue
-        j = next_num(i)
+        # the number that ends a range started here ("4 a 9", "10-13"), if any
+        j = i + 1
+        if j < n and toks[j].type == "UNIT":
+            j += 1
+        j = j + 1 if j + 1 < n and toks[j].type in _RANGE_JOIN and toks[j + 1].type == "NUMBER" \
+            else None
         if j is not None and _is_year(t) and _is_year(toks[j]) and not (
                 j + 1 < n and toks[j + 1].type == "UNIT") and toks[i + 1].type != "UNIT":
             _other(t)
             _other(toks[j])
             continue
         # 2. clock times
-        if before_clock is not None and before_clock.match(before) and _CLOCK_AFTER.match(after):
+        if near and before_clock is not None and before_clock.match(before) and _CLOCK_AFTER.match(after):
             _other(t)
             if j is not None:
                 _other(toks[j])
             continue
-        if _HHMM.fullmatch(raw) and _HRS_AFTER.match(after):
+        lead = raw[0]  # both patterns below need a leading 0, 1 or 2: one test for the rest
+        if lead in "012" and _HHMM.fullmatch(raw) and _HRS_AFTER.match(after):
             _other(t)
             continue
         # 3. identifiers
-        if before_id is not None and before_id.match(before):
+        if near and before_id is not None and before_id.match(before):
             _other(t)
             if j is not None:
                 _other(toks[j - 1])
                 _other(toks[j])
             continue
-        if _ZERO_PADDED.fullmatch(raw):
+        if lead == "0" and _ZERO_PADDED.fullmatch(raw):
             _other(t)
             continue
         # 4. changes: "de 60 para 80"
@@ -222,6 +223,9 @@ def _refine(rf: Refiner, text: str, toks: list[Tok], folded: str) -> list[Tok]:
                 _other(t)
                 _other(toks[k + 1])
                 continue
+    comma_rx = rf.comma_rx
+    if "(" not in text and (comma_rx is None or not (comma_rx.search(text) or comma_rx.search(folded))):
+        return toks  # neither a parenthesised duplicate nor a comma phrase (see _drop_noise)
     return _drop_noise(text, toks, lex, rf.comma_words, folded)
 
 

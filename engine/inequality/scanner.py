@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from decimal import Decimal
+from operator import sub as _sub
 
 from ..textfold import fold
 from .lexicon import Lexicon
@@ -43,6 +44,7 @@ _TIME = re.compile(r"\d{1,2}(?::\d{2}|h\d{2})")
 _CHUNK_STRIP_R = ".,;:!?)]}\"'»"
 _CHUNK_STRIP_L = "([{\"'«"
 _SIGNS = frozenset({"-", "−"})
+_NUMERIC = frozenset({"NUMBER", "UNIT"})  # token types after which units and postfixes read
 # window around each number, in raw tokens: comparator phrases and negations come before it,
 # units and postfix phrases after it
 _BEFORE = 14
@@ -297,8 +299,8 @@ class Scanner:
         at = [k for k in nums if not raws[k].blocked]
         if word_anchors:
             at = sorted(at + word_anchors)
-        if at and at[0] <= _BEFORE and at[-1] >= n - 1 - _AFTER and all(
-                b - a <= _BEFORE + _AFTER + 1 for a, b in zip(at, at[1:])):
+        if at and at[0] <= _BEFORE and at[-1] >= n - 1 - _AFTER and (
+                len(at) == 1 or max(map(_sub, at[1:], at)) <= _BEFORE + _AFTER + 1):
             look = known  # the windows cover every token (short texts, dense numbers)
         else:
             active = bytearray(n)
@@ -307,20 +309,24 @@ class Scanner:
                 active[lo:hi] = b"\x01" * (hi - lo)
             # tokens to look at: active and not an unknown word; other runs are one OTHER
             look = (int.from_bytes(active, "big") & int.from_bytes(known, "big")).to_bytes(n, "big")
+        prev: Tok | None = None  # toks[-1]
+        prev_numeric = False  # prev is a NUMBER or a UNIT
+        units_at: list[int] = []  # indices of the UNIT tokens (for `_post`)
+        emit = toks.append
         while i < n:
             r = raws[i]
             if not look[i]:
                 # a run of tokens far from any number or unknown to the lexicon: one OTHER
                 j = look.find(1, i)
                 j = n if j < 0 else j
-                if toks and toks[-1].type == "OTHER":
-                    toks[-1].end = raws[j - 1].end
+                if prev is not None and prev.type == "OTHER":
+                    prev.end = raws[j - 1].end
                 else:
-                    toks.append(Tok("OTHER", r.start, raws[j - 1].end))
+                    prev = Tok("OTHER", r.start, raws[j - 1].end)
+                    emit(prev)
+                    prev_numeric = False
                 i = j
                 continue
-            prev = toks[-1] if toks else None
-            prev_numeric = prev is not None and prev.type in ("NUMBER", "UNIT")
             # fractions written with a slash: "1/2"
             if (r.kind == "num" and not r.blocked and i + 2 < n and raws[i + 1].text == "/"
                     and raws[i + 1].start == r.end and raws[i + 2].start == raws[i + 1].end
@@ -328,16 +334,23 @@ class Scanner:
                 a, b = parse_digits(r.text, nw), parse_digits(raws[i + 2].text, nw)
                 if (a is not None and b and not raws[i + 2].text.startswith("0") and a < b <= 100
                         and a == a.to_integral_value() and b == b.to_integral_value()):
-                    toks.append(Tok("NUMBER", r.start, raws[i + 2].end, value=a / b))
-                    i += 3
-                    continue
-                toks.append(Tok("OTHER", r.start, raws[i + 2].end))
+                    prev = Tok("NUMBER", r.start, raws[i + 2].end, value=a / b)
+                    prev_numeric = True
+                else:
+                    prev = Tok("OTHER", r.start, raws[i + 2].end)
+                    prev_numeric = False
+                emit(prev)
                 i += 3
                 continue
             fast = fast_words.get(r.f)
             if fast is not None and r.text not in exact_first:
                 # a one-word connector ("de", "e", "ou", ","): its token needs no look-ahead
-                toks.append(Tok(fast[0] if prev_numeric else fast[1], r.start, r.end, fast[2]))
+                typ = fast[0] if prev_numeric else fast[1]
+                prev = Tok(typ, r.start, r.end, fast[2])
+                emit(prev)
+                prev_numeric = typ in _NUMERIC
+                if typ == "UNIT":
+                    units_at.append(len(toks) - 1)
                 i += 1
                 continue
             num = None
@@ -359,8 +372,10 @@ class Scanner:
             nlen = num[1] - i if num else 0
             if num and (pick is None or nlen > plen or (nlen == plen and not (
                     "UNIT" in pick[1] and prev is not None and prev.type == "NUMBER"))):
-                toks.append(Tok("NUMBER", r.start, raws[num[1] - 1].end, None, num[0], None,
-                                r.kind == "num" or r.text in _SIGNS))
+                prev = Tok("NUMBER", r.start, raws[num[1] - 1].end, None, num[0], None,
+                           r.kind == "num" or r.text in _SIGNS)
+                emit(prev)
+                prev_numeric = True
                 i = num[1]
                 continue
             if pick:
@@ -368,21 +383,29 @@ class Scanner:
                 end = raws[i + L - 1].end
                 kinds = tok_kinds.get(id(cats))
                 if kinds is None:
-                    toks.append(self._tok(cats, r.start, end, prev_numeric))
+                    prev = self._tok(cats, r.start, end, prev_numeric)
                 else:
-                    toks.append(Tok(kinds[0] if prev_numeric else kinds[1], r.start, end, kinds[2]))
+                    prev = Tok(kinds[0] if prev_numeric else kinds[1], r.start, end, kinds[2])
+                emit(prev)
+                prev_numeric = prev.type in _NUMERIC
+                if prev.type == "UNIT":
+                    units_at.append(len(toks) - 1)
                 i += L
                 continue
             # "a dollar", "an hour": the article is the number one before a unit word
             if r.f in nw.article_one and i + 1 < n:
                 nm = self._phrases_at(raws, i + 1)
                 if nm and "UNIT" in nm[0][1] and len(raws[i + 1].text) >= 3:
-                    toks.append(Tok("NUMBER", r.start, r.end, value=Decimal(1)))
+                    prev = Tok("NUMBER", r.start, r.end, value=Decimal(1))
+                    emit(prev)
+                    prev_numeric = True
                     i += 1
                     continue
-            toks.append(Tok("OTHER", r.start, r.end))
+            prev = Tok("OTHER", r.start, r.end)
+            emit(prev)
+            prev_numeric = False
             i += 1
-        return self._post(toks)
+        return self._post(toks, units_at)
 
     def _tok(self, cats: dict, start: int, end: int, prev_numeric: bool) -> Tok:
         if "CMP" in cats and "POST" in cats:
@@ -396,11 +419,12 @@ class Scanner:
         cat, op = next(iter(cats.items()))
         return Tok(cat, start, end, op=op)
 
-    def _post(self, toks: list[Tok]) -> list[Tok]:
+    def _post(self, toks: list[Tok], units_at: list[int] | None = None) -> list[Tok]:
         """Units next to numbers: "1 dollar and 42 cents" -> one NUMBER 1.42 with unit $;
         a prefix unit before a number ("$ 10", "R$ 5") -> PUNIT. Only the tokens around
-        UNITs are visited."""
-        units_at = [i for i, t in enumerate(toks) if t.type == "UNIT"]
+        UNITs are visited. `units_at`: their indices in `toks`, when known."""
+        if units_at is None:
+            units_at = [i for i, t in enumerate(toks) if t.type == "UNIT"]
         if not units_at:
             return toks
         units = self.lex.units

@@ -41,12 +41,16 @@ class InequalitySource:
     def find(self, doc: Doc) -> list[Candidate]:
         try:
             text = doc_text(doc)
-            cands = self.extractor.extract(text, doc.lang_)
+            lang = doc.lang_  # a look-up in spaCy's string store: once per doc
+            cands = self.extractor.extract(text, lang)
         except Exception:  # pragma: no cover - extract itself never raises
             return []
+        if not cands:
+            return cands
         if self.exclude_ops:
             cands = [c for c in cands if (c.value or {}).get("op") not in self.exclude_ops]
-        return [self._lead_in(text, c, doc.lang_) for c in cands]
+        return [self._lead_in(text, c, lang) if (c.value or {}).get("op") == "between" else c
+                for c in cands]
 
     def _lead_in(self, text: str, c: Candidate, lang: str) -> Candidate:
         """"varia de 24 a 43 meses": a verb leading a range belongs to the entity span."""

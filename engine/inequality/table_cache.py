@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from pathlib import Path
+
+from ..cache_store import cache_dir, store_entry
 
 __all__ = ["load_tables", "store_tables"]
 
@@ -21,8 +22,6 @@ Tables = tuple[int, int, dict[int, dict[str, tuple]]]
 
 def _path(grammar_text: str) -> Path:
     import lark
-
-    from ..rules.phrases import cache_dir
 
     key = hashlib.sha256(f"{_FORMAT}|{lark.__version__}|{grammar_text}".encode()).hexdigest()
     return cache_dir() / "grammar" / f"{key}.json"
@@ -41,10 +40,5 @@ def load_tables(grammar_text: str) -> Tables | None:
 
 def store_tables(grammar_text: str, start: int, end: int, states: dict[int, dict[str, tuple]]) -> None:
     path = _path(grammar_text)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_text(json.dumps({"start": start, "end": end, "states": states}), encoding="utf-8")
-        os.replace(tmp, path)
-    except OSError:
-        pass  # read-only home: build the tables on every start
+    # a read-only home: the tables are built on every start
+    store_entry(path, json.dumps({"start": start, "end": end, "states": states}).encode("utf-8"))

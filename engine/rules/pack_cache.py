@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import hashlib
 import marshal
-import os
 from pathlib import Path
 from typing import Iterable
 
@@ -20,7 +19,8 @@ import re2
 
 from ..resolver import ResolutionConfig
 from .pack import LoadedTest, RulePack, discover_rule_files
-from .phrases import PhraseIndex, cache_dir
+from ..cache_store import cache_dir, store_entry
+from .phrases import PhraseIndex
 from .schema import RuleModel, TestCase
 from .source import CompiledRule
 
@@ -131,10 +131,7 @@ def load_rule_files_cached(paths: Iterable[str | Path], *, allow_outside_paths: 
     packs = load()
     try:
         blob = marshal.dumps({"inputs": [(f, _sha(Path(f))) for f in _inputs(packs)], "packs": _dump(packs)})
-        entry.parent.mkdir(parents=True, exist_ok=True)
-        tmp = entry.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_bytes(blob)
-        os.replace(tmp, entry)
+        store_entry(entry, blob)
     except (OSError, ValueError):
         pass  # unmarshallable values (e.g. a YAML date in a pattern) or read-only home
     return packs

@@ -13,12 +13,12 @@ import csv
 import hashlib
 import io
 import marshal
-import os
 import re
 from dataclasses import dataclass
 from itertools import accumulate, compress, count
 from pathlib import Path
 
+from ..cache_store import cache_dir, store_entry
 from ..errors import EntrecError
 from ..textfold import fold, words
 
@@ -103,11 +103,6 @@ def _parse_rows(raw: str, is_csv: bool) -> list[PhraseRow]:
     return rows
 
 
-def cache_dir() -> Path:
-    env = os.environ.get("ENTREC_CACHE_DIR")
-    return Path(env) if env else Path.home() / ".cache" / "entrec"
-
-
 class PhraseIndex:
     """Folded word-sequence -> canonical id ('' when none) for one rule."""
 
@@ -150,13 +145,7 @@ class PhraseIndex:
             lens.setdefault(ws[0], set()).add(len(ws))
         first = {k: tuple(sorted(v, reverse=True)) for k, v in lens.items()}
         if use_cache:
-            try:
-                path.parent.mkdir(parents=True, exist_ok=True)
-                tmp = path.with_suffix(f".{os.getpid()}.tmp")
-                tmp.write_bytes(marshal.dumps((table, first)))
-                os.replace(tmp, path)
-            except OSError:
-                pass  # read-only home: run without cache
+            store_entry(path, marshal.dumps((table, first)))  # read-only home: no cache
         return cls(lower, strip, table, first)
 
     def __len__(self) -> int:

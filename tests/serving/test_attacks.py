@@ -274,3 +274,66 @@ def test_checksummed_artifact_with_broken_rule_file_exits_2_without_traceback(tm
     assert "Traceback" not in err
     line = json.loads(err.strip().splitlines()[-1])
     assert line["event"] == "startup-failed" and line["level"] == "error" and line["code"]
+
+
+@pytest.fixture(scope="module")
+def one_thread_server(serve_control):
+    """The default engine with ONE request thread per worker: only the event loop's request
+    staging keeps slow clients off that thread."""
+    srv = serve_control.start(None, {"ENTREC_THREADS": "1"})
+    yield srv
+    serve_control.stop(srv)
+
+
+def test_slow_clients_hold_no_request_thread(one_thread_server):
+    """Six half-sent heads and six stalled uploads against 2 workers x 1 thread: `/ping` and
+    a real request are still answered at once; then the uploads get 408, the heads a close."""
+    url = one_thread_server.url
+    heads, uploads = [], []
+    try:
+        for _ in range(6):
+            s = socket.create_connection(_addr(url), timeout=15)
+            s.sendall(b"POST /invocations HTTP/1.1\r\nHost: x\r\nContent-Le")
+            heads.append(s)
+            u = socket.create_connection(_addr(url), timeout=15)
+            u.sendall((_post_head() + "Content-Length: 1000\r\n\r\n").encode() + b'{"text": "')
+            uploads.append(u)
+        time.sleep(0.3)
+        for _ in range(5):
+            assert _ping(url, timeout=1.0) == 200
+        req = urllib.request.Request(url + "/invocations", data=BODY,
+                                     headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(req, timeout=2) as r:
+            assert r.status == 200 and json.loads(r.read())["entities"]
+        for u in uploads:
+            assert_json_error(*read_response(u), 408, "body-timeout")
+        for s in heads:
+            assert s.recv(100) == b""
+    finally:
+        for s in heads + uploads:
+            s.close()
+
+
+def test_pipelined_requests_are_each_answered_in_order(one_thread_server):
+    """Two requests in one write: the staged first one, then the read-ahead second."""
+    one = (_post_head() + f"Content-Length: {len(BODY)}\r\n\r\n").encode() + BODY
+    two = b"GET /ping HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+    with socket.create_connection(_addr(one_thread_server.url), timeout=10) as s:
+        s.sendall(one + two)
+        data = b""
+        while chunk := s.recv(65536):
+            data += chunk
+    first, second = data.split(b"HTTP/1.1 ")[1:]
+    assert first.startswith(b"200") and b'"entities"' in first and b'"status"' not in first
+    assert second.startswith(b"200") and b'"status":"ok"' in second
+
+
+def test_a_body_sent_in_pieces_is_served_whole(one_thread_server):
+    """A body that arrives in three pieces 0.2 s apart is staged, then answered 200."""
+    data = (_post_head() + f"Content-Length: {len(BODY)}\r\n\r\n").encode() + BODY
+    with socket.create_connection(_addr(one_thread_server.url), timeout=10) as s:
+        for piece in (data[:20], data[20:-10], data[-10:]):
+            s.sendall(piece)
+            time.sleep(0.2)
+        status, _, body = read_response(s)
+    assert status == 200 and json.loads(body)["entities"]

@@ -100,7 +100,7 @@ def test_wsgi_module_loads_model_from_sm_model_dir(artifact, monkeypatch):
 def test_threaded_json_worker_is_the_default():
     conf = settings({})
     assert conf["worker_class"] == "entrec.serving.http_worker.JsonErrorThreadWorker"
-    assert conf["threads"] == 4 and settings({"ENTREC_THREADS": "3"})["threads"] == 3
+    assert conf["threads"] == 2 and settings({"ENTREC_THREADS": "3"})["threads"] == 3
     assert conf["limit_request_line"] == 8190 and conf["limit_request_fields"] == 100
 
 

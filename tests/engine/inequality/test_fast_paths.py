@@ -183,3 +183,51 @@ def test_last_word_before_span_equals_plain_search():
         end = rnd.randint(0, len(text))
         m = plain.search(text, 0, end)
         assert _last_word_start(text, end) == (m.start(1) if m else None), (text, end)
+
+
+# -- parser: window plans vs the step-by-step search ----------------------------------------
+
+def test_type_codes_are_one_character_per_terminal_of_the_grammar(ext):
+    """The plan key (one character per token type) is exact only if every terminal the LALR
+    tables know has its own character; start types are what the start search finds."""
+    from entrec.engine.inequality import parser
+    from entrec.engine.paths import grammars_dir
+
+    grammar = (grammars_dir() / "inequality.lark").read_text(encoding="utf-8")
+    declared = set(re.search(r"^%declare (.*)$", grammar, re.M).group(1).split())
+    codes = ext._parser._codes
+    assert set(codes) == declared | {"OTHER"}
+    assert len(set(codes.values())) == len(codes) and "x" not in codes.values()
+    assert codes["NUMBER"] == "n" and codes["OTHER"] == "o"
+    assert {t for t, c in codes.items() if ext._parser._start_rx.fullmatch(c)} == \
+        parser.START_TYPES & declared
+    # grammars with more terminals than letters still get distinct characters
+    many = parser._type_codes({f"T{k}" for k in range(100)} | parser.START_TYPES)
+    assert len(set(many.values())) == len(many) == 111 and "x" not in many.values()
+
+
+def _planned_vs_steps(ext, toks, code) -> int:
+    """Every start the search would try, through the plan and step by step; returns hits."""
+    p = ext._parser
+    hits = 0
+    for i in range(len(toks)):
+        if code[i] == "o":
+            continue
+        we = code.find("o", i)
+        we = len(toks) if we < 0 else we
+        steps = p._longest(toks, i)
+        assert p._longest_planned(toks, i, code[i:we]) == steps
+        assert p._longest_planned(toks, i, code[i:we]) == steps  # the stored plan too
+        hits += steps is not None
+    return hits
+
+
+def test_window_plans_equal_step_by_step_search(ext):
+    hits = 0
+    for text, lang in _generated(400, seed=21) + [
+            (" e ".join(str(k) for k in range(1, 60)) + " kV", "pt"),  # a window longer than a plan's
+            ("entre 10 e 20 kV ou " * 12 + "acima de 5", "pt")]:
+        toks = ext._refiners[lang](text, ext._scanners[lang].scan(text))
+        code = "".join(ext._parser._codes[t.type] for t in toks)
+        hits += _planned_vs_steps(ext, toks, code)
+    assert hits > 300
