@@ -19,6 +19,8 @@ DESCRIPTION = (
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
+    from entrec.training.pipeline import DEFAULT_TIME_BUDGET  # a light module (no spaCy)
+
     p.add_argument("--data", nargs="+", required=True, metavar="PATH", help="labeled files or folders")
     p.add_argument("--out", required=True, metavar="DIR", help="output folder (must not hold a model)")
     p.add_argument("--rules", nargs="+", metavar="PATH",
@@ -38,7 +40,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seed", type=int, help="random seed (default 0, or the config's)")
     p.add_argument("--epochs", type=int, help="maximum epochs")
     p.add_argument("--patience", type=int, help="stop after this many epochs without a dev-F1 gain")
-    p.add_argument("--max-seconds", type=float, help="wall-clock cap on training")
+    p.add_argument("--max-seconds", type=float, help="wall-clock cap on the final model's training loop")
+    p.add_argument("--time-budget", type=float, default=DEFAULT_TIME_BUDGET, metavar="SECONDS",
+                   help="the whole run aims to end within this (default 900 = 15 min): the models "
+                        "start no epoch that would end after it, keeping the best dev epoch "
+                        "reached; 0 = no budget (train until early stopping)")
     p.add_argument("--dev-fraction", type=float, default=0.1, help="dev share when splitting (default 0.1)")
     p.add_argument("--rule-placement", choices=["presets", "resolver"],
                    help="presets (default): rule matches fixed before the NER; resolver: rules and "
@@ -90,6 +96,7 @@ def run(args) -> int:
         args.data, out_dir=args.out, rules=args.rules, dev=args.dev, config=args.config,
         fmt=args.fmt, labels=args.labels, lang=args.lang, seed=args.seed, epochs=args.epochs,
         patience=args.patience, max_seconds=args.max_seconds, dev_fraction=args.dev_fraction,
+        time_budget=args.time_budget,
         rule_features=True if args.rule_features else None, rule_placement=args.rule_placement,
         name=args.name, version=args.version,
         evaluate=not args.no_evaluate, arbitration=args.arbitration,

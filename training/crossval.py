@@ -58,13 +58,21 @@ class FoldRun:
     placements: list[str]
     lines: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    #: epochs each fold model actually trained (fewer than `epochs` when the run's time
+    #: budget ran short)
+    epochs_trained: list[int] = field(default_factory=list)
 
 
 def run_folds(docs: Sequence, folds: Sequence[Sequence[int]], *, config_str: str,
               rules: Sequence[Any] | None, lang: str, placements: Sequence[str], epochs: int,
               labels: Sequence[str] | None = None,
-              log: Callable[[str], None] | None = None) -> FoldRun:
+              log: Callable[[str], None] | None = None,
+              deadline: float | None = None) -> FoldRun:
     """Train the k fold models and collect their out-of-fold candidates.
+
+    `deadline` (a `time.time()` value: the run's time budget): each fold model gets an equal
+    share of the time left when it starts and stops early (keeping its last epoch) rather
+    than overrun it.
 
     Module-level and fed only picklable values, so it runs in a child process as well as
     here. The model candidates carry the fold model's own score (1.0: fold models have no
@@ -92,23 +100,28 @@ def run_folds(docs: Sequence, folds: Sequence[Sequence[int]], *, config_str: str
     engine = Engine.load(rules=rules, components=("rules", "grammar"), lang=lang)
     docs = list(docs)
     oof: dict[str, list[list[Any]]] = {p: [[] for _ in docs] for p in placements}
+    trained: list[int] = []
     for k, held in enumerate(folds):
         t0 = time.perf_counter()
         held_set = set(held)
         train_part = [d for i, d in enumerate(docs) if i not in held_set]
+        share = None if deadline is None else time.time() + (deadline - time.time()) / (len(folds) - k)
         res = train_ner(train_part, [], config=config, labels=labels, rule_spans=rule_spans,
-                        fixed_epochs=epochs)
+                        fixed_epochs=epochs, deadline=share)
+        trained.append(len(res.epochs))
         source = ModelSource(res.nlp)
         texts = [docs[i].text for i in held]
         for p in placements:
             cands = engine.with_model(source.with_placement(p)).candidates_many(texts)
             for i, cs in zip(held, cands):
                 oof[p][i] = cs
-        say(f"fold {k + 1}/{len(folds)}: trained on {len(train_part)} documents for {epochs} "
-            f"epochs, predicted {len(held)} held-out documents ({time.perf_counter() - t0:.0f}s)")
+        short = f" (of {epochs}: time budget)" if len(res.epochs) < epochs else ""
+        say(f"fold {k + 1}/{len(folds)}: trained on {len(train_part)} documents for "
+            f"{len(res.epochs)} epochs{short}, predicted {len(held)} held-out documents "
+            f"({time.perf_counter() - t0:.0f}s)")
     return FoldRun(oof=oof, folds=[list(f) for f in folds], epochs=epochs,
                    placements=list(placements), lines=lines,
-                   seconds=round(time.perf_counter() - t_all, 1))
+                   seconds=round(time.perf_counter() - t_all, 1), epochs_trained=trained)
 
 
 class FoldJob:
@@ -167,9 +180,10 @@ def _picklable(*values: Any) -> bool:
 def start_cross_validation(train_docs: Sequence, *, config: Config, rules: Sequence[Any] | None,
                            lang: str, folds: int = DEFAULT_FOLDS, fold_epochs: int | None = None,
                            labels: Sequence[str] | None = None, seed: int = 0,
-                           parallel: bool = True) -> FoldJob:
+                           parallel: bool = True, deadline: float | None = None) -> FoldJob:
     """Start training the fold models (in a child process when `parallel` and the inputs
-    can be sent there); `finish_cross_validation` collects them and selects."""
+    can be sent there); `finish_cross_validation` collects them and selects. `deadline`:
+    see `run_folds`."""
     from entrec.training.arbitration import fold_indices
 
     docs = list(train_docs)
@@ -177,7 +191,7 @@ def start_cross_validation(train_docs: Sequence, *, config: Config, rules: Seque
     kwargs = dict(docs=docs, folds=fold_indices(len(docs), folds, seed), config_str=config.to_str(),
                   rules=list(rules) if rules is not None else None, lang=lang,
                   placements=placements, epochs=fold_epochs_for(config, fold_epochs),
-                  labels=list(labels) if labels is not None else None)
+                  labels=list(labels) if labels is not None else None, deadline=deadline)
     return FoldJob(kwargs, parallel=parallel and _picklable(kwargs))
 
 
@@ -209,7 +223,8 @@ def finish_cross_validation(job: FoldJob, *, final: Any, rules: Sequence[Any] | 
     sel = select_arbitration(job._kwargs["docs"], run.folds, oof, config=engine.resolution_config(),
                              model_labels=list(final.labels), labels=labels, learned=learned,
                              seed=seed, log=log)
-    sel.extra.update({"fold_epochs": run.epochs, "placements": run.placements,
+    sel.extra.update({"fold_epochs": run.epochs, "fold_epochs_trained": run.epochs_trained,
+                      "placements": run.placements,
                       "fold_seconds": run.seconds, "parallel": job.parallel,
                       "waited_for_folds_seconds": round(waited, 1),
                       "seconds": round(run.seconds + time.perf_counter() - t0 - waited, 1)})

@@ -15,6 +15,12 @@ Between training and evaluation, k-fold cross-validation on the training documen
 folds (training/arbitration.py). The evaluation runs on the dev set against a staged copy
 of the artifact (loaded through `Engine.load`, so checksums and the artifact's own rules
 are exercised), and the final artifact is packaged with those metrics in its manifest.
+
+Time budget: a run aims to end within `time_budget` seconds (default 15 min): the final
+model and the fold models stop starting epochs that would end after the budget less a
+reserve for selection, evaluation and packaging (`training_deadline`). On a machine fast
+enough for the data nothing stops early; on a slower one the model keeps its best dev epoch
+reached in time and metrics.json says so (`train.stopped == "time_budget"`). 0 = no budget.
 """
 from __future__ import annotations
 
@@ -28,7 +34,21 @@ from typing import Any, Callable, Sequence
 
 from entrec.engine.errors import EntrecError
 
-__all__ = ["TrainingRun", "run_training", "data_sha256", "rule_spans_from"]
+__all__ = ["TrainingRun", "run_training", "data_sha256", "rule_spans_from", "DEFAULT_TIME_BUDGET",
+           "training_deadline"]
+
+#: seconds a whole `entrec train` run aims to stay within (0 or None: no budget)
+DEFAULT_TIME_BUDGET = 15 * 60.0
+
+
+def training_deadline(start: float, budget: float | None) -> float | None:
+    """The `time.time()` by which training must be over for a run that began at `start`
+    (a `time.time()`) to end within `budget` seconds: the budget less a reserve of 7% (10 s
+    to 2 min) for fold selection, the dev evaluation and packaging (~25 s on LeNER-Br)."""
+    if not budget or budget <= 0:
+        return None
+    reserve = min(120.0, max(10.0, 0.07 * budget))
+    return start + budget - reserve
 
 
 @dataclass
@@ -113,7 +133,7 @@ def run_training(data: Sequence[str | Path], *, out_dir: str | Path,
                  folds: int | None = None, fold_epochs: int | None = None,
                  holdout_fraction: float = 0.0, label_set: Sequence[str] | None = None,
                  import_report_to: Callable[[Any], None] | None = None,
-                 parallel_folds: bool = True,
+                 parallel_folds: bool = True, time_budget: float | None = DEFAULT_TIME_BUDGET,
                  ) -> TrainingRun:
     """Train a model from labeled files and package it into `out_dir` (must be empty).
 
@@ -122,6 +142,7 @@ def run_training(data: Sequence[str | Path], *, out_dir: str | Path,
     (logistic regression) policy in that selection. fold_epochs: epochs per fold model
     (default `crossval.FOLD_EPOCHS`, at most the config's max_epochs). parallel_folds:
     train the fold models in a second process while the final model trains.
+    time_budget: seconds the whole run aims to stay within (module docstring; 0/None: none).
     `holdout_fraction` sets aside the documents whose content hash falls in that share
     (entrec.training.holdout): never trained on nor used for early stopping (nor in the
     fold selection), returned in `TrainingRun.heldout`, the same documents whatever else
@@ -140,6 +161,7 @@ def run_training(data: Sequence[str | Path], *, out_dir: str | Path,
 
     say = log or (lambda _msg: None)
     t0 = time.perf_counter()
+    deadline = training_deadline(time.time(), time_budget)
     out = Path(out_dir)
     lay = layout(out)
     if lay.tarball.exists() or lay.model_dir.exists():
@@ -198,7 +220,7 @@ def run_training(data: Sequence[str | Path], *, out_dir: str | Path,
         # the fold models train in a second process while the final model trains here
         job = start_cross_validation(train_docs, config=cfg, rules=rules, lang=lang, folds=k,
                                      fold_epochs=fold_epochs, labels=labels, seed=seed_v,
-                                     parallel=parallel_folds)
+                                     parallel=parallel_folds, deadline=deadline)
         say(f"selecting rule placement and arbitration by {k}-fold cross-validation on the "
             f"{len(train_docs)} training documents"
             + (" (fold models training in a second process)" if job.parallel else ""))
@@ -207,13 +229,17 @@ def run_training(data: Sequence[str | Path], *, out_dir: str | Path,
             "shipping the packs' own policy unselected")
     try:
         result = train_ner(train_docs, dev_docs, config=cfg, labels=labels, progress=progress,
-                           rule_spans=rule_spans)
+                           rule_spans=rule_spans, deadline=deadline)
     except BaseException:
         if job is not None:
             job.abort()
         raise
     say(f"best dev F1 {100 * result.best_dev_f:.1f} at epoch {result.best_epoch} "
         f"({result.stopped}, {result.seconds:.0f}s)")
+    if result.stopped == "time_budget":
+        say(f"stopped after epoch {len(result.epochs)} to end within the time budget "
+            f"({time_budget / 60:.4g} min for the whole run); --time-budget 0 trains until "
+            "early stopping")
     selection = None
     if job is not None:
         selection = finish_cross_validation(job, final=result, rules=rules, lang=lang, labels=labels,
@@ -227,7 +253,7 @@ def run_training(data: Sequence[str | Path], *, out_dir: str | Path,
         if selection is not None:
             selection.write(ner_dir)
         metrics: dict[str, Any] = {
-            "train": result.summary(),
+            "train": {**result.summary(), "time_budget_seconds": time_budget or 0},
             "data": {"train_docs": len(train_docs), "dev_docs": len(dev_docs),
                      "imported": imp.imported, "skipped_records": imp.skipped_records,
                      "skipped_spans": imp.skipped_spans,

@@ -77,7 +77,7 @@ class TrainResult:
     best_epoch: int
     best_dev_f: float
     seconds: float
-    stopped: str  # "patience" | "max_epochs" | "time_limit"
+    stopped: str  # "patience" | "max_epochs" | "time_limit" | "time_budget"
     labels: tuple[str, ...]
     alignment_train: AlignmentReport
     alignment_dev: AlignmentReport
@@ -191,7 +191,8 @@ def train_ner(train_docs: Sequence, dev_docs: Sequence, *, config: Config,
               labels: Sequence[str] | None = None, progress: ProgressFn | None = None,
               rule_spans: RuleSpans | None = None, fixed_epochs: int | None = None,
               label_precision: Mapping[str, float] | None = None,
-              vector_texts: Sequence | None = None) -> TrainResult:
+              vector_texts: Sequence | None = None,
+              deadline: float | None = None) -> TrainResult:
     """Train and return the pipeline holding the weights of the best dev-F1 epoch.
 
     `config` is a resolved-able spaCy config (training/config.py). When its
@@ -202,6 +203,12 @@ def train_ner(train_docs: Sequence, dev_docs: Sequence, *, config: Config,
     without looking at `dev_docs` (may be empty) -- how cross-validation fold models are
     trained, so no held-out fold steers its own model. Their confidence scores are then
     `label_precision` (the final model's), so fold candidates look like shipped ones.
+
+    `deadline` (a `time.time()` value, so a second process can be given the same one):
+    no epoch starts that would, at the pace of the last one, end after it (at least one
+    epoch always runs; `stopped` is then "time_budget"). This is how `entrec train` keeps
+    a whole run within its time budget on a slower machine; the weights kept are still the
+    best dev epoch's (the last epoch's for fold models).
 
     With `[training.static_vectors] enabled`, floret vectors are first trained on the
     training texts (plus `vector_texts`, unlabeled extra text or documents) and shipped
@@ -271,12 +278,15 @@ def train_ner(train_docs: Sequence, dev_docs: Sequence, *, config: Config,
                 # without this a `learn_rate = {"@schedules": ...}` stays at its first value
                 optimizer.step_schedules()
                 words += sum(len(eg.predicted) for eg in batch)
+            # stop after this epoch when the clock says so: the last one is then the
+            # one a fold model keeps (its weights are snapshot below)
+            train_secs = time.perf_counter() - te
+            out_of_time = bool(max_seconds) and time.perf_counter() - t0 >= max_seconds
+            over_budget = deadline is not None and time.time() + train_secs > deadline
             with nlp.use_params(optimizer.averages) if optimizer.averages else _null():
                 if fixed_epochs is not None:
                     p = r = f = 0.0
-                    improved = epoch == max_epochs
-                    best_f, best_epoch = (0.0, epoch) if improved else (best_f, best_epoch)
-                    best_bytes = nlp.to_bytes() if improved else best_bytes
+                    improved = epoch == max_epochs or out_of_time or over_budget
                 else:
                     p, r, f = _dev_scores(nlp, dev_ex, rule_features)
                     improved = f > best_f
@@ -293,8 +303,14 @@ def train_ner(train_docs: Sequence, dev_docs: Sequence, *, config: Config,
             if fixed_epochs is None and epoch - best_epoch >= patience:
                 stopped = "patience"
                 break
-            if max_seconds and time.perf_counter() - t0 >= max_seconds:
+            if out_of_time:
                 stopped = "time_limit"
+                break
+            if fixed_epochs is None:
+                # the next epoch would take about as long as this one (dev evaluation included)
+                over_budget = deadline is not None and time.time() + secs > deadline
+            if over_budget and epoch < max_epochs:
+                stopped = "time_budget"
                 break
     if best_bytes is not None:
         nlp.from_bytes(best_bytes)

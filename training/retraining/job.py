@@ -129,6 +129,7 @@ def train_candidate(cfg: RetrainConfig, data_dir: Path, out_dir: Path, *, versio
         [data_dir], out_dir=out_dir, config=_training_config(cfg, out_dir.parent, s3),
         lang=cfg.lang, seed=cfg.seed, epochs=cfg.max_epochs, patience=cfg.patience,
         max_seconds=cfg.max_seconds,
+        **({} if cfg.time_budget is None else {"time_budget": cfg.time_budget}),
         dev_fraction=cfg.dev_fraction, name=cfg.name, version=version,
         holdout_fraction=cfg.heldout_fraction,
         label_set=parse_label_set(cfg.label_set, lang=cfg.lang),

@@ -59,6 +59,8 @@ class RetrainConfig:
     max_epochs: int | None = None
     patience: int | None = None
     max_seconds: float | None = None
+    #: seconds the training run aims to stay within (None: `entrec train`'s default, 0: none)
+    time_budget: float | None = None
     force: bool = False
     name: str = "entrec"
     work_dir: str | None = None
@@ -175,6 +177,8 @@ ARGUMENTS: dict[str, tuple[str, Callable[[Any], Any], str]] = {
     "max-epochs": ("max_epochs", int, "maximum training epochs"),
     "patience": ("patience", int, "stop after this many epochs without a dev-F1 gain"),
     "max-seconds": ("max_seconds", float, "wall-clock cap on training"),
+    "time-budget": ("time_budget", float, "seconds the training run aims to stay within "
+                    "(default 900; 0: none)"),
     "force": ("force", _to_bool, "retrain even when this data was already trained or evaluated"),
     "name": ("name", str, "model name in the manifest"),
     "work-dir": ("work_dir", str, "local working folder (default: a temporary one, removed)"),
