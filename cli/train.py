@@ -40,7 +40,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seed", type=int, help="random seed (default 0, or the config's)")
     p.add_argument("--epochs", type=int, help="maximum epochs")
     p.add_argument("--patience", type=int, help="stop after this many epochs without a dev-F1 gain")
-    p.add_argument("--max-seconds", type=float, help="wall-clock cap on the final model's training loop")
+    p.add_argument("--max-seconds", type=float, help="wall-clock cap on each model's training loop (seconds)")
     p.add_argument("--time-budget", type=float, default=DEFAULT_TIME_BUDGET, metavar="SECONDS",
                    help="the whole run aims to end within this (default 900 = 15 min): the models "
                         "start no epoch that would end after it, keeping the best dev epoch "
