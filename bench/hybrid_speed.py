@@ -27,7 +27,7 @@ def main(argv=None) -> int:
     ap.add_argument("--rounds", type=int, default=5)
     args = ap.parse_args(argv)
     sys.path.insert(0, str(Path(__file__).resolve().parent))
-    from lener_br import _throughput
+    from lener_br import _throughput, timed_systems
 
     from entrec.training.evaluate import load_engines
     from entrec.training.importers import load_documents
@@ -36,13 +36,7 @@ def main(argv=None) -> int:
     texts = [d.text for d in docs]
     engines = load_engines(args.model)
     hybrid = engines["hybrid"]
-    nlp = hybrid.model_source().nlp
-    best = _throughput({
-        "spacy_alone": lambda ts: list(nlp.pipe(ts, batch_size=64)),
-        "model_engine": lambda ts: list(engines["model"].pipe(ts)),
-        "hybrid_engine": lambda ts: list(hybrid.pipe(ts)),
-        "rules_engine": lambda ts: list(engines["rules"].pipe(ts)),
-    }, texts, args.rounds)
+    best = _throughput(timed_systems(engines), texts, args.rounds)
     words = sum(len(t.split()) for t in texts)
     print(f"{len(texts)} texts, {words} words, best of {args.rounds} rounds; "
           f"shipped policy {hybrid.policy().name}")

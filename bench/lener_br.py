@@ -60,6 +60,18 @@ def _row(name, rep, system):
             f"{100 * o.partial_f1:6.2f}  " + " ".join(cells))
 
 
+def timed_systems(engines: dict) -> dict:
+    """The passes timed against each other: the hybrid's own spaCy pipeline alone, and the
+    model-only, hybrid and rules-only engines (`training.evaluate.load_engines`)."""
+    nlp = engines["hybrid"].model_source().nlp
+    return {
+        "spacy_alone": lambda ts: list(nlp.pipe(ts, batch_size=64)),
+        "model_engine": lambda ts: list(engines["model"].pipe(ts)),
+        "hybrid_engine": lambda ts: list(engines["hybrid"].pipe(ts)),
+        "rules_engine": lambda ts: list(engines["rules"].pipe(ts)),
+    }
+
+
 def _throughput(fns: dict, texts, repeats: int) -> dict[str, float]:
     """Best-of-`repeats` seconds for one pass over `texts`, per system. The systems take
     turns within each round, so a change in the machine's load hits all of them alike
@@ -151,13 +163,7 @@ def main(argv=None) -> int:
     figures["bench_test"] = report.summary()
 
     texts = [d.text for d in bench_test]
-    nlp = hybrid.model_source().nlp
-    timing = _throughput({
-        "spacy_alone": lambda ts: list(nlp.pipe(ts, batch_size=64)),
-        "model_engine": lambda ts: list(engines["model"].pipe(ts)),
-        "hybrid_engine": lambda ts: list(hybrid.pipe(ts)),
-        "rules_engine": lambda ts: list(engines["rules"].pipe(ts)),
-    }, texts, args.repeats)
+    timing = _throughput(timed_systems(engines), texts, args.repeats)
     figures["seconds"] = {k: round(v, 3) for k, v in timing.items()}
     ratio = timing["spacy_alone"] / timing["hybrid_engine"]
     figures["hybrid_vs_spacy_speed"] = round(ratio, 3)
