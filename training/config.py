@@ -131,7 +131,8 @@ class ConfigError(EntrecError):
 def default_config(*, lang: str = "pt", rule_features: bool = False) -> Config:
     """The built-in config; `rule_features` adds the rule-match attribute to the embedding
     (and switches the placement to "features")."""
-    cfg = Config().from_str(DEFAULT_CONFIG)
+    # not interpolated yet: `${system.seed}` must follow a user's `[system] seed`
+    cfg = Config().from_str(DEFAULT_CONFIG, interpolate=False)
     cfg["nlp"]["lang"] = lang
     if rule_features:
         _enable_rule_features(cfg)

@@ -41,6 +41,15 @@ def test_user_config_overrides_only_what_it_sets(tmp_path):
     assert cfg["training"]["patience"] == 4  # untouched default
 
 
+def test_system_seed_drives_the_training_seed(tmp_path):
+    # the default's `training.seed = ${system.seed}` must follow a user's [system] seed
+    f = tmp_path / "seed.cfg"
+    f.write_text("[system]\nseed = 7\n")
+    assert load_config(f)["training"]["seed"] == 7
+    assert load_config(overrides={"system.seed": 3})["training"]["seed"] == 3
+    assert load_config()["training"]["seed"] == 0
+
+
 def test_rule_features_add_the_tag_attribute():
     cfg = load_config(overrides={"training.rule_features": True})
     embed = cfg["components"]["ner"]["model"]["tok2vec"]["embed"]
