@@ -9,6 +9,14 @@ same seed-12 cut as bench/lener_br.py, so bench-test is never read) and early-st
 LeNER-Br dev; prints one JSON line with the best dev exact F1 and appends it to `--log`.
 Dev figures choose hyperparameters; they are not held-out figures. `--set KEY=JSON`
 overrides a dotted config key (JSON value).
+
+The same config moves by ~3.7 dev points with the seed alone (docs/training.md), so compare
+configs over several seeds (`--set system.seed=N`, one process per seed) and summarize:
+
+    python bench/lener_br_screen.py --summarize lener_screen.jsonl
+
+groups the log's lines by config (every `--set` but the seed, plus `--config`) and prints
+each group's mean, standard deviation and range of best dev F1.
 """
 from __future__ import annotations
 
@@ -24,7 +32,8 @@ from lener_br import DATA, SPLIT_SEED, _first_sentences, _sentences  # noqa: E40
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("name")
+    ap.add_argument("name", nargs="?", help="a label for this run (in the log)")
+    ap.add_argument("--summarize", metavar="LOG", help="summarize a log by config over seeds, then exit")
     ap.add_argument("--n", type=int, default=3000, help="bench-train sentences (default 3000)")
     ap.add_argument("--config", help="spaCy config merged over the default")
     ap.add_argument("--epochs", type=int, default=12)
@@ -32,6 +41,12 @@ def main(argv=None) -> int:
     ap.add_argument("--set", action="append", default=[], metavar="KEY=JSON")
     ap.add_argument("--log", default="lener_screen.jsonl")
     args = ap.parse_args(argv)
+    if args.summarize:
+        print(summarize([json.loads(line) for line in Path(args.summarize).read_text(encoding="utf-8").splitlines()
+                         if line.strip()]))
+        return 0
+    if not args.name:
+        ap.error("give a run name (or --summarize LOG)")
     from entrec.training.config import load_config
     from entrec.training.importers import load_documents
     from entrec.training.split import split_documents
@@ -58,6 +73,26 @@ def main(argv=None) -> int:
     with open(args.log, "a", encoding="utf-8") as f:
         f.write(json.dumps(line) + "\n")
     return 0
+
+
+def summarize(lines: list[dict]) -> str:
+    """One row per config (the `--set` overrides except the seed, and `--config`): how many
+    seeds, mean and sample standard deviation of best dev F1, its range, mean best epoch."""
+    import statistics
+
+    groups: dict[tuple, list[dict]] = {}
+    for line in lines:
+        sets = tuple(sorted(kv for kv in line.get("set") or [] if not kv.startswith("system.seed=")))
+        groups.setdefault((sets, line.get("config") or ""), []).append(line)
+    rows = [f"{'config':<60} {'seeds':>5} {'mean':>6} {'sd':>5} {'min':>6} {'max':>6} {'epoch':>5}"]
+    for (sets, cfg), runs in sorted(groups.items(), key=lambda kv: -statistics.mean(
+            r["best_dev_f"] for r in kv[1])):
+        f1 = [r["best_dev_f"] for r in runs]
+        sd = statistics.stdev(f1) if len(f1) > 1 else float("nan")
+        name = " ".join([*sets, cfg]).strip() or "(default config)"
+        rows.append(f"{name[:60]:<60} {len(f1):>5} {statistics.mean(f1):6.2f} {sd:5.2f} {min(f1):6.2f} "
+                    f"{max(f1):6.2f} {statistics.mean(r['best_epoch'] for r in runs):5.1f}")
+    return "\n".join(rows)
 
 
 if __name__ == "__main__":
