@@ -84,14 +84,16 @@ def summarize(lines: list[dict]) -> str:
     for line in lines:
         sets = tuple(sorted(kv for kv in line.get("set") or [] if not kv.startswith("system.seed=")))
         groups.setdefault((sets, line.get("config") or ""), []).append(line)
-    rows = [f"{'config':<60} {'seeds':>5} {'mean':>6} {'sd':>5} {'min':>6} {'max':>6} {'epoch':>5}"]
-    for (sets, cfg), runs in sorted(groups.items(), key=lambda kv: -statistics.mean(
-            r["best_dev_f"] for r in kv[1])):
+    stats = []
+    for (sets, cfg), runs in groups.items():
         f1 = [r["best_dev_f"] for r in runs]
+        stats.append((statistics.mean(f1), " ".join([*sets, cfg]).strip() or "(default config)", f1,
+                      statistics.mean(r["best_epoch"] for r in runs)))
+    rows = [f"{'config':<60} {'seeds':>5} {'mean':>6} {'sd':>5} {'min':>6} {'max':>6} {'epoch':>5}"]
+    for mean, name, f1, epoch in sorted(stats, key=lambda s: -s[0]):
         sd = statistics.stdev(f1) if len(f1) > 1 else float("nan")
-        name = " ".join([*sets, cfg]).strip() or "(default config)"
-        rows.append(f"{name[:60]:<60} {len(f1):>5} {statistics.mean(f1):6.2f} {sd:5.2f} {min(f1):6.2f} "
-                    f"{max(f1):6.2f} {statistics.mean(r['best_epoch'] for r in runs):5.1f}")
+        rows.append(f"{name[:60]:<60} {len(f1):>5} {mean:6.2f} {sd:5.2f} {min(f1):6.2f} "
+                    f"{max(f1):6.2f} {epoch:5.1f}")
     return "\n".join(rows)
 
 
