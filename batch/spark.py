@@ -78,11 +78,23 @@ def ship_model(spark, spec: EngineSpec) -> tuple[EngineSpec, str | None]:
 
 @functools.lru_cache(maxsize=2)
 def _worker_engine(spec: EngineSpec, model_name: str | None):
-    """Once per Python worker: the engine, with the model from SparkFiles."""
+    """Once per Python worker: the engine, with the model from SparkFiles.
+
+    A shipped tarball is unpacked under SparkFiles' own root, which Spark deletes when the
+    application stops: Python workers end with `os._exit`, so a temporary directory they
+    registered for removal at exit would be left behind in /tmp, one per worker and run."""
     if model_name:
+        import tempfile
+
         from pyspark import SparkFiles
 
-        spec = spec.with_model_path(SparkFiles.get(model_name))
+        from entrec.engine.artifact import open_model
+
+        shipped = Path(SparkFiles.get(model_name))
+        if shipped.is_file() or not (shipped / "manifest.json").exists():
+            dest = tempfile.mkdtemp(prefix="entrec-model-", dir=SparkFiles.getRootDirectory())
+            shipped, _ = open_model(shipped, workdir=dest)
+        spec = spec.with_model_path(str(shipped))
     return load_engine(spec)
 
 

@@ -28,6 +28,7 @@ from __future__ import annotations
 import atexit
 import hashlib
 import json
+import os
 import shutil
 import tarfile
 import tempfile
@@ -53,7 +54,6 @@ REQUIRED_FIELDS: tuple[str, ...] = ("name", "version", "files")
 DEFAULT_MAX_BYTES = 4 * 1024**3
 
 _CHUNK = 1 << 20
-_temp_dirs: list[str] = []
 
 
 def sha256_file(path: Path) -> str:
@@ -275,8 +275,13 @@ def _is_tarball(p: Path) -> bool:
     return p.is_file() and (p.name.endswith((".tar.gz", ".tgz", ".tar")) or tarfile.is_tarfile(p))
 
 
-def _cleanup(path: str) -> None:  # pragma: no cover - runs at interpreter exit
-    shutil.rmtree(path, ignore_errors=True)
+def _cleanup(path: str, owner_pid: int) -> None:
+    """Remove an extraction directory at exit, only in the process that made it. A forked
+    child inherits the parent's atexit handlers: a gunicorn worker (the app is preloaded in
+    the master) runs them when it exits or is recycled, and without the pid check the first
+    worker to go would delete the model its siblings and the master still read."""
+    if os.getpid() == owner_pid:
+        shutil.rmtree(path, ignore_errors=True)
 
 
 def open_model(path: Path | str, workdir: Path | str | None = None) -> tuple[Path, dict[str, Any]]:
@@ -286,7 +291,8 @@ def open_model(path: Path | str, workdir: Path | str | None = None) -> tuple[Pat
     directory holding `model.tar.gz` and no manifest (how SageMaker delivers
     `/opt/ml/model` for some setups, and what `entrec package --out DIR` writes). A tarball
     is extracted with `safe_extract` into `workdir` (must be empty or absent) or a private
-    temporary directory removed at exit, then verified.
+    temporary directory that the process which opened it removes at exit (forked children
+    leave it alone), then verified.
     """
     p = Path(path)
     if not p.exists():
@@ -309,8 +315,7 @@ def open_model(path: Path | str, workdir: Path | str | None = None) -> tuple[Pat
                             code="artifact-unreadable")
     if workdir is None:
         tmp = tempfile.mkdtemp(prefix="entrec-model-")
-        _temp_dirs.append(tmp)
-        atexit.register(_cleanup, tmp)
+        atexit.register(_cleanup, tmp, os.getpid())
         dest = Path(tmp)
     else:
         dest = Path(workdir)

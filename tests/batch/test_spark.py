@@ -69,7 +69,13 @@ def test_engine_is_built_once_per_python_worker(spark, docset, model):
         b = _worker_engine(spec, name)
         import os
 
-        yield (os.getpid(), a is b, a.name)
+        from pyspark import SparkFiles
+
+        yield (os.getpid(), a is b, a.name, str(a.model_dir), SparkFiles.getRootDirectory())
 
     out = spark.sparkContext.parallelize(range(4), 2).mapPartitions(probe).collect()
-    assert [(same, name) for _, same, name in out] == [(True, "entrec-rules")] * 2
+    assert [(same, name) for _, same, name, *_ in out] == [(True, "entrec-rules")] * 2
+    # the tarball is unpacked under SparkFiles' root (Spark removes it when the app stops),
+    # not into /tmp, where workers ending with os._exit would leave one copy per run
+    for *_, model_dir, root in out:
+        assert Path(model_dir).parent == Path(root), (model_dir, root)

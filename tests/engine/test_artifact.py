@@ -343,3 +343,34 @@ def test_cli_package(tmp_path: Path, inputs, capsys):
     with pytest.raises(InputError) as e:
         cmd.run(bad)
     assert e.value.code == "bad-metrics-file"
+
+
+FORK_SCRIPT = """\
+import os, sys
+from entrec.engine.artifact import open_model
+d, _ = open_model(sys.argv[1])
+pid = os.fork()
+if pid == 0:
+    sys.exit(0)  # a normal exit runs the atexit handlers the child inherited
+os.waitpid(pid, 0)
+print(d)
+print((d / "manifest.json").is_file())
+"""
+
+
+def test_temporary_extraction_survives_forked_children_and_goes_with_its_owner(model: Path, tmp_path: Path):
+    """A gunicorn master opens the tarball before forking its workers; a worker that exits
+    (recycled, timed out) must not delete the directory its siblings read, and the process
+    that made it still removes it at exit."""
+    import subprocess
+    import sys
+
+    env = {**os.environ, "TMPDIR": str(tmp_path / "tmp")}
+    (tmp_path / "tmp").mkdir()
+    out = subprocess.run([sys.executable, "-c", FORK_SCRIPT, str(model)], env=env,
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    extracted, still_there = out.stdout.split()
+    assert still_there == "True"  # after the child's exit
+    assert Path(extracted).parent == tmp_path / "tmp"
+    assert not Path(extracted).exists()  # removed when the owner exited
