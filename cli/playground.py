@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 
 NAME = "playground"
@@ -47,12 +48,20 @@ def run(args) -> int:
             import webbrowser
 
             webbrowser.open(server.url)
+        # SIGTERM (a service manager, `kill`) stops like Ctrl+C: the workspace's scratch
+        # folder is removed below instead of being left in the temp directory
+        previous = signal.signal(signal.SIGTERM, _interrupt)
         try:
             server.serve_forever()
         except KeyboardInterrupt:
             print("entrec playground: stopped", file=sys.stderr)
         finally:
+            signal.signal(signal.SIGTERM, previous)
             server.server_close()
     finally:
         ws.close()
     return 0
+
+
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt

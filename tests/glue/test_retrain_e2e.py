@@ -131,9 +131,10 @@ def test_gate_blocks_model_trained_on_corrupted_labels(s3, bucket, promoted, cap
 
 
 def test_killed_run_leaves_production_and_rerun_finishes(s3, bucket, promoted, aws_env, corpus,
-                                                       upload):
+                                                       upload, tmp_path):
     upload(s3, bucket, corpus(seed=3))
     env = {**aws_env, "ENTREC_RETRAIN_EXIT_AT": "before-promote",
+           "TMPDIR": str(tmp_path),  # os._exit skips the work dir cleanup: keep it out of /tmp
            "PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"}
     # this test is about atomicity, not model quality: a gate that always passes
     cmd = [sys.executable, str(GLUE_SCRIPT), "--env", "dev", "--bucket", bucket, *FAST,

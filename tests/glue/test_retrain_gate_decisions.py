@@ -20,12 +20,13 @@ def _obj(s3, bucket, key):
 
 
 def test_resumed_run_applies_its_own_thresholds(s3, sm, bucket, promoted, aws_env, corpus,
-                                                upload, capsys):
+                                                upload, capsys, tmp_path):
     """Killed after passing a lax gate; the rerun with the default-like thresholds must not
     promote it; a rerun that again accepts it resumes without retraining."""
     upload(s3, bucket, corpus(seed=3))
-    env = {**aws_env, "ENTREC_RETRAIN_EXIT_AT": "before-promote", "PYTHONPATH": str(ROOT),
-           "PATH": "/usr/bin:/bin"}
+    env = {**aws_env, "ENTREC_RETRAIN_EXIT_AT": "before-promote",
+           "TMPDIR": str(tmp_path),  # os._exit skips the work dir cleanup: keep it out of /tmp
+           "PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"}
     lax = [sys.executable, str(GLUE_SCRIPT), "--env", "dev", "--bucket", bucket, *FAST,
            "--max-epochs", "1", "--min-f1", "0", "--max-f1-drop", "1"]
     proc = subprocess.run(lax, env=env, cwd=ROOT, capture_output=True, text=True, timeout=600)

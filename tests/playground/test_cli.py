@@ -3,6 +3,7 @@ page; refuses a non-loopback bind before loading anything."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import time
@@ -14,9 +15,12 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def test_cli_prints_a_token_url_and_serves(tmp_path, playground_control):
     pack = playground_control.copy_default_packs(tmp_path / "pack")
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    env = {**os.environ, "TMPDIR": str(scratch)}
     proc = subprocess.Popen([sys.executable, "-m", "entrec.cli", "playground", "--rules", str(pack), "--port", "0",
                              "--quiet", "--allow-save"], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True, start_new_session=True)
+                            text=True, start_new_session=True, env=env)
     try:
         url = None
         deadline = time.monotonic() + 120
@@ -33,11 +37,16 @@ def test_cli_prints_a_token_url_and_serves(tmp_path, playground_control):
         with urllib.request.urlopen(req, timeout=10) as r:
             st = json.loads(r.read())
         assert st["allow_save"] is True and Path(st["root"]) == pack.resolve()
+        assert [p.name for p in scratch.iterdir() if p.name.startswith("entrec-playground-")]
     finally:
         proc.terminate()
-        proc.wait(timeout=30)
+        code = proc.wait(timeout=30)
+        err = proc.stderr.read()
         proc.stdout.close()
         proc.stderr.close()
+    # SIGTERM stops it like Ctrl+C: exit 0 and its scratch folder removed
+    assert code == 0 and "stopped" in err, err[-2000:]
+    assert not [p.name for p in scratch.iterdir() if p.name.startswith("entrec-playground-")]
 
 
 def test_cli_refuses_a_public_bind():
