@@ -2,9 +2,7 @@
 from __future__ import annotations
 
 import argparse
-import signal
 import sys
-import threading
 
 NAME = "playground"
 HELP = "local page to try texts, see why each entity won, edit a rule file live and run its tests"
@@ -49,22 +47,12 @@ def run(args) -> int:
             import webbrowser
 
             webbrowser.open(server.url)
-        # SIGTERM (a service manager, `kill`) stops like Ctrl+C: the workspace's scratch
-        # folder is removed below instead of being left in the temp directory
-        main = threading.current_thread() is threading.main_thread()  # signals: main thread only
-        previous = signal.signal(signal.SIGTERM, _interrupt) if main else None
         try:
             server.serve_forever()
-        except KeyboardInterrupt:
+        except KeyboardInterrupt:  # Ctrl+C, or SIGTERM (`entrec` turns it into one)
             print("entrec playground: stopped", file=sys.stderr)
         finally:
-            if main:
-                signal.signal(signal.SIGTERM, previous)
             server.server_close()
     finally:
         ws.close()
     return 0
-
-
-def _interrupt(signum, frame):
-    raise KeyboardInterrupt
