@@ -1,0 +1,135 @@
+"""Where the default engine's grammar time goes, against the budget the 0.85 target leaves.
+
+    .venv/bin/python bench/grammar_floor.py [--phrases 20000] [--repeat 5]
+
+Same texts, packs and generated gazetteer as `bench/rules_throughput.py`. Prints, in CPU
+microseconds per text (best of `--repeat`, systems run round-robin):
+  - the rules-only engine and the default engine (`pipe`), and their ratio;
+  - the grammar budget: what rules + grammar may cost per text for default / rules-only to
+    reach 0.85, minus what rules-only costs;
+  - the grammar's own stages, each timed alone on the same texts: fold, scan, refine, parse,
+    values (bounds -> `Candidate`s with their value dicts);
+  - two ceilings: the ratio when the grammar's `extract` is free (a look-up of its answers:
+    what is left is the engine's handling of grammar candidates), and when scan, refine and
+    parse are free (a look-up of the parsed bounds: what is left is building values and
+    candidates). No grammar written in the same language as today's can beat these.
+The stage timings run the stages outside the engine, so they do not add up exactly to the
+engine difference (the engine also resolves and serializes the grammar's candidates).
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bench.rules_throughput import corpus, make_gazetteer  # noqa: E402
+
+TARGET = 0.85
+
+
+def _grammar_source(engine):
+    from entrec.engine.inequality import InequalitySource
+
+    for source in engine.sources("pt"):
+        if isinstance(source, InequalitySource):
+            return source
+    raise SystemExit("the default engine has no grammar source")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--phrases", type=int, default=20000)
+    ap.add_argument("--repeat", type=int, default=5)
+    args = ap.parse_args()
+
+    from entrec.engine import Engine
+    from entrec.engine.engine import default_rule_paths
+    from entrec.engine.textfold import fold
+
+    texts = corpus()
+    unique = sorted(set(texts))
+    with tempfile.TemporaryDirectory() as d:
+        folder = Path(d)
+        make_gazetteer(folder, args.phrases)
+        rules = [*(str(p) for p in default_rule_paths()), str(folder / "gazetteer.yaml")]
+        rules_only = Engine.load(rules=rules, components=("rules",))
+        full = Engine.load(rules=rules)
+        # a second default engine whose grammar is patched per ceiling (instance attributes
+        # only: the engines measured as they are stay untouched)
+        ceiling = Engine.load(rules=rules)
+    ex = _grammar_source(full).extractor
+    ceiling_ex = _grammar_source(ceiling).extractor
+    lang = "pt"
+    scanner, refiner, parser = ex._scanners[lang], ex._refiners[lang], ex._parser
+    folds = [fold(t) for t in texts]
+    scans = [scanner.scan(t, f) for t, f in zip(texts, folds)]
+    refined = [refiner(t, list(s), f) for t, s, f in zip(texts, scans, folds)]
+    bounds = [parser.parse_all(r) for r in refined]
+    answers = {t: ex.extract(t, lang) for t in unique}
+    parsed = {t: parser.parse_all(refiner(t, scanner.scan(t, fold(t)), fold(t))) for t in unique}
+
+    def rescan_and_refine():
+        # refine edits tokens in place: it runs on a fresh scan, and the scan is subtracted
+        for t, f in zip(texts, folds):
+            refiner(t, scanner.scan(t, f), f)
+
+    def values():
+        for b in bounds:
+            [ex._to_match(x).to_candidate(ex.priority) for x in b]
+
+    def engine_run(engine):
+        return lambda: [None for _ in engine.pipe(texts, batch_size=256)]
+
+    def extract_free():
+        ceiling_ex.extract = lambda text, lang="pt": list(answers[text])
+        ceiling_ex.__dict__.pop("_matches_one", None)
+        return engine_run(ceiling)()
+
+    def values_only():
+        ceiling_ex.__dict__.pop("extract", None)
+        ceiling_ex._matches_one = lambda text, lang: [ceiling_ex._to_match(b) for b in parsed[text]]
+        return engine_run(ceiling)()
+
+    for e in (rules_only, full, ceiling):  # warm caches and lazily built pipelines
+        list(e.pipe(texts, batch_size=256))
+    runs = {
+        "rules-only engine": engine_run(rules_only),
+        "default engine": engine_run(full),
+        "ceiling: extract free": extract_free,
+        "ceiling: scan+refine+parse free": values_only,
+        "grammar extract alone": lambda: [ex.extract(t, lang) for t in texts],
+        "fold": lambda: [fold(t) for t in texts],
+        "scan": lambda: [scanner.scan(t, f) for t, f in zip(texts, folds)],
+        "scan+refine": rescan_and_refine,
+        "parse": lambda: [parser.parse_all(r) for r in refined],
+        "values": values,
+    }
+    best = {k: float("inf") for k in runs}
+    for _ in range(args.repeat):
+        for k, fn in runs.items():
+            t = time.process_time()
+            fn()
+            best[k] = min(best[k], time.process_time() - t)
+    us = {k: v / len(texts) * 1e6 for k, v in best.items()}
+    us["refine"] = us.pop("scan+refine") - us["scan"]
+    r, dflt = us["rules-only engine"], us["default engine"]
+    budget = r / TARGET - r
+    print(f"texts: {len(texts)} ({len(unique)} distinct)  CPU µs per text, best of {args.repeat}")
+    print(f"rules-only engine                : {r:8.1f}")
+    print(f"default engine                   : {dflt:8.1f}   ratio {r / dflt:.2f} (target >= {TARGET})")
+    print(f"grammar budget at {TARGET}          : {budget:8.1f}   (default may cost {r / TARGET:.1f})")
+    print(f"grammar cost in the engine       : {dflt - r:8.1f}   {(dflt - r) / budget:.1f}x the budget")
+    print(f"grammar extract alone            : {us['grammar extract alone']:8.1f}")
+    for k in ("fold", "scan", "refine", "parse", "values"):
+        print(f"  {k:31s}: {us[k]:8.1f}   {us[k] / budget:.2f}x the budget")
+    for k in ("ceiling: extract free", "ceiling: scan+refine+parse free"):
+        print(f"{k:33s}: {us[k]:8.1f}   ratio {r / us[k]:.2f}")
+
+
+if __name__ == "__main__":
+    main()
