@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.entrec-installed
 SAMPLE := engine/samples/procedimentos_pt.txt
 MODEL  := .cache/default-model
 
-.PHONY: run test venv lambda wheel bench clean
+.PHONY: run test venv compile lambda wheel bench clean
 
 venv: $(STAMP)
 
@@ -16,8 +16,15 @@ venv: $(STAMP)
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip "setuptools>=77" wheel
-	$(PY) -m pip install --quiet -e ".[test]"
+	ENTREC_COMPILE=1 $(PY) -m pip install --quiet -e ".[test]"
 	touch $(STAMP)
+
+# Recompiles the grammar's hot modules after an edit (ENTREC_COMPILE=1: Cython if a C compiler
+# is there, else pure Python). Until then an edited module runs from its .py (the compiled
+# build is used only while it matches the source: engine/inequality/_compiled.py).
+compile: $(STAMP)
+	ENTREC_COMPILE=1 $(PY) -m pip install --quiet --no-deps -e .
+	$(PY) -c "from entrec.engine.inequality import compiled_status; print('grammar:', compiled_status().describe())"
 
 # Trains (or reuses, cached by fingerprint) a small default model from the bundled labeled
 # sample, then extracts over the sample text: rule, grammar and model entities together.

@@ -6,7 +6,10 @@ The machine is shared, so the two extractors alternate and each keeps its best C
 ratio is steadier than two separate bench runs. The revision's `engine/` is unpacked with
 `git archive` into a temporary folder and imported as a private package (`_ab_engine`, its
 `__init__` not run), so the scanner, refine pass, parser and extractor all come from that
-revision; both read the working tree's grammar and lexicons. Texts: the rules bench's sample
+revision; both read the working tree's grammar and lexicons. The revision always runs as
+pure Python (no compiled files in `git archive`); the working tree runs compiled when it has
+a current compiled build (`make compile`), so `--rev HEAD` on a clean tree measures what
+compiling buys. Texts: the rules bench's sample
 lines and the inequality bench's 1,000 sentences. Also checks both give the same matches.
 """
 from __future__ import annotations
@@ -58,6 +61,8 @@ def main() -> None:
         base_cls = _load_rev(args.rev, pathlib.Path(tmp))
         systems = {"baseline": base_cls.load(grammars_dir(), half_open=args.half_open),
                    "working tree": InequalityExtractor.load(half_open=args.half_open)}
+    from entrec.engine.inequality import compiled_status
+    print(f"working tree grammar modules: {compiled_status().describe()}; baseline: pure Python")
     lines = [l for l in (ROOT / "engine/samples/procedimentos_pt.txt").read_text(encoding="utf-8").splitlines()
              if l.strip()]
     for name, data in (("rules bench lines", [(l, "pt") for l in lines] * 20),

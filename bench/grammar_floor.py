@@ -120,6 +120,8 @@ def main() -> None:
     r, dflt = us["rules-only engine"], us["default engine"]
     budget = r / TARGET - r
     print(f"texts: {len(texts)} ({len(unique)} distinct)  CPU µs per text, best of {args.repeat}")
+    from entrec.engine.inequality import compiled_status
+    print(f"grammar modules: {compiled_status().describe()}")
     print(f"rules-only engine                : {r:8.1f}")
     print(f"default engine                   : {dflt:8.1f}   ratio {r / dflt:.2f} (target >= {TARGET})")
     print(f"grammar budget at {TARGET}          : {budget:8.1f}   (default may cost {r / TARGET:.1f})")

@@ -222,6 +222,8 @@ def main() -> int:
     run_ours(*data[0])
     print(f"{len(data)} sentences ({sum(1 for _, l in data if l == 'pt')} pt), {words} words, "
           f"best of {args.repeat}")
+    from entrec.engine.inequality import compiled_status
+    print(f"grammar modules: {compiled_status().describe()}")
     speeds, walls = {}, {}
     for name, fn in systems.items():
         secs, wall = timeit(fn, data, args.repeat)

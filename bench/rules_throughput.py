@@ -158,6 +158,8 @@ def main() -> None:
         tok, span, rules_only, default = best["tok"], best["span"], best["rules"], best["default"]
     wps = {k: words / v for k, v in (("tok", tok), ("span", span), ("rules", rules_only), ("default", default))}
     print(f"texts: {len(texts)}  words: {words}  phrases: {len(phrases)} (gazetteer {args.phrases})  entities: {n_ents}")
+    from entrec.engine.inequality import compiled_status
+    print(f"grammar modules: {compiled_status().describe()}")
     print(f"spacy.blank('pt') tokenization      : {wps['tok']:12,.0f} words/s")
     print(f"spaCy span_ruler, same phrase lists : {wps['span']:12,.0f} words/s")
     print(f"entrec rules-only engine            : {wps['rules']:12,.0f} words/s")

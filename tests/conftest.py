@@ -40,3 +40,10 @@ def spark():
     session.sparkContext.setLogLevel("ERROR")
     yield session
     session.stop()
+
+
+def pytest_report_header(config):
+    """Say which grammar build the suite runs (compiled by `make venv` where a C compiler is)."""
+    from entrec.engine.inequality import compiled_status
+
+    return f"entrec grammar modules: {compiled_status().describe()}"

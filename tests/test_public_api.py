@@ -24,7 +24,8 @@ PUBLIC: dict[str, set[str]] = {
                                "TARBALL_NAME", "iter_artifact_files", "open_model", "read_manifest",
                                "safe_extract", "sha256_file", "verify_model_dir"},
     "entrec.engine.inequality": {"DEFAULT_PRIORITY", "InequalityExtractor", "InequalitySource", "LABEL",
-                                 "Lexicon", "Match", "load_lexicon", "parse_lexicon"},
+                                 "Lexicon", "Match", "load_lexicon", "parse_lexicon", "compiled_status",
+                                 "CompiledStatus"},
 }
 
 

@@ -52,3 +52,16 @@ def test_build_stage_copies_every_mapped_folder():
     assert mapped <= copied, mapped - copied
     runs = " ".join(rest for op, rest in _instructions() if op == "RUN")
     assert "[serve]" in runs  # the predictor's extra (flask, gunicorn) is installed
+
+
+def test_build_stage_compiles_the_grammar_or_fails():
+    """The image's wheel carries the compiled grammar modules (setup.py); `require` makes a
+    failed compile fail the build rather than ship pure Python unnoticed."""
+    ins = _instructions()
+    froms = [i for i, (op, _) in enumerate(ins) if op == "FROM"]
+    build = ins[froms[0]:froms[-1]]
+    copied = " ".join(rest for op, rest in build if op == "COPY")
+    assert "setup.py" in copied.split()
+    runs = " ".join(rest for op, rest in build if op == "RUN")
+    assert "ENTREC_COMPILE=require python -m build --wheel" in runs
+    assert re.search(r"apt-get install .*\bgcc\b", runs)

@@ -1,0 +1,101 @@
+"""Compiled grammar modules: used only while they match their source.
+
+`ENTREC_COMPILE=1 pip install ...` (see setup.py) compiles the grammar's hot modules with
+Cython from their unchanged `.py` files and records the SHA-256 of each source it compiled in
+`_compiled_sources.json`. Python's import system prefers a compiled file to a `.py` of the
+same name, so after an edit (an editable install, a checkout) the compiled file would run
+the old code. `install_guard` runs before any of these modules is imported: if the record is
+missing, any hash differs, or `ENTREC_PURE_PYTHON=1` is set, every compiled module is loaded
+from its `.py` instead (all or none, so compiled and source versions never mix).
+"""
+from __future__ import annotations
+
+import hashlib
+import importlib.abc
+import importlib.machinery
+import importlib.util
+import json
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+__all__ = ["COMPILED_MODULES", "MANIFEST", "PURE_ENV", "CompiledStatus", "install_guard",
+           "check_build"]
+
+#: the modules setup.py compiles (keep in step with setup.py's MODULES)
+COMPILED_MODULES = ("interval", "numbers", "scanner", "refine", "bound_plan", "lr_memo", "parser")
+MANIFEST = "_compiled_sources.json"
+PURE_ENV = "ENTREC_PURE_PYTHON"
+
+
+@dataclass(frozen=True)
+class CompiledStatus:
+    """What this process runs: `modules` compiled (empty: all pure Python), and why."""
+
+    modules: tuple[str, ...]
+    reason: str
+
+    @property
+    def compiled(self) -> bool:
+        return bool(self.modules)
+
+    def describe(self) -> str:
+        if self.modules:
+            return f"compiled ({len(self.modules)}/{len(COMPILED_MODULES)} grammar modules)"
+        return f"pure Python ({self.reason})"
+
+
+def _compiled_file(folder: Path, module: str) -> Path | None:
+    for suffix in importlib.machinery.EXTENSION_SUFFIXES:
+        path = folder / f"{module}{suffix}"
+        if path.is_file():
+            return path
+    return None
+
+
+def check_build(folder: Path, environ: dict[str, str] | None = None) -> CompiledStatus:
+    """Decide, without importing anything, whether the compiled files in `folder` may run."""
+    env = os.environ if environ is None else environ
+    present = tuple(m for m in COMPILED_MODULES if _compiled_file(folder, m) is not None)
+    if not present:
+        return CompiledStatus((), "no compiled build")
+    if env.get(PURE_ENV, "").strip() not in ("", "0"):
+        return CompiledStatus((), f"{PURE_ENV} is set")
+    try:
+        recorded = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return CompiledStatus((), f"no readable {MANIFEST} beside the compiled files")
+    for module in present:
+        source = folder / f"{module}.py"
+        try:
+            digest = hashlib.sha256(source.read_bytes()).hexdigest()
+        except OSError:
+            return CompiledStatus((), f"{source.name} is missing")
+        if recorded.get(module) != digest:
+            return CompiledStatus((), f"{source.name} changed since it was compiled (rebuild: make compile)")
+    return CompiledStatus(present, "compiled")
+
+
+class _SourceFinder(importlib.abc.MetaPathFinder):
+    """Finds the listed modules at their `.py` files (ahead of the compiled ones)."""
+
+    def __init__(self, sources: dict[str, Path]):
+        self.sources = sources
+
+    def find_spec(self, fullname, path=None, target=None):
+        source = self.sources.get(fullname)
+        if source is None:
+            return None
+        return importlib.util.spec_from_file_location(fullname, source)
+
+
+def install_guard(package: str, folder: Path) -> CompiledStatus:
+    """Call from the package's `__init__`, before importing the listed modules."""
+    status = check_build(folder)
+    present = [m for m in COMPILED_MODULES if _compiled_file(folder, m) is not None]
+    if present and not status.compiled:
+        sources = {f"{package}.{m}": folder / f"{m}.py" for m in present}
+        if not any(isinstance(f, _SourceFinder) and f.sources == sources for f in sys.meta_path):
+            sys.meta_path.insert(0, _SourceFinder(sources))
+    return status

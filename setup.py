@@ -1,0 +1,92 @@
+"""Optional compiled build of the inequality grammar's hot modules (metadata: pyproject.toml).
+
+    ENTREC_COMPILE=1        pip install -e .   # compile with Cython if it can, else pure Python
+    ENTREC_COMPILE=require  python -m build    # compile or fail the build
+    (unset / 0)             pure Python: the py3-none-any wheel Glue installs
+
+The modules are compiled from their own `.py` source, unchanged (Cython 3, Python semantics),
+so there is one source of truth and the pure modules remain the reference. Next to the
+compiled files the build writes `_compiled_sources.json` (module -> SHA-256 of the source
+it was compiled from); `entrec.engine.inequality` uses a compiled module only while that
+hash still matches its `.py`, so an edited source is never shadowed by a stale build.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sys
+from pathlib import Path
+
+from setuptools import setup
+from setuptools.command.build_ext import build_ext
+
+ROOT = Path(__file__).resolve().parent
+PACKAGE = "entrec.engine.inequality"
+FOLDER = ROOT / "engine" / "inequality"
+# keep in step with engine/inequality/_compiled.py (COMPILED_MODULES)
+MODULES = ("interval", "numbers", "scanner", "refine", "bound_plan", "lr_memo", "parser")
+MANIFEST = "_compiled_sources.json"
+MODE = os.environ.get("ENTREC_COMPILE", "0").strip().lower()
+if MODE not in ("0", "", "1", "require"):
+    sys.exit(f"ENTREC_COMPILE={MODE!r}: expected 0, 1 or require")
+
+
+def source_hash(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _extensions() -> list:
+    if MODE in ("0", ""):
+        return []
+    try:
+        from Cython.Build import cythonize
+        from setuptools import Extension
+    except ImportError as exc:
+        if MODE == "require":
+            sys.exit(f"ENTREC_COMPILE=require but Cython is not importable: {exc}")
+        print(f"entrec: Cython not available ({exc}); building pure Python", file=sys.stderr)
+        return []
+    # -g0: no debug sections (2.2 MB -> a few hundred KB per module)
+    exts = [Extension(f"{PACKAGE}.{m}", [f"engine/inequality/{m}.py"], extra_compile_args=["-g0"])
+            for m in MODULES]
+    # annotation_typing off: annotations stay hints, as in CPython (with it on, Cython turns
+    # `x: str` into an exact-type check that rejects str subclasses such as lark's Token)
+    directives = {"language_level": 3, "annotation_typing": False}
+    # cythonize regenerates C only for a newer .py: other directives get another folder
+    tag = hashlib.sha256(json.dumps(directives, sort_keys=True).encode()).hexdigest()[:8]
+    return cythonize(exts, build_dir=f"build/cython-{tag}", quiet=True, compiler_directives=directives)
+
+
+class OptionalBuildExt(build_ext):
+    """Compiles what it can; with ENTREC_COMPILE=1 a failed compile leaves pure Python (a
+    machine without a C compiler still installs), with `require` it fails the build."""
+
+    def run(self) -> None:
+        if not self.extensions:
+            return
+        try:
+            super().run()
+        except Exception as exc:  # CCompilerError, DistutilsExecError, PlatformError, ...
+            if MODE == "require":
+                raise
+            print(f"entrec: compiling the grammar modules failed ({exc}); pure Python is used",
+                  file=sys.stderr)
+            return
+        # the manifest goes where the compiled files went (the source tree for an editable
+        # install, the build folder for a wheel)
+        out = Path(self.get_ext_fullpath(self.extensions[0].name)).parent
+        manifest = {m: source_hash(FOLDER / f"{m}.py") for m in MODULES}
+        (out / MANIFEST).write_text(json.dumps(manifest, indent=1, sort_keys=True) + "\n",
+                                    encoding="utf-8")
+
+    def get_outputs(self) -> list[str]:
+        outs = super().get_outputs()
+        if self.extensions:
+            manifest = Path(self.get_ext_fullpath(self.extensions[0].name)).parent / MANIFEST
+            if manifest.is_file():
+                outs.append(str(manifest))
+        return outs
+
+
+setup(ext_modules=_extensions(), cmdclass={"build_ext": OptionalBuildExt})

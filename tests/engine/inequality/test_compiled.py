@@ -1,0 +1,120 @@
+"""The optional compiled grammar build (setup.py, `ENTREC_COMPILE=1`).
+
+- `check_build` trusts compiled files only with a source record that matches every `.py`.
+- `install_guard` makes a stale build import from source (a package whose compiled file is
+  junk still imports, from its `.py`).
+- Compiled and pure Python give the same matches on generated and conformance sentences
+  (runs only where a current compiled build exists, as in `make test` on a machine with a C
+  compiler; the pure side runs in a subprocess with ENTREC_PURE_PYTHON=1).
+"""
+from __future__ import annotations
+
+import hashlib
+import importlib.machinery
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from entrec.engine.inequality import InequalityExtractor, compiled_status
+from entrec.engine.inequality._compiled import COMPILED_MODULES, MANIFEST, PURE_ENV, check_build
+
+from .test_fast_paths import _conformance, _generated
+
+SUFFIX = importlib.machinery.EXTENSION_SUFFIXES[0]
+
+
+def _build(folder: Path, modules=("scanner", "parser"), record: bool = True) -> None:
+    manifest = {}
+    for m in modules:
+        (folder / f"{m}.py").write_text(f"NAME = {m!r}\n", encoding="utf-8")
+        (folder / f"{m}{SUFFIX}").write_bytes(b"not really a shared object")
+        manifest[m] = hashlib.sha256((folder / f"{m}.py").read_bytes()).hexdigest()
+    if record:
+        (folder / MANIFEST).write_text(json.dumps(manifest), encoding="utf-8")
+
+
+def test_no_compiled_files_means_pure_python(tmp_path):
+    (tmp_path / "scanner.py").write_text("x = 1\n", encoding="utf-8")
+    status = check_build(tmp_path, environ={})
+    assert not status.compiled and status.reason == "no compiled build"
+    assert status.describe() == "pure Python (no compiled build)"
+
+
+def test_current_build_is_used(tmp_path):
+    _build(tmp_path)
+    status = check_build(tmp_path, environ={})
+    assert status.modules == ("scanner", "parser")
+    assert status.describe() == f"compiled (2/{len(COMPILED_MODULES)} grammar modules)"
+
+
+def test_an_edited_source_makes_the_whole_build_stale(tmp_path):
+    _build(tmp_path)
+    (tmp_path / "parser.py").write_text("NAME = 'edited'\n", encoding="utf-8")
+    status = check_build(tmp_path, environ={})
+    assert status.modules == ()
+    assert status.reason == "parser.py changed since it was compiled (rebuild: make compile)"
+
+
+def test_no_record_or_pure_env_means_pure_python(tmp_path):
+    _build(tmp_path, record=False)
+    assert check_build(tmp_path, environ={}).reason == f"no readable {MANIFEST} beside the compiled files"
+    _build(tmp_path)
+    assert check_build(tmp_path, environ={PURE_ENV: "1"}).reason == f"{PURE_ENV} is set"
+    assert check_build(tmp_path, environ={PURE_ENV: "0"}).compiled
+
+
+def test_guard_imports_a_stale_module_from_its_source(tmp_path):
+    """Without the guard Python would load `scanner<SUFFIX>` (junk here: ImportError)."""
+    pkg = tmp_path / "stalepkg"
+    pkg.mkdir()
+    _build(pkg, modules=("scanner",))
+    (pkg / "scanner.py").write_text("NAME = 'from source'\n", encoding="utf-8")
+    (pkg / "__init__.py").write_text(textwrap.dedent("""\
+        from pathlib import Path
+        from entrec.engine.inequality._compiled import install_guard
+        STATUS = install_guard(__name__, Path(__file__).parent)
+        """), encoding="utf-8")
+    code = ("import stalepkg, stalepkg.scanner as s; "
+            "print(s.NAME, s.__file__.endswith('.py'), stalepkg.STATUS.reason)")
+    out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True,
+                         env={**os.environ, "PYTHONPATH": str(tmp_path)})
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip() == "from source True scanner.py changed since it was compiled (rebuild: make compile)"
+
+
+_PURE_RUN = """
+import json, sys
+from entrec.engine.inequality import InequalityExtractor, compiled_status
+assert not compiled_status().compiled, compiled_status()
+texts = json.load(sys.stdin)
+out = {}
+for half_open in (False, True):
+    ext = InequalityExtractor.load(half_open=half_open)
+    out[str(half_open)] = [[[m.start, m.end, m.core_end, m.rule_id, m.value] for m in ext.matches(t, lg)]
+                           for t, lg in texts]
+print(json.dumps(out))
+"""
+
+
+@pytest.mark.skipif(not compiled_status().compiled,
+                    reason=f"no current compiled build ({compiled_status().reason})")
+def test_compiled_and_pure_python_give_the_same_matches():
+    texts = _generated(600) + _conformance()
+    pure = subprocess.run([sys.executable, "-c", _PURE_RUN], input=json.dumps(texts), capture_output=True,
+                          text=True, env={**os.environ, PURE_ENV: "1"}, check=True)
+    expected = json.loads(pure.stdout)
+    found = 0
+    for half_open in (False, True):
+        ext = InequalityExtractor.load(half_open=half_open)
+        got = [[[m.start, m.end, m.core_end, m.rule_id, m.value] for m in ext.matches(t, lg)]
+               for t, lg in texts]
+        got = json.loads(json.dumps(got))  # the same JSON round trip as the pure side's
+        for (text, _), a, b in zip(texts, got, expected[str(half_open)]):
+            assert a == b, (half_open, text)
+        found += sum(map(len, got))
+    assert found > 1000  # the texts do exercise the grammar
