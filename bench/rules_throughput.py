@@ -15,6 +15,7 @@ package), wall and CPU time. Report ratios: the CPU is shared, absolute numbers 
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import random
 import subprocess
@@ -95,6 +96,7 @@ def best_of(repeat: int, fn) -> float:
     is steadier than wall time, and every system here runs on one thread)."""
     best = float("inf")
     for _ in range(repeat):
+        gc.collect()  # each run starts without the garbage (GC debt) of the one before
         t = time.process_time()
         fn()
         best = min(best, time.process_time() - t)
