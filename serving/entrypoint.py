@@ -121,7 +121,11 @@ def run_server(*, model: str | Path | None = None, host: str = "0.0.0.0", port: 
         def load(self) -> Any:
             return self.application
 
+    freeze = conf.get("when_ready")  # gunicorn_conf.freeze_gc unless ENTREC_GC_FREEZE=0
+
     def when_ready(server: Any) -> None:
+        if freeze is not None:
+            freeze(server)
         log.info("ready", extra={"fields": {"event": "server-ready", "bind": conf["bind"],
                                             "since_start_seconds": round(time.monotonic() - _T0, 3)}})
 

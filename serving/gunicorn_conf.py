@@ -12,6 +12,7 @@ load it as a config file: `gunicorn -c python:entrec.serving.gunicorn_conf entre
 | `ENTREC_WORKER_RSS_MB` | 350 | memory budgeted per worker when choosing the default worker count |
 | `ENTREC_THREADS` | 2 | request threads per worker (`threads`, gthread worker) |
 | `ENTREC_SWITCH_INTERVAL_MS` | 5 (Python's default) | how long a worker thread may hold the GIL while another waits (`sys.setswitchinterval`) |
+| `ENTREC_GC_FREEZE` | 1 | `when_ready`: the master collects and freezes its garbage-collector generations before forking (`0`: off) |
 
 Why the threaded worker (`entrec.serving.http_worker.JsonErrorThreadWorker`, gunicorn's
 gthread answering its own errors in JSON and staging requests): its event loop reads each
@@ -31,9 +32,15 @@ now runs 12 slow clients against 1 thread per worker).
 Why `preload_app`: the model is loaded and verified once in the master before forking, so
 a broken artifact stops the container at start (not on the first ping) and the workers
 share the loaded engine's memory copy-on-write.
+
+Why `gc.freeze()` in the master once it is ready (`freeze_gc`): everything loaded before the
+fork (spaCy, the engine, the model) moves to the collector's permanent generation, so the
+workers' collections neither walk it (shorter pauses) nor write to its object headers,
+which would copy the shared pages into each worker (docs/serving.md has the PSS figures).
 """
 from __future__ import annotations
 
+import gc
 import os
 import sys
 from functools import partial
@@ -42,7 +49,7 @@ from typing import Any, Mapping
 
 from entrec.serving.logs import LOGCONFIG_DICT
 
-__all__ = ["settings", "default_workers", "memory_limit_bytes", "WORKER_RSS_MB_DEFAULT",
+__all__ = ["settings", "default_workers", "freeze_gc", "memory_limit_bytes", "WORKER_RSS_MB_DEFAULT",
            "THREADS_DEFAULT", "WORKER_CLASS"]
 
 #: Budget per worker (MiB). Measured RSS per worker (docs/serving.md) is ~150-200 MiB with
@@ -120,6 +127,13 @@ def _env_float(env: Mapping[str, str], name: str) -> float | None:
     return v
 
 
+def freeze_gc(server: Any = None) -> None:
+    """gunicorn `when_ready` hook (master, after the preload, before the first fork): collect
+    once, then freeze every object alive into the permanent generation."""
+    gc.collect()
+    gc.freeze()
+
+
 def _set_switch_interval(seconds: float, worker: Any = None) -> None:
     """gunicorn `post_worker_init` hook: the GIL switch interval of this worker."""
     sys.setswitchinterval(seconds)
@@ -159,6 +173,8 @@ def settings(env: Mapping[str, str] | None = None, *, host: str = "0.0.0.0",
     }
     if switch_ms is not None:
         conf["post_worker_init"] = partial(_set_switch_interval, switch_ms / 1000)
+    if (env.get("ENTREC_GC_FREEZE") or "1").strip() != "0":
+        conf["when_ready"] = freeze_gc
     if shm:
         conf["worker_tmp_dir"] = shm  # heartbeat file off the (possibly slow) overlay fs
     return conf
@@ -184,3 +200,5 @@ proc_name = _conf["proc_name"]
 worker_tmp_dir = _conf.get("worker_tmp_dir")
 if "post_worker_init" in _conf:
     post_worker_init = _conf["post_worker_init"]
+if "when_ready" in _conf:
+    when_ready = _conf["when_ready"]
