@@ -36,8 +36,35 @@ def source_hash(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+def _can_compile() -> str | None:
+    """None when a C extension builds here, else why not. Decided before `setup()` so a
+    machine without a compiler gets the pure `py3-none-any` wheel (the wheel's tag is fixed
+    before any extension is built)."""
+    import tempfile
+
+    from setuptools._distutils.ccompiler import new_compiler
+    from setuptools._distutils.sysconfig import customize_compiler, get_python_inc
+
+    try:
+        cc = new_compiler()
+        customize_compiler(cc)
+        with tempfile.TemporaryDirectory() as tmp:
+            src = Path(tmp) / "probe.c"
+            src.write_text("#include <Python.h>\nint entrec_probe(void) { return 0; }\n")
+            cc.compile([str(src)], output_dir=tmp, include_dirs=[get_python_inc()])
+    except Exception as exc:  # CompileError, a missing compiler, missing Python headers
+        return f"{type(exc).__name__}: {exc}"
+    return None
+
+
 def _extensions() -> list:
     if MODE in ("0", ""):
+        return []
+    why = _can_compile()
+    if why is not None:
+        if MODE == "require":
+            sys.exit(f"ENTREC_COMPILE=require but no C extension can be built here: {why}")
+        print(f"entrec: no C compiler usable ({why}); building pure Python", file=sys.stderr)
         return []
     try:
         from Cython.Build import cythonize
@@ -72,6 +99,9 @@ class OptionalBuildExt(build_ext):
                 raise
             print(f"entrec: compiling the grammar modules failed ({exc}); pure Python is used",
                   file=sys.stderr)
+            # nothing half-built or left from an earlier build may ship or shadow a source
+            for ext in self.extensions:
+                Path(self.get_ext_fullpath(ext.name)).unlink(missing_ok=True)
             return
         # the manifest goes where the compiled files went (the source tree for an editable
         # install, the build folder for a wheel)
