@@ -24,8 +24,10 @@ from setuptools.command.build_ext import build_ext
 ROOT = Path(__file__).resolve().parent
 PACKAGE = "entrec.engine.inequality"
 FOLDER = ROOT / "engine" / "inequality"
-# keep in step with engine/inequality/_compiled.py (COMPILED_MODULES)
+# keep in step with engine/inequality/_compiled.py (COMPILED_MODULES, NATIVE_MODULES)
 MODULES = ("interval", "numbers", "scanner", "refine", "bound_plan", "lr_memo", "parser")
+# compiled-only C loops (no .py twin; the .py modules hold the reference code)
+NATIVE = {"_rawscan": "_rawscan.pyx"}
 MANIFEST = "_compiled_sources.json"
 MODE = os.environ.get("ENTREC_COMPILE", "0").strip().lower()
 if MODE not in ("0", "", "1", "require"):
@@ -75,8 +77,9 @@ def _extensions() -> list:
         print(f"entrec: Cython not available ({exc}); building pure Python", file=sys.stderr)
         return []
     # -g0: no debug sections (2.2 MB -> a few hundred KB per module)
-    exts = [Extension(f"{PACKAGE}.{m}", [f"engine/inequality/{m}.py"], extra_compile_args=["-g0"])
-            for m in MODULES]
+    sources = {m: f"{m}.py" for m in MODULES} | NATIVE
+    exts = [Extension(f"{PACKAGE}.{m}", [f"engine/inequality/{src}"], extra_compile_args=["-g0"])
+            for m, src in sources.items()]
     # annotation_typing off: annotations stay hints, as in CPython (with it on, Cython turns
     # `x: str` into an exact-type check that rejects str subclasses such as lark's Token)
     directives = {"language_level": 3, "annotation_typing": False}
@@ -106,7 +109,8 @@ class OptionalBuildExt(build_ext):
         # the manifest goes where the compiled files went (the source tree for an editable
         # install, the build folder for a wheel)
         out = Path(self.get_ext_fullpath(self.extensions[0].name)).parent
-        manifest = {m: source_hash(FOLDER / f"{m}.py") for m in MODULES}
+        sources = {m: f"{m}.py" for m in MODULES} | NATIVE
+        manifest = {m: source_hash(FOLDER / src) for m, src in sources.items()}
         (out / MANIFEST).write_text(json.dumps(manifest, indent=1, sort_keys=True) + "\n",
                                     encoding="utf-8")
 

@@ -57,7 +57,9 @@ def _package_files() -> dict[str, Path]:
         base = ROOT / top
         if not base.is_dir():
             continue
-        for f in sorted(base.rglob("*.py")):
+        # .pyx: compiled-only modules (engine/inequality/_rawscan.pyx); known by name so an
+        # import of one is an edge to it, and leaves (Cython: not parsed, only cimports)
+        for f in sorted([*base.rglob("*.py"), *base.rglob("*.pyx")]):
             rel = f.relative_to(base).with_suffix("")
             parts = [p for p in rel.parts if p != "__init__"]
             name = ".".join(["entrec"] + ([] if top == "entrec" else [top]) + parts)
@@ -82,6 +84,9 @@ def _edges(modules: dict[str, Path]) -> dict[str, set[tuple[str, int]]]:
     """module -> {(imported module, line)}; only entrec's own modules are kept."""
     edges: dict[str, set[tuple[str, int]]] = {}
     for name, path in modules.items():
+        if path.suffix == ".pyx":
+            edges[name] = set()
+            continue
         tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
         is_pkg = path.name == "__init__.py"
         found: set[tuple[str, int]] = set()

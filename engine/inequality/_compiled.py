@@ -20,11 +20,14 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["COMPILED_MODULES", "MANIFEST", "PURE_ENV", "CompiledStatus", "install_guard",
-           "check_build"]
+__all__ = ["COMPILED_MODULES", "NATIVE_MODULES", "MANIFEST", "PURE_ENV", "CompiledStatus",
+           "install_guard", "check_build", "native_raw_pass"]
 
-#: the modules setup.py compiles (keep in step with setup.py's MODULES)
+#: the modules setup.py compiles from their `.py` (keep in step with setup.py's MODULES)
 COMPILED_MODULES = ("interval", "numbers", "scanner", "refine", "bound_plan", "lr_memo", "parser")
+#: compiled-only modules (C loops with no `.py` twin; the `.py` modules keep the reference
+#: code and use these only in a current compiled build): module -> its Cython source
+NATIVE_MODULES = {"_rawscan": "_rawscan.pyx"}
 MANIFEST = "_compiled_sources.json"
 PURE_ENV = "ENTREC_PURE_PYTHON"
 
@@ -42,8 +45,12 @@ class CompiledStatus:
 
     def describe(self) -> str:
         if self.modules:
-            return f"compiled ({len(self.modules)}/{len(COMPILED_MODULES)} grammar modules)"
+            total = len(COMPILED_MODULES) + len(NATIVE_MODULES)
+            return f"compiled ({len(self.modules)}/{total} grammar modules)"
         return f"pure Python ({self.reason})"
+
+    def uses(self, module: str) -> bool:
+        return module in self.modules
 
 
 def _compiled_file(folder: Path, module: str) -> Path | None:
@@ -66,15 +73,16 @@ def check_build(folder: Path, environ: dict[str, str] | None = None) -> Compiled
         recorded = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return CompiledStatus((), f"no readable {MANIFEST} beside the compiled files")
-    for module in present:
-        source = folder / f"{module}.py"
+    native = tuple(m for m in NATIVE_MODULES if _compiled_file(folder, m) is not None)
+    for module in present + native:
+        source = folder / NATIVE_MODULES.get(module, f"{module}.py")
         try:
             digest = hashlib.sha256(source.read_bytes()).hexdigest()
         except OSError:
             return CompiledStatus((), f"{source.name} is missing")
         if recorded.get(module) != digest:
             return CompiledStatus((), f"{source.name} changed since it was compiled (rebuild: make compile)")
-    return CompiledStatus(present, "compiled")
+    return CompiledStatus(present + native, "compiled")
 
 
 class _SourceFinder(importlib.abc.MetaPathFinder):
@@ -99,3 +107,13 @@ def install_guard(package: str, folder: Path) -> CompiledStatus:
         if not any(isinstance(f, _SourceFinder) and f.sources == sources for f in sys.meta_path):
             sys.meta_path.insert(0, _SourceFinder(sources))
     return status
+
+
+def native_raw_pass():
+    """The scanner's compiled pass 1 (`_rawscan.raw_pass`) when this build has a current
+    one, else None (the scanner then runs its Python loop)."""
+    if not check_build(Path(__file__).resolve().parent).uses("_rawscan"):
+        return None
+    from ._rawscan import raw_pass
+
+    return raw_pass

@@ -18,6 +18,7 @@ from decimal import Decimal
 from operator import sub as _sub
 
 from ..textfold import fold
+from ._compiled import native_raw_pass
 from .lexicon import Lexicon
 from .numbers import NumberParser, RawTok, parse_digits
 
@@ -81,6 +82,48 @@ def raw_tokens(text: str, folded: str | None = None) -> list[RawTok]:
             pos = a + len(s)
             out.append(_new_tuple(RawTok, ("num" if d else "sym", a, pos, s, s)))
     return out
+
+
+def _raw_pass_py(text: str, folded: str, interesting: frozenset, anchors: frozenset,
+                 known_syms: frozenset, raw_tok: type = RawTok) -> tuple:
+    """Pass 1 of `Scanner.scan`: (raw tokens, indices of the digit runs, indices of the
+    number words, `known` bytes: 1 where a token may become something other than OTHER).
+    One `findall` and a loop; a compiled build runs the same as a C loop
+    (`_rawscan.raw_pass`, checked equal by tests/engine/inequality/test_compiled.py)."""
+    raws: list[RawTok] = []
+    append = raws.append
+    nums: list[int] = []
+    word_anchors: list[int] = []
+    known = bytearray()
+    kappend = known.append
+    pos = 0
+    for ws, w, d, y, u in _RAW_ALL.findall(text):
+        a = pos + len(ws)
+        if w:
+            pos = a + len(w)
+            f = folded[a:pos]
+            if f in interesting:
+                kappend(1)
+                if f in anchors:
+                    word_anchors.append(len(raws))
+            else:
+                kappend(0)
+            append(_new_tuple(raw_tok, ("word", a, pos, w, f)))
+        elif d:
+            pos = a + len(d)
+            nums.append(len(raws))
+            kappend(1)
+            append(_new_tuple(raw_tok, ("num", a, pos, d, d)))
+        else:  # a mark or a run of "_" (both symbols)
+            y = y or u
+            pos = a + len(y)
+            kappend(y in known_syms)
+            append(_new_tuple(raw_tok, ("sym", a, pos, y, y)))
+    return raws, nums, word_anchors, known
+
+
+#: pass 1 as run: the compiled C loop when this build has a current one, else the above
+_raw_pass = native_raw_pass() or _raw_pass_py
 
 
 class Scanner:
@@ -252,37 +295,9 @@ class Scanner:
         if folded is None:
             folded = fold(text)
         # pass 1, with what the later passes need: digit runs, number words (anchors) and
-        # the words and marks the lexicon does not know (always OTHER), all in C loops
-        interesting, anchors, known_syms = self.interesting, self.anchors, self._known_syms
-        raws: list[RawTok] = []
-        append = raws.append
-        nums: list[int] = []
-        word_anchors: list[int] = []
-        known = bytearray()  # 1: may become something other than OTHER
-        kappend = known.append
-        pos = 0
-        for ws, w, d, y, u in _RAW_ALL.findall(text):
-            a = pos + len(ws)
-            if w:
-                pos = a + len(w)
-                f = folded[a:pos]
-                if f in interesting:
-                    kappend(1)
-                    if f in anchors:
-                        word_anchors.append(len(raws))
-                else:
-                    kappend(0)
-                append(_new_tuple(RawTok, ("word", a, pos, w, f)))
-            elif d:
-                pos = a + len(d)
-                nums.append(len(raws))
-                kappend(1)
-                append(_new_tuple(RawTok, ("num", a, pos, d, d)))
-            else:  # a mark or a run of "_" (both symbols)
-                y = y or u
-                pos = a + len(y)
-                kappend(y in known_syms)
-                append(_new_tuple(RawTok, ("sym", a, pos, y, y)))
+        # the words and marks the lexicon does not know (always OTHER)
+        raws, nums, word_anchors, known = _raw_pass(text, folded, self.interesting, self.anchors,
+                                                    self._known_syms, RawTok)
         if not raws:
             return []
         if nums:

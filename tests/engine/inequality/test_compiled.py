@@ -6,6 +6,8 @@
 - Compiled and pure Python give the same matches on generated and conformance sentences
   (runs only where a current compiled build exists, as in `make test` on a machine with a C
   compiler; the pure side runs in a subprocess with ENTREC_PURE_PYTHON=1).
+- The compiled-only C loop of the scanner's pass 1 (`_rawscan.raw_pass`) gives exactly what
+  the Python loop gives, on Unicode salads built to separate the token classes.
 """
 from __future__ import annotations
 
@@ -21,7 +23,8 @@ from pathlib import Path
 import pytest
 
 from entrec.engine.inequality import InequalityExtractor, compiled_status
-from entrec.engine.inequality._compiled import COMPILED_MODULES, MANIFEST, PURE_ENV, check_build
+from entrec.engine.inequality._compiled import (COMPILED_MODULES, MANIFEST, NATIVE_MODULES, PURE_ENV,
+                                                check_build)
 
 from .test_fast_paths import _conformance, _generated
 
@@ -49,7 +52,7 @@ def test_current_build_is_used(tmp_path):
     _build(tmp_path)
     status = check_build(tmp_path, environ={})
     assert status.modules == ("scanner", "parser")
-    assert status.describe() == f"compiled (2/{len(COMPILED_MODULES)} grammar modules)"
+    assert status.describe() == f"compiled (2/{len(COMPILED_MODULES) + len(NATIVE_MODULES)} grammar modules)"
 
 
 def test_an_edited_source_makes_the_whole_build_stale(tmp_path):
@@ -118,3 +121,44 @@ def test_compiled_and_pure_python_give_the_same_matches():
             assert a == b, (half_open, text)
         found += sum(map(len, got))
     assert found > 1000  # the texts do exercise the grammar
+
+
+def _unicode_salad(n: int = 3000, seed: int = 29) -> list[str]:
+    """Texts from characters whose classes differ between the regex's token kinds: other
+    scripts' decimal digits, digits that are not decimal, letters with marks, every kind of
+    space, the marks that form pairs, underscores and apostrophes."""
+    import random
+
+    pool = list("aZé É ß ı İ ſ ǅ Ω ж 字 ٣ ९ ² ½ Ⅳ ⓐ \u0301 _ ' '' < > = ! . , - − / ( ) % ° º ª $ R 0 7 9")
+    pool += [" ", "\t", "\n", "\u00a0", "\u2003", "\u3000", "\u200b", "\x1c", "\x85", "<=", ">=", "=>",
+             "==", "<>", "!=", "1.000", "2,5", "1.", ",3", "x'y", "d'água", "__", "a_1", "\U0001d7d8"]
+    rnd = random.Random(seed)
+    return ["".join(rnd.choice(pool) for _ in range(rnd.randint(0, 40))) for _ in range(n)]
+
+
+@pytest.mark.skipif(not compiled_status().uses("_rawscan"),
+                    reason=f"no current compiled build ({compiled_status().reason})")
+def test_compiled_raw_pass_equals_the_python_loop():
+    from entrec.engine.inequality import _rawscan
+    from entrec.engine.inequality.numbers import RawTok
+    from entrec.engine.inequality.scanner import Scanner, _raw_pass_py
+    from entrec.engine.textfold import fold
+
+    from .test_scanner_fast_path import _texts as salads
+
+    ext = InequalityExtractor.load()
+    texts = _unicode_salad() + [t for t, _ in salads()] + [t for t, _ in _generated(600) + _conformance()]
+    checked = tokens = 0
+    for lang, lex in ext.lexicons.items():
+        sc = Scanner(lex)
+        for text in texts:
+            folded = fold(text)
+            args = (text, folded, sc.interesting, sc.anchors, sc._known_syms, RawTok)
+            want = _raw_pass_py(*args)
+            got = _rawscan.raw_pass(*args)
+            assert [tuple(r) for r in got[0]] == [tuple(r) for r in want[0]], (lang, text)
+            assert all(type(r) is RawTok for r in got[0])
+            assert (got[1], got[2], bytes(got[3])) == (want[1], want[2], bytes(want[3])), (lang, text)
+            checked += 1
+            tokens += len(want[0])
+    assert checked > 8000 and tokens > 100_000

@@ -1,0 +1,78 @@
+# cython: language_level=3, boundscheck=False, wraparound=False
+"""The scanner's pass 1 as a C loop over the text's code points (compiled builds only).
+
+Same result as `scanner._raw_pass_py`, which stays the reference and the fallback: that one
+tiles the text with one `findall` of `_RAW_ALL`; this one reads the same token classes with
+the predicates Python's `re` uses for them (`\\s` Py_UNICODE_ISSPACE, `\\d`
+Py_UNICODE_ISDECIMAL, `\\w` Py_UNICODE_ISALNUM or "_"), so no regex runs and no tuple of
+five groups is built per token. `tests/engine/inequality/test_compiled.py` checks both agree.
+"""
+from cpython.unicode cimport Py_UNICODE_ISALNUM, Py_UNICODE_ISDECIMAL, Py_UNICODE_ISSPACE
+
+cdef tuple _PAIRS = ("<=", ">=", "=<", "=>", "<>", "!=", "==", "''")
+
+cdef inline bint _letter(Py_UCS4 c):
+    # [^\W\d_]: a word character that is neither a decimal digit nor "_"
+    return Py_UNICODE_ISALNUM(c) and not Py_UNICODE_ISDECIMAL(c) and c != u"_"
+
+
+def raw_pass(str text, str folded, frozenset interesting, frozenset anchors,
+             frozenset known_syms, raw_tok):
+    """(raws, nums, word_anchors, known) for `Scanner.scan` (see `_raw_pass_py`)."""
+    cdef Py_ssize_t n = len(text)
+    cdef Py_ssize_t i = 0, a, j
+    cdef Py_UCS4 c, d
+    cdef list raws = []
+    cdef list nums = []
+    cdef list word_anchors = []
+    cdef bytearray known = bytearray()
+    new_tuple = tuple.__new__
+    while True:
+        while i < n and Py_UNICODE_ISSPACE(text[i]):
+            i += 1
+        if i >= n:
+            break
+        a = i
+        c = text[i]
+        if Py_UNICODE_ISDECIMAL(c):  # \d+(?:[.,]\d+)*
+            i += 1
+            while i < n and Py_UNICODE_ISDECIMAL(text[i]):
+                i += 1
+            while i + 1 < n and (text[i] == u"." or text[i] == u",") and Py_UNICODE_ISDECIMAL(text[i + 1]):
+                i += 2
+                while i < n and Py_UNICODE_ISDECIMAL(text[i]):
+                    i += 1
+            s = text[a:i]
+            nums.append(len(raws))
+            known.append(1)
+            raws.append(new_tuple(raw_tok, ("num", a, i, s, s)))
+        elif _letter(c):  # [^\W\d_]+(?:'[^\W\d_]+)?
+            i += 1
+            while i < n and _letter(text[i]):
+                i += 1
+            if i + 1 < n and text[i] == u"'" and _letter(text[i + 1]):
+                i += 2
+                while i < n and _letter(text[i]):
+                    i += 1
+            w = text[a:i]
+            f = folded[a:i]
+            if f in interesting:
+                known.append(1)
+                if f in anchors:
+                    word_anchors.append(len(raws))
+            else:
+                known.append(0)
+            raws.append(new_tuple(raw_tok, ("word", a, i, w, f)))
+        else:
+            if c == u"_":  # _+
+                i += 1
+                while i < n and text[i] == u"_":
+                    i += 1
+            elif i + 1 < n and text[a:a + 2] in _PAIRS:
+                i += 2
+            else:  # [^\w\s]: any other single mark
+                i += 1
+            y = text[a:i]
+            known.append(y in known_syms)
+            raws.append(new_tuple(raw_tok, ("sym", a, i, y, y)))
+    return raws, nums, word_anchors, known
