@@ -66,22 +66,10 @@ class Tok:
 
 
 def raw_tokens(text: str, folded: str | None = None) -> list[RawTok]:
-    """`folded`: `fold(text)` when the caller has it already (it is length-preserving, so
-    folded[a:b] is the folded token). (`Scanner.scan` inlines this loop.)"""
-    if folded is None:
-        folded = fold(text)
-    out = []
-    pos = 0
-    for ws, w, d, y, u in _RAW_ALL.findall(text):
-        a = pos + len(ws)
-        if w:
-            pos = a + len(w)
-            out.append(_new_tuple(RawTok, ("word", a, pos, w, folded[a:pos])))
-        else:
-            s = d or y or u
-            pos = a + len(s)
-            out.append(_new_tuple(RawTok, ("num" if d else "sym", a, pos, s, s)))
-    return out
+    """The raw tokens of `text` (pass 1 alone). `folded`: `fold(text)` when the caller has
+    it already (it is length-preserving, so folded[a:b] is the folded token)."""
+    empty = frozenset()
+    return _raw_pass(text, fold(text) if folded is None else folded, empty, empty, empty, RawTok)[0]
 
 
 def _raw_pass_py(text: str, folded: str, interesting: frozenset, anchors: frozenset,
