@@ -34,6 +34,7 @@ run: $(STAMP)
 	$(PY) -m entrec.cli extract --display --lines $(SAMPLE)
 
 test: $(STAMP)
+	@$(PY) -c "from entrec.engine.inequality import compiled_status; print('grammar:', compiled_status().describe())"
 	$(PY) -m pytest -q
 
 lambda: $(STAMP)
