@@ -11,6 +11,7 @@ from its `.py` instead (all or none, so compiled and source versions never mix).
 from __future__ import annotations
 
 import hashlib
+import importlib
 import importlib.abc
 import importlib.machinery
 import importlib.util
@@ -114,6 +115,6 @@ def native_raw_pass():
     one, else None (the scanner then runs its Python loop)."""
     if not check_build(Path(__file__).resolve().parent).uses("_rawscan"):
         return None
-    from ._rawscan import raw_pass
-
-    return raw_pass
+    # by name: the module exists only compiled (a leaf: it imports nothing of entrec), and
+    # import-graph tools reading `.py` files would take `from ._rawscan` for the package
+    return importlib.import_module(f"{__package__}._rawscan").raw_pass
