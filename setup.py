@@ -13,6 +13,7 @@ hash still matches its `.py`, so an edited source is never shadowed by a stale b
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import json
 import os
 import sys
@@ -24,11 +25,22 @@ from setuptools.command.build_ext import build_ext
 ROOT = Path(__file__).resolve().parent
 PACKAGE = "entrec.engine.inequality"
 FOLDER = ROOT / "engine" / "inequality"
-# keep in step with engine/inequality/_compiled.py (COMPILED_MODULES, NATIVE_MODULES)
-MODULES = ("interval", "numbers", "scanner", "refine", "bound_plan", "lr_memo", "parser")
-# compiled-only C loops (no .py twin; the .py modules hold the reference code)
-NATIVE = {"_rawscan": "_rawscan.pyx"}
-MANIFEST = "_compiled_sources.json"
+
+
+def _guard_module():
+    """engine/inequality/_compiled.py (stdlib only), read from its file: the module lists and
+    the record's name are defined once, where the import guard reads them."""
+    spec = importlib.util.spec_from_file_location("_entrec_compiled_guard", FOLDER / "_compiled.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up while decorating
+    spec.loader.exec_module(module)
+    return module
+
+
+_GUARD = _guard_module()
+MODULES = _GUARD.COMPILED_MODULES  # compiled from their .py
+NATIVE = _GUARD.NATIVE_MODULES  # compiled-only C loops (the .py modules hold the reference code)
+MANIFEST = _GUARD.MANIFEST
 MODE = os.environ.get("ENTREC_COMPILE", "0").strip().lower()
 if MODE not in ("0", "", "1", "require"):
     sys.exit(f"ENTREC_COMPILE={MODE!r}: expected 0, 1 or require")

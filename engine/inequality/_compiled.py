@@ -24,7 +24,7 @@ from pathlib import Path
 __all__ = ["COMPILED_MODULES", "NATIVE_MODULES", "MANIFEST", "PURE_ENV", "CompiledStatus",
            "install_guard", "check_build", "native_raw_pass"]
 
-#: the modules setup.py compiles from their `.py` (keep in step with setup.py's MODULES)
+#: the modules setup.py compiles from their `.py` (setup.py reads these lists from this file)
 COMPILED_MODULES = ("interval", "numbers", "scanner", "refine", "bound_plan", "lr_memo", "parser")
 #: compiled-only modules (C loops with no `.py` twin; the `.py` modules keep the reference
 #: code and use these only in a current compiled build): module -> its Cython source
