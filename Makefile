@@ -7,6 +7,8 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.entrec-installed
 SAMPLE := engine/samples/procedimentos_pt.txt
 MODEL  := .cache/default-model
+# which grammar build runs (compiled or pure Python, and why): printed by compile and test
+GRAMMAR_BUILD = $(PY) -c "from entrec.engine.inequality import compiled_status; print('grammar:', compiled_status().describe())"
 
 .PHONY: run test venv compile lambda wheel bench clean
 
@@ -24,7 +26,7 @@ $(STAMP): pyproject.toml
 # build is used only while it matches the source: engine/inequality/_compiled.py).
 compile: $(STAMP)
 	ENTREC_COMPILE=1 $(PY) -m pip install --quiet --no-deps -e .
-	$(PY) -c "from entrec.engine.inequality import compiled_status; print('grammar:', compiled_status().describe())"
+	$(GRAMMAR_BUILD)
 
 # Trains (or reuses, cached by fingerprint) a small default model from the bundled labeled
 # sample, then extracts over the sample text: rule, grammar and model entities together.
@@ -34,7 +36,7 @@ run: $(STAMP)
 	$(PY) -m entrec.cli extract --display --lines $(SAMPLE)
 
 test: $(STAMP)
-	@$(PY) -c "from entrec.engine.inequality import compiled_status; print('grammar:', compiled_status().describe())"
+	@$(GRAMMAR_BUILD)
 	$(PY) -m pytest -q
 
 lambda: $(STAMP)

@@ -46,10 +46,6 @@ if MODE not in ("0", "", "1", "require"):
     sys.exit(f"ENTREC_COMPILE={MODE!r}: expected 0, 1 or require")
 
 
-def source_hash(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
 def _can_compile() -> str | None:
     """None when a C extension builds here, else why not. Decided before `setup()` so a
     machine without a compiler gets the pure `py3-none-any` wheel (the wheel's tag is fixed
@@ -122,7 +118,7 @@ class OptionalBuildExt(build_ext):
         # install, the build folder for a wheel)
         out = Path(self.get_ext_fullpath(self.extensions[0].name)).parent
         sources = {m: f"{m}.py" for m in MODULES} | NATIVE
-        manifest = {m: source_hash(FOLDER / src) for m, src in sources.items()}
+        manifest = {m: _GUARD.source_digest(FOLDER / src) for m, src in sources.items()}
         (out / MANIFEST).write_text(json.dumps(manifest, indent=1, sort_keys=True) + "\n",
                                     encoding="utf-8")
 

@@ -10,6 +10,7 @@ from its `.py` instead (all or none, so compiled and source versions never mix).
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import importlib
 import importlib.abc
@@ -22,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 __all__ = ["COMPILED_MODULES", "NATIVE_MODULES", "MANIFEST", "PURE_ENV", "CompiledStatus",
-           "install_guard", "check_build", "native_raw_pass"]
+           "install_guard", "check_build", "native_raw_pass", "source_digest"]
 
 #: the modules setup.py compiles from their `.py` (setup.py reads these lists from this file)
 COMPILED_MODULES = ("interval", "numbers", "scanner", "refine", "bound_plan", "lr_memo", "parser")
@@ -62,9 +63,26 @@ def _compiled_file(folder: Path, module: str) -> Path | None:
     return None
 
 
+def source_digest(path: Path) -> str:
+    """What the build records per source and the guard compares (setup.py uses it too)."""
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
 def check_build(folder: Path, environ: dict[str, str] | None = None) -> CompiledStatus:
-    """Decide, without importing anything, whether the compiled files in `folder` may run."""
-    env = os.environ if environ is None else environ
+    """Decide, without importing anything, whether the compiled files in `folder` may run.
+    With the process environment, decided once per folder (the package's guard and the
+    scanner both ask at import; the sources are hashed once)."""
+    if environ is None:
+        return _check_process_build(str(folder), os.environ.get(PURE_ENV, ""))
+    return _check_build(folder, environ)
+
+
+@functools.lru_cache(maxsize=8)
+def _check_process_build(folder: str, pure: str) -> CompiledStatus:
+    return _check_build(Path(folder), {PURE_ENV: pure})
+
+
+def _check_build(folder: Path, env: dict[str, str]) -> CompiledStatus:
     present = tuple(m for m in COMPILED_MODULES if _compiled_file(folder, m) is not None)
     if not present:
         return CompiledStatus((), "no compiled build")
@@ -78,7 +96,7 @@ def check_build(folder: Path, environ: dict[str, str] | None = None) -> Compiled
     for module in present + native:
         source = folder / NATIVE_MODULES.get(module, f"{module}.py")
         try:
-            digest = hashlib.sha256(source.read_bytes()).hexdigest()
+            digest = source_digest(source)
         except OSError:
             return CompiledStatus((), f"{source.name} is missing")
         if recorded.get(module) != digest:

@@ -20,8 +20,8 @@ def raw_pass(str text, str folded, frozenset interesting, frozenset anchors,
              frozenset known_syms, raw_tok):
     """(raws, nums, word_anchors, known) for `Scanner.scan` (see `_raw_pass_py`)."""
     cdef Py_ssize_t n = len(text)
-    cdef Py_ssize_t i = 0, a, j
-    cdef Py_UCS4 c, d
+    cdef Py_ssize_t i = 0, a
+    cdef Py_UCS4 c
     cdef list raws = []
     cdef list nums = []
     cdef list word_anchors = []
