@@ -23,13 +23,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 __all__ = ["COMPILED_MODULES", "NATIVE_MODULES", "MANIFEST", "PURE_ENV", "CompiledStatus",
-           "install_guard", "check_build", "native_raw_pass", "source_digest"]
+           "install_guard", "check_build", "native_pass3", "native_raw_pass", "source_digest"]
 
 #: the modules setup.py compiles from their `.py` (setup.py reads these lists from this file)
 COMPILED_MODULES = ("interval", "numbers", "scanner", "refine", "bound_plan", "lr_memo", "parser")
 #: compiled-only modules (C loops with no `.py` twin; the `.py` modules keep the reference
 #: code and use these only in a current compiled build): module -> its Cython source
-NATIVE_MODULES = {"_rawscan": "_rawscan.pyx"}
+NATIVE_MODULES = {"_rawscan": "_rawscan.pyx", "_scanloop": "_scanloop.pyx"}
 MANIFEST = "_compiled_sources.json"
 PURE_ENV = "ENTREC_PURE_PYTHON"
 
@@ -128,11 +128,21 @@ def install_guard(package: str, folder: Path) -> CompiledStatus:
     return status
 
 
-def native_raw_pass():
-    """The scanner's compiled pass 1 (`_rawscan.raw_pass`) when this build has a current
-    one, else None (the scanner then runs its Python loop)."""
-    if not check_build(Path(__file__).resolve().parent).uses("_rawscan"):
+def _native(module: str, name: str):
+    """`name` from the compiled-only `module` when this build has a current one, else None
+    (the scanner then runs its Python loop)."""
+    if not check_build(Path(__file__).resolve().parent).uses(module):
         return None
     # by name: the module exists only compiled (a leaf: it imports nothing of entrec), and
     # import-graph tools reading `.py` files would take `from ._rawscan` for the package
-    return importlib.import_module(f"{__package__}._rawscan").raw_pass
+    return getattr(importlib.import_module(f"{__package__}.{module}"), name)
+
+
+def native_raw_pass():
+    """The scanner's compiled pass 1 (`_rawscan.raw_pass`), or None."""
+    return _native("_rawscan", "raw_pass")
+
+
+def native_pass3():
+    """The scanner's compiled pass 3 (`_scanloop.Pass3`, built per scanner), or None."""
+    return _native("_scanloop", "Pass3")

@@ -18,7 +18,7 @@ from decimal import Decimal
 from operator import sub as _sub
 
 from ..textfold import fold
-from ._compiled import native_raw_pass
+from ._compiled import native_pass3, native_raw_pass
 from .lexicon import Lexicon
 from .numbers import NumberParser, RawTok, parse_digits
 
@@ -165,6 +165,9 @@ class Scanner:
             | {fold(w) for w in self.exact_first}) - {""}  # "": not a word (see `scan`)
         #: marks that can start something (a phrase, a sign); every other mark is OTHER
         self._known_syms = frozenset(self.interesting | self.exact_first | _SIGNS) - {""}
+        #: pass 3 as run: the compiled typed loop when this build has a current one
+        native = native_pass3()
+        self._pass3 = self._pass3_py if native is None else native(self, Tok, parse_digits, _walk)
 
     @staticmethod
     def _make_trie(entries: dict) -> dict:
@@ -290,6 +293,14 @@ class Scanner:
             return []
         if nums:
             self._block(text, raws, nums)
+        toks, units_at = self._pass3(text, raws, nums, word_anchors, known)
+        return self._post(toks, units_at)
+
+    def _pass3_py(self, text: str, raws: list[RawTok], nums: list[int], word_anchors: list[int],
+                  known: bytearray) -> tuple[list[Tok], list[int]]:
+        """Pass 3 of `scan`: (tokens, indices of the UNIT tokens) before `_post`. A compiled
+        build runs the same as a typed loop (`_scanloop.Pass3`, checked equal by
+        tests/engine/inequality/test_compiled.py)."""
         toks: list[Tok] = []
         n = len(raws)
         i = 0
@@ -408,7 +419,7 @@ class Scanner:
             emit(prev)
             prev_numeric = False
             i += 1
-        return self._post(toks, units_at)
+        return toks, units_at
 
     def _tok(self, cats: dict, start: int, end: int, prev_numeric: bool) -> Tok:
         if "CMP" in cats and "POST" in cats:

@@ -6,8 +6,9 @@
 - Compiled and pure Python give the same matches on generated and conformance sentences
   (runs only where a current compiled build exists, as in `make test` on a machine with a C
   compiler; the pure side runs in a subprocess with ENTREC_PURE_PYTHON=1).
-- The compiled-only C loop of the scanner's pass 1 (`_rawscan.raw_pass`) gives exactly what
-  the Python loop gives, on Unicode salads built to separate the token classes.
+- The compiled-only C loops of the scanner's pass 1 (`_rawscan.raw_pass`) and pass 3
+  (`_scanloop.Pass3`) give exactly what the Python loops give, on Unicode salads built to
+  separate the token classes, word salads and generated grammar sentences.
 """
 from __future__ import annotations
 
@@ -162,3 +163,38 @@ def test_compiled_raw_pass_equals_the_python_loop():
             checked += 1
             tokens += len(want[0])
     assert checked > 8000 and tokens > 90_000  # without ../shared (no conformance texts): 8,200 and 99,128
+
+
+@pytest.mark.skipif(not compiled_status().uses("_scanloop"),
+                    reason=f"no current compiled build ({compiled_status().reason})")
+def test_compiled_pass3_equals_the_python_loop():
+    from entrec.engine.inequality import _scanloop
+    from entrec.engine.inequality.numbers import RawTok, parse_digits
+    from entrec.engine.inequality.scanner import Scanner, Tok, _raw_pass_py, _walk
+    from entrec.engine.textfold import fold
+
+    from .test_scanner_fast_path import _texts as salads
+
+    ext = InequalityExtractor.load()
+    texts = _unicode_salad() + [t for t, _ in salads(3000, seed=41)] + [t for t, _ in salads()]
+    texts += [t for t, _ in _generated(600) + _conformance()]
+    # far-apart numbers: the look mask's windows, not the whole text
+    texts += [" ".join(["palavra"] * k + [t] + ["de", "x"] * k) for k, t in
+              enumerate(["5 MW", "entre 1 e 2 kV", "1/2", "a dollar", "mais de 3", "um"] * 6)]
+    checked = toks = 0
+    for lang, lex in ext.lexicons.items():
+        sc = Scanner(lex)
+        native = _scanloop.Pass3(sc, Tok, parse_digits, _walk)
+        assert sc._pass3 is not sc._pass3_py  # the scanner itself runs the compiled loop
+        for text in texts:
+            raws, nums, anchors, known = _raw_pass_py(text, fold(text), sc.interesting, sc.anchors,
+                                                      sc._known_syms, RawTok)
+            if nums:
+                sc._block(text, raws, nums)
+            want = sc._pass3_py(text, raws, nums, anchors, bytearray(known))
+            got = native(text, raws, nums, anchors, bytearray(known))
+            assert got == want, (lang, text)
+            checked += 1
+            toks += len(want[0])
+    # with ../shared 14,832 and 105,809; without it (no conformance texts) 14,272 and fewer
+    assert checked > 14_000 and toks > 90_000

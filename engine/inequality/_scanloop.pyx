@@ -1,0 +1,203 @@
+# cython: language_level=3, boundscheck=False, wraparound=False, initializedcheck=False
+"""The scanner's pass 3 as a typed loop (compiled builds only).
+
+Same result as `Scanner._pass3_py`, which stays the reference and the fallback: the same
+decisions in the same order, over the raw tokens' tuple fields read directly (kind, start,
+end, text, folded) with C indices, the look mask as a byte array and the previous token's
+type in a local, instead of attribute look-ups per token. The rare paths (phrase look-aheads,
+units and postfixes, number parsing) call the scanner's own methods.
+`tests/engine/inequality/test_compiled.py` checks both agree token for token.
+"""
+from libc.stdlib cimport free, malloc
+from libc.string cimport memset
+
+from decimal import Decimal
+
+cdef int _KIND = 0, _START = 1, _END = 2, _TEXT = 3, _F = 4
+cdef Py_ssize_t _BEFORE = 14, _AFTER = 10  # scanner._BEFORE, scanner._AFTER
+cdef object _ONE = Decimal(1)
+
+
+cdef inline bint _blocked(tuple r):
+    return bool(getattr(r, "blocked"))
+
+
+cdef class Pass3:
+    """Built once per `Scanner` (its tables); called as `scanner._pass3`."""
+
+    cdef object scanner, tok, parse_digits, walk, trie, nparse, nw
+    cdef object num_words, first_words, exact_first, article_one, signs
+    cdef dict single, tok_kinds, fast_words
+    cdef set plain_cats
+
+    def __init__(self, scanner, tok, parse_digits, walk):
+        self.scanner = scanner
+        self.tok = tok
+        self.parse_digits = parse_digits
+        self.walk = walk
+        self.trie = scanner._trie
+        self.nparse = scanner.numbers
+        self.nw = scanner.lex.numbers
+        self.num_words = scanner._num_words
+        self.first_words = scanner.first_words
+        self.exact_first = scanner.exact_first
+        self.article_one = scanner.lex.numbers.article_one
+        self.signs = frozenset({"-", "−"})  # scanner._SIGNS
+        self.single = scanner._single
+        self.tok_kinds = scanner._tok_kinds
+        self.fast_words = scanner._fast_words
+        self.plain_cats = scanner._plain_cats
+
+    def __call__(self, str text, list raws, list nums, list word_anchors, bytearray known):
+        cdef Py_ssize_t n = len(raws)
+        cdef unsigned char* look = <unsigned char*>malloc(n + 1)
+        if look == NULL:
+            raise MemoryError()
+        try:
+            self._mask(raws, nums, word_anchors, known, look, n)
+            return self._loop(raws, look, n)
+        finally:
+            free(look)
+
+    cdef void _mask(self, list raws, list nums, list word_anchors, bytearray known,
+                    unsigned char* look, Py_ssize_t n):
+        # look[k]: raws[k] is within a window around a number (or number word) and may be
+        # something other than OTHER; the reference builds the same from `known` & windows
+        cdef Py_ssize_t k, lo, hi, m
+        cdef unsigned char* kn = <unsigned char*><char*>known
+        memset(look, 0, n + 1)
+        for k in nums:
+            if not _blocked(<tuple>raws[k]):
+                lo = k - _BEFORE if k > _BEFORE else 0
+                hi = k + _AFTER + 1 if k + _AFTER + 1 < n else n
+                memset(look + lo, 1, hi - lo)
+        for k in word_anchors:
+            lo = k - _BEFORE if k > _BEFORE else 0
+            hi = k + _AFTER + 1 if k + _AFTER + 1 < n else n
+            memset(look + lo, 1, hi - lo)
+        for m in range(n):
+            look[m] = look[m] & (kn[m] != 0)
+
+    cdef tuple _loop(self, list raws, unsigned char* look, Py_ssize_t n):
+        cdef list toks = []
+        cdef list units_at = []
+        cdef Py_ssize_t i = 0, j, plen, nlen, num_end
+        cdef bint prev_numeric = False
+        cdef tuple r, r1, r2, fast, pick, kinds
+        cdef object prev = None, prev_type = None, typ, num, matches, a, b, f, txt, kind, cats
+        Tok = self.tok
+        scanner = self.scanner
+        while i < n:
+            r = <tuple>raws[i]
+            if not look[i]:
+                # a run of tokens far from any number or unknown to the lexicon: one OTHER
+                j = i + 1
+                while j < n and not look[j]:
+                    j += 1
+                if prev_type == "OTHER":
+                    prev.end = (<tuple>raws[j - 1])[_END]
+                else:
+                    prev = Tok("OTHER", r[_START], (<tuple>raws[j - 1])[_END])
+                    prev_type = "OTHER"
+                    toks.append(prev)
+                    prev_numeric = False
+                i = j
+                continue
+            kind = r[_KIND]
+            txt = r[_TEXT]
+            f = r[_F]
+            # fractions written with a slash: "1/2"
+            if kind == "num" and i + 2 < n and not _blocked(r):
+                r1 = <tuple>raws[i + 1]
+                r2 = <tuple>raws[i + 2]
+                if (r1[_TEXT] == "/" and r1[_START] == r[_END] and r2[_START] == r1[_END]
+                        and r2[_KIND] == "num"):
+                    a = self.parse_digits(txt, self.nw)
+                    b = self.parse_digits(r2[_TEXT], self.nw)
+                    if (a is not None and b and not r2[_TEXT].startswith("0") and a < b <= 100
+                            and a == a.to_integral_value() and b == b.to_integral_value()):
+                        prev = Tok("NUMBER", r[_START], r2[_END], value=a / b)
+                        prev_numeric = True
+                    else:
+                        prev = Tok("OTHER", r[_START], r2[_END])
+                        prev_numeric = False
+                    prev_type = prev.type
+                    toks.append(prev)
+                    i += 3
+                    continue
+            fast = <tuple>self.fast_words.get(f)
+            if fast is not None and txt not in self.exact_first:
+                # a one-word connector ("de", "e", "ou", ","): its token needs no look-ahead
+                typ = fast[0] if prev_numeric else fast[1]
+                prev = Tok(typ, r[_START], r[_END], fast[2])
+                prev_type = typ
+                toks.append(prev)
+                prev_numeric = typ == "NUMBER" or typ == "UNIT"
+                if typ == "UNIT":
+                    units_at.append(len(toks) - 1)
+                i += 1
+                continue
+            num = None
+            if kind == "num" or f in self.num_words or txt in self.signs:
+                num = self.nparse.parse_at(raws, i, allow_sign=not prev_numeric)
+            if txt in self.exact_first:
+                matches = scanner._phrases_at(raws, i)
+            elif f in self.first_words:
+                matches = self.single.get(f) or self.walk(self.trie, raws, i)
+            else:
+                matches = None
+            if matches:
+                # the longest entry is taken as it is unless a unit or a postfix needs a look
+                pick = <tuple>matches[0]
+                if id(pick[1]) not in self.plain_cats:
+                    pick = <tuple>scanner._pick(raws, i, prev, matches)
+            else:
+                pick = None
+            plen = pick[0] if pick is not None else 0
+            if num is not None:
+                num_end = (<tuple>num)[1]
+                nlen = num_end - i
+            else:
+                nlen = 0
+            if num is not None and (pick is None or nlen > plen or (nlen == plen and not (
+                    "UNIT" in pick[1] and prev_type == "NUMBER"))):
+                prev = Tok("NUMBER", r[_START], (<tuple>raws[num_end - 1])[_END], None,
+                           (<tuple>num)[0], None, kind == "num" or txt in self.signs)
+                prev_type = "NUMBER"
+                toks.append(prev)
+                prev_numeric = True
+                i = num_end
+                continue
+            if pick is not None:
+                cats = pick[1]
+                kinds = <tuple>self.tok_kinds.get(id(cats))
+                if kinds is None:
+                    prev = scanner._tok(cats, r[_START], (<tuple>raws[i + plen - 1])[_END],
+                                        prev_numeric)
+                    typ = prev.type
+                else:
+                    typ = kinds[0] if prev_numeric else kinds[1]
+                    prev = Tok(typ, r[_START], (<tuple>raws[i + plen - 1])[_END], kinds[2])
+                prev_type = typ
+                toks.append(prev)
+                prev_numeric = typ == "NUMBER" or typ == "UNIT"
+                if typ == "UNIT":
+                    units_at.append(len(toks) - 1)
+                i += plen
+                continue
+            # "a dollar", "an hour": the article is the number one before a unit word
+            if f in self.article_one and i + 1 < n:
+                matches = scanner._phrases_at(raws, i + 1)
+                if matches and "UNIT" in (<tuple>matches[0])[1] and len((<tuple>raws[i + 1])[_TEXT]) >= 3:
+                    prev = Tok("NUMBER", r[_START], r[_END], value=_ONE)
+                    prev_type = "NUMBER"
+                    toks.append(prev)
+                    prev_numeric = True
+                    i += 1
+                    continue
+            prev = Tok("OTHER", r[_START], r[_END])
+            prev_type = "OTHER"
+            toks.append(prev)
+            prev_numeric = False
+            i += 1
+        return toks, units_at
