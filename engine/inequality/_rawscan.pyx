@@ -7,9 +7,40 @@ the predicates Python's `re` uses for them (`\\s` Py_UNICODE_ISSPACE, `\\d`
 Py_UNICODE_ISDECIMAL, `\\w` Py_UNICODE_ISALNUM or "_"), so no regex runs and no tuple of
 five groups is built per token. `tests/engine/inequality/test_compiled.py` checks both agree.
 """
+from cpython.object cimport PyObject, PyTypeObject
+from cpython.ref cimport Py_DECREF, Py_INCREF
 from cpython.unicode cimport Py_UNICODE_ISALNUM, Py_UNICODE_ISDECIMAL, Py_UNICODE_ISSPACE
 
+
+cdef extern from "Python.h":
+    # the one slot of PyTypeObject this module needs (Cython's own declaration lacks it)
+    ctypedef PyObject* (*allocfunc)(PyTypeObject*, Py_ssize_t) except NULL
+    ctypedef struct _AllocType "PyTypeObject":
+        allocfunc tp_alloc
+    void PyTuple_SET_ITEM(PyObject* p, Py_ssize_t pos, PyObject* o)
+
 cdef tuple _PAIRS = ("<=", ">=", "=<", "=>", "<>", "!=", "==", "''")
+
+cdef inline object _raw(PyTypeObject* tp, object kind, Py_ssize_t a, Py_ssize_t b, object text,
+                        object f):
+    # a `RawTok` (a tuple subclass) built the way `tuple.__new__(RawTok, fields)` builds it
+    # (tp_alloc, then the items set), without the fields' temporary tuple and the call
+    cdef PyObject* t = (<_AllocType*>tp).tp_alloc(tp, 5)
+    obj = <object>t  # takes a second reference: released below, `obj` keeps the first
+    Py_DECREF(obj)
+    cdef object start = a, end = b
+    Py_INCREF(kind)
+    PyTuple_SET_ITEM(t, 0, <PyObject*>kind)
+    Py_INCREF(start)
+    PyTuple_SET_ITEM(t, 1, <PyObject*>start)
+    Py_INCREF(end)
+    PyTuple_SET_ITEM(t, 2, <PyObject*>end)
+    Py_INCREF(text)
+    PyTuple_SET_ITEM(t, 3, <PyObject*>text)
+    Py_INCREF(f)
+    PyTuple_SET_ITEM(t, 4, <PyObject*>f)
+    return obj
+
 
 cdef inline bint _letter(Py_UCS4 c):
     # [^\W\d_]: a word character that is neither a decimal digit nor "_"
@@ -26,7 +57,9 @@ def raw_pass(str text, str folded, frozenset interesting, frozenset anchors,
     cdef list nums = []
     cdef list word_anchors = []
     cdef bytearray known = bytearray()
-    new_tuple = tuple.__new__
+    cdef PyTypeObject* tp = <PyTypeObject*>raw_tok
+    if not issubclass(raw_tok, tuple) or tp.tp_itemsize != sizeof(PyObject*):
+        raise TypeError("raw_tok must be a tuple subclass")
     while True:
         while i < n and Py_UNICODE_ISSPACE(text[i]):
             i += 1
@@ -45,7 +78,7 @@ def raw_pass(str text, str folded, frozenset interesting, frozenset anchors,
             s = text[a:i]
             nums.append(len(raws))
             known.append(1)
-            raws.append(new_tuple(raw_tok, ("num", a, i, s, s)))
+            raws.append(_raw(tp, "num", a, i, s, s))
         elif _letter(c):  # [^\W\d_]+(?:'[^\W\d_]+)?
             i += 1
             while i < n and _letter(text[i]):
@@ -62,7 +95,7 @@ def raw_pass(str text, str folded, frozenset interesting, frozenset anchors,
                     word_anchors.append(len(raws))
             else:
                 known.append(0)
-            raws.append(new_tuple(raw_tok, ("word", a, i, w, f)))
+            raws.append(_raw(tp, "word", a, i, w, f))
         else:
             if c == u"_":  # _+
                 i += 1
@@ -74,5 +107,5 @@ def raw_pass(str text, str folded, frozenset interesting, frozenset anchors,
                 i += 1
             y = text[a:i]
             known.append(y in known_syms)
-            raws.append(new_tuple(raw_tok, ("sym", a, i, y, y)))
+            raws.append(_raw(tp, "sym", a, i, y, y))
     return raws, nums, word_anchors, known

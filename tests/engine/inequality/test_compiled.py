@@ -198,3 +198,23 @@ def test_compiled_pass3_equals_the_python_loop():
             toks += len(want[0])
     # with ../shared 14,832 and 105,809; without it (no conformance texts) 14,272 and fewer
     assert checked > 14_000 and toks > 90_000
+
+
+@pytest.mark.skipif(not compiled_status().uses("_rawscan"),
+                    reason=f"no current compiled build ({compiled_status().reason})")
+def test_compiled_raw_pass_owns_exactly_its_references():
+    # pass 1 fills each RawTok's slots itself (tp_alloc + set items): a missing or extra
+    # reference would leak or free the token strings
+    from entrec.engine.inequality import _rawscan
+    from entrec.engine.inequality.numbers import RawTok
+
+    text = "tensão superior a 4.000 MW"
+    raws = _rawscan.raw_pass(text, text, frozenset(), frozenset(), frozenset(), RawTok)[0]
+    word, num = raws[0].text, raws[3].text  # "tensão" (text and f: two slices), "4.000" (one)
+    assert num == "4.000" and raws[3].f is num and raws[0].f is not word
+    held = sys.getrefcount(raws[0]), sys.getrefcount(word), sys.getrefcount(num)
+    assert held[0] == 2  # the list and getrefcount's argument
+    del raws
+    assert (sys.getrefcount(word), sys.getrefcount(num)) == (held[1] - 1, held[2] - 2)
+    with pytest.raises(TypeError):
+        _rawscan.raw_pass(text, text, frozenset(), frozenset(), frozenset(), list)
