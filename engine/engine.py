@@ -150,7 +150,13 @@ class Engine:
         if "grammar" in components:
             from .inequality import InequalityExtractor, InequalitySource
 
-            grammar_source = InequalitySource(InequalityExtractor.load(grammars_dir=grammars, half_open=half_open))
+            # candidates made at the priority the default language's pack gives the grammar
+            # need no re-prioritizing copy in `_prioritized` (other packs still get theirs)
+            first = packs[default_lang].resolution if default_lang in packs else ResolutionConfig()
+            priority = first.priority_of("grammar")
+            extractor = InequalityExtractor.load(grammars_dir=grammars, half_open=half_open,
+                                                 **({} if priority is None else {"priority": priority}))
+            grammar_source = InequalitySource(extractor)
         model_source = None
         arbitration = None
         legacy_arbiter = None

@@ -8,18 +8,48 @@ type in a local, instead of attribute look-ups per token. The rare paths (phrase
 units and postfixes, number parsing) call the scanner's own methods.
 `tests/engine/inequality/test_compiled.py` checks both agree token for token.
 """
+from cpython.object cimport PyObject, PyTypeObject
+from cpython.ref cimport Py_DECREF, Py_INCREF
 from libc.stdlib cimport free, malloc
 from libc.string cimport memset
 
+import dataclasses
 from decimal import Decimal
+
+
+cdef extern from "Python.h":
+    # what this module reads of CPython's type and member-descriptor structs (Cython's own
+    # declarations lack these fields)
+    ctypedef PyObject* (*allocfunc)(PyTypeObject*, Py_ssize_t) except NULL
+    ctypedef struct _AllocType "PyTypeObject":
+        allocfunc tp_alloc
+    ctypedef struct PyMemberDescrObject:
+        PyMemberDef* d_member
+
+
+cdef extern from "structmember.h":
+    ctypedef struct PyMemberDef:
+        Py_ssize_t offset
+        int type
+    int T_OBJECT_EX
 
 cdef int _KIND = 0, _START = 1, _END = 2, _TEXT = 3, _F = 4
 cdef Py_ssize_t _BEFORE = 14, _AFTER = 10  # scanner._BEFORE, scanner._AFTER
 cdef object _ONE = Decimal(1)
 
 
+#: `Tok`'s fields in constructor order (checked against the class in `Pass3.__init__`)
+_TOK_FIELDS = ("type", "start", "end", "op", "value", "unit", "digits")
+
+
 cdef inline bint _blocked(tuple r):
     return bool(getattr(r, "blocked"))
+
+
+cdef inline void _put(PyObject* obj, Py_ssize_t offset, object value):
+    # a fresh instance's slot (NULL): stores a new reference
+    Py_INCREF(value)
+    (<PyObject**>(<char*>obj + offset))[0] = <PyObject*>value
 
 
 cdef class Pass3:
@@ -29,6 +59,9 @@ cdef class Pass3:
     cdef object num_words, first_words, exact_first, article_one, signs
     cdef dict single, tok_kinds, fast_words
     cdef set plain_cats
+    cdef PyTypeObject* tok_type
+    cdef Py_ssize_t offsets[7]
+    cdef readonly bint direct  # Toks are built by filling their slots (else by calling the class)
 
     def __init__(self, scanner, tok, parse_digits, walk):
         self.scanner = scanner
@@ -47,6 +80,44 @@ cdef class Pass3:
         self.tok_kinds = scanner._tok_kinds
         self.fast_words = scanner._fast_words
         self.plain_cats = scanner._plain_cats
+        self.direct = self._slots(tok)
+
+    cdef bint _slots(self, tok) except -1:
+        # `Tok` is a dataclass with slots and no __post_init__: its __init__ only stores the
+        # seven fields, so an instance allocated by its type and given the seven values in
+        # their slots is the same object. Anything else: call the class
+        cdef int k
+        if (not dataclasses.is_dataclass(tok) or type(tok) is not type
+                or tuple(f.name for f in dataclasses.fields(tok)) != _TOK_FIELDS
+                or hasattr(tok, "__post_init__") or tok.__dictoffset__ != 0
+                or tok.__init__.__qualname__ != tok.__qualname__ + ".__init__"):
+            return False
+        self.tok_type = <PyTypeObject*>tok
+        for k, name in enumerate(_TOK_FIELDS):
+            descr = tok.__dict__.get(name)
+            if type(descr).__name__ != "member_descriptor":
+                return False
+            if (<PyMemberDescrObject*>descr).d_member.type != T_OBJECT_EX:
+                return False
+            self.offsets[k] = (<PyMemberDescrObject*>descr).d_member.offset
+        return True
+
+    cdef object _tok(self, object typ, object start, object end, object op=None,
+                     object value=None, object unit=None, object digits=True):
+        """`Tok(typ, start, end, op, value, unit, digits)`."""
+        if not self.direct:
+            return self.tok(typ, start, end, op, value, unit, digits)
+        cdef PyObject* t = (<_AllocType*>self.tok_type).tp_alloc(self.tok_type, 0)
+        obj = <object>t  # a second reference: released here, `obj` keeps the first
+        Py_DECREF(obj)
+        _put(t, self.offsets[0], typ)
+        _put(t, self.offsets[1], start)
+        _put(t, self.offsets[2], end)
+        _put(t, self.offsets[3], op)
+        _put(t, self.offsets[4], value)
+        _put(t, self.offsets[5], unit)
+        _put(t, self.offsets[6], digits)
+        return obj
 
     def __call__(self, str text, list raws, list nums, list word_anchors, bytearray known):
         cdef Py_ssize_t n = len(raws)
@@ -85,7 +156,6 @@ cdef class Pass3:
         cdef bint prev_numeric = False
         cdef tuple r, r1, r2, fast, pick, kinds
         cdef object prev = None, prev_type = None, typ, num, matches, a, b, f, txt, kind, cats
-        Tok = self.tok
         scanner = self.scanner
         while i < n:
             r = <tuple>raws[i]
@@ -97,7 +167,7 @@ cdef class Pass3:
                 if prev_type == "OTHER":
                     prev.end = (<tuple>raws[j - 1])[_END]
                 else:
-                    prev = Tok("OTHER", r[_START], (<tuple>raws[j - 1])[_END])
+                    prev = self._tok("OTHER", r[_START], (<tuple>raws[j - 1])[_END])
                     prev_type = "OTHER"
                     toks.append(prev)
                     prev_numeric = False
@@ -116,10 +186,10 @@ cdef class Pass3:
                     b = self.parse_digits(r2[_TEXT], self.nw)
                     if (a is not None and b and not r2[_TEXT].startswith("0") and a < b <= 100
                             and a == a.to_integral_value() and b == b.to_integral_value()):
-                        prev = Tok("NUMBER", r[_START], r2[_END], value=a / b)
+                        prev = self._tok("NUMBER", r[_START], r2[_END], None, a / b)
                         prev_numeric = True
                     else:
-                        prev = Tok("OTHER", r[_START], r2[_END])
+                        prev = self._tok("OTHER", r[_START], r2[_END])
                         prev_numeric = False
                     prev_type = prev.type
                     toks.append(prev)
@@ -129,7 +199,7 @@ cdef class Pass3:
             if fast is not None and txt not in self.exact_first:
                 # a one-word connector ("de", "e", "ou", ","): its token needs no look-ahead
                 typ = fast[0] if prev_numeric else fast[1]
-                prev = Tok(typ, r[_START], r[_END], fast[2])
+                prev = self._tok(typ, r[_START], r[_END], fast[2])
                 prev_type = typ
                 toks.append(prev)
                 prev_numeric = typ == "NUMBER" or typ == "UNIT"
@@ -161,7 +231,7 @@ cdef class Pass3:
                 nlen = 0
             if num is not None and (pick is None or nlen > plen or (nlen == plen and not (
                     "UNIT" in pick[1] and prev_type == "NUMBER"))):
-                prev = Tok("NUMBER", r[_START], (<tuple>raws[num_end - 1])[_END], None,
+                prev = self._tok("NUMBER", r[_START], (<tuple>raws[num_end - 1])[_END], None,
                            (<tuple>num)[0], None, kind == "num" or txt in self.signs)
                 prev_type = "NUMBER"
                 toks.append(prev)
@@ -177,7 +247,7 @@ cdef class Pass3:
                     typ = prev.type
                 else:
                     typ = kinds[0] if prev_numeric else kinds[1]
-                    prev = Tok(typ, r[_START], (<tuple>raws[i + plen - 1])[_END], kinds[2])
+                    prev = self._tok(typ, r[_START], (<tuple>raws[i + plen - 1])[_END], kinds[2])
                 prev_type = typ
                 toks.append(prev)
                 prev_numeric = typ == "NUMBER" or typ == "UNIT"
@@ -189,13 +259,13 @@ cdef class Pass3:
             if f in self.article_one and i + 1 < n:
                 matches = scanner._phrases_at(raws, i + 1)
                 if matches and "UNIT" in (<tuple>matches[0])[1] and len((<tuple>raws[i + 1])[_TEXT]) >= 3:
-                    prev = Tok("NUMBER", r[_START], r[_END], value=_ONE)
+                    prev = self._tok("NUMBER", r[_START], r[_END], None, _ONE)
                     prev_type = "NUMBER"
                     toks.append(prev)
                     prev_numeric = True
                     i += 1
                     continue
-            prev = Tok("OTHER", r[_START], r[_END])
+            prev = self._tok("OTHER", r[_START], r[_END])
             prev_type = "OTHER"
             toks.append(prev)
             prev_numeric = False

@@ -47,10 +47,14 @@ class InequalitySource:
             return []
         if not cands:
             return cands
-        if self.exclude_ops:
-            cands = [c for c in cands if (c.value or {}).get("op") not in self.exclude_ops]
-        return [self._lead_in(text, c, lang) if (c.value or {}).get("op") == "between" else c
-                for c in cands]
+        out = []
+        exclude = self.exclude_ops
+        for c in cands:
+            op = c.value.get("op") if c.value else None
+            if op in exclude:
+                continue
+            out.append(self._lead_in(text, c, lang) if op == "between" else c)
+        return out
 
     def _lead_in(self, text: str, c: Candidate, lang: str) -> Candidate:
         """"varia de 24 a 43 meses": a verb leading a range belongs to the entity span."""

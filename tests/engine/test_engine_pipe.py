@@ -28,9 +28,19 @@ def test_pipe_equals_extract(engine):
     assert any(e["label"] == "INEQUALITY" for e in piped[1])
 
 
-def test_candidates_carry_the_packs_grammar_priority(engine):
+def test_candidates_carry_the_packs_grammar_priority(engine, tmp_path):
     wanted = engine.resolution_config("pt").priority_of("grammar")
     cands = engine.candidates(TEXTS[2], "pt")
     grammar = [c for c in cands if c.source == "grammar"]
     assert grammar and all(c.priority == wanted for c in grammar)
-    assert wanted != engine.subset(("grammar",)).sources("pt")[0].extractor.priority
+    # the grammar is built at the default pack's priority (no re-prioritizing copy per
+    # candidate) ...
+    assert engine.subset(("grammar",)).sources("pt")[0].extractor.priority == wanted == 7
+    # ... and a pack that configures another priority still gets it, one candidate at a time
+    (tmp_path / "pack.yaml").write_text(
+        "version: 1\nlanguage: pt\nresolution:\n  grammar_priority: 15\nrules: []\n", encoding="utf-8")
+    view = engine.with_rule_packs({"pt": Engine.load(rules=[tmp_path / "pack.yaml"]).packs["pt"]})
+    grammar = [c for c in view.candidates(TEXTS[2], "pt") if c.source == "grammar"]
+    assert grammar and all(c.priority == 15 for c in grammar)
+    en = [c for c in engine.candidates(TEXTS[3], "en") if c.source == "grammar"]
+    assert en and all(c.priority == engine.resolution_config("en").priority_of("grammar") for c in en)

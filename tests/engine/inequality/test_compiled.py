@@ -12,6 +12,7 @@
 """
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import importlib.machinery
 import json
@@ -19,6 +20,7 @@ import os
 import subprocess
 import sys
 import textwrap
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -165,6 +167,19 @@ def test_compiled_raw_pass_equals_the_python_loop():
     assert checked > 8000 and tokens > 90_000  # without ../shared (no conformance texts): 8,200 and 99,128
 
 
+@dataclasses.dataclass
+class _PlainTok:
+    """`Tok`'s fields without slots: the compiled pass 3 must call this class."""
+
+    type: str
+    start: int
+    end: int
+    op: object = None
+    value: object = None
+    unit: object = None
+    digits: bool = True
+
+
 @pytest.mark.skipif(not compiled_status().uses("_scanloop"),
                     reason=f"no current compiled build ({compiled_status().reason})")
 def test_compiled_pass3_equals_the_python_loop():
@@ -185,7 +200,11 @@ def test_compiled_pass3_equals_the_python_loop():
     for lang, lex in ext.lexicons.items():
         sc = Scanner(lex)
         native = _scanloop.Pass3(sc, Tok, parse_digits, _walk)
-        assert sc._pass3 is not sc._pass3_py  # the scanner itself runs the compiled loop
+        called = _scanloop.Pass3(sc, _PlainTok, parse_digits, _walk)
+        # the scanner itself runs the compiled loop, filling each Tok's slots directly; a
+        # class without slots is called instead
+        assert sc._pass3 is not sc._pass3_py and sc._pass3.direct and native.direct
+        assert not called.direct
         for text in texts:
             raws, nums, anchors, known = _raw_pass_py(text, fold(text), sc.interesting, sc.anchors,
                                                       sc._known_syms, RawTok)
@@ -194,6 +213,10 @@ def test_compiled_pass3_equals_the_python_loop():
             want = sc._pass3_py(text, raws, nums, anchors, bytearray(known))
             got = native(text, raws, nums, anchors, bytearray(known))
             assert got == want, (lang, text)
+            if checked % 10 == 0:  # the loop that calls the class (any other token class)
+                slow = called(text, raws, nums, anchors, bytearray(known))
+                assert [dataclasses.astuple(t) for t in slow[0]] == [dataclasses.astuple(t) for t in want[0]]
+                assert slow[1] == want[1]
             checked += 1
             toks += len(want[0])
     # with ../shared 14,832 and 105,809; without it (no conformance texts) 14,272 and fewer
@@ -218,3 +241,21 @@ def test_compiled_raw_pass_owns_exactly_its_references():
     assert (sys.getrefcount(word), sys.getrefcount(num)) == (held[1] - 1, held[2] - 2)
     with pytest.raises(TypeError):
         _rawscan.raw_pass(text, text, frozenset(), frozenset(), frozenset(), list)
+
+
+@pytest.mark.skipif(not compiled_status().uses("_scanloop"),
+                    reason=f"no current compiled build ({compiled_status().reason})")
+def test_compiled_pass3_tokens_own_exactly_their_references():
+    from entrec.engine.inequality.scanner import Tok
+
+    sc = InequalityExtractor.load()._scanners["pt"]
+    toks = sc.scan("superior a 4.000 MW")
+    assert [t.type for t in toks] == ["CMP", "NUMBER", "UNIT"] and type(toks[1]) is Tok
+    made = [Tok("NUMBER", 11, 16, value=Decimal("4000"))]  # by the class: the counts to match
+    counts = sys.getrefcount(toks[1]), sys.getrefcount(toks[1].value)
+    expected = sys.getrefcount(made[0]), sys.getrefcount(made[0].value)
+    assert counts == expected
+    value, unit = toks[1].value, toks[2].op  # the Decimal is held by its token only
+    held = sys.getrefcount(value), sys.getrefcount(unit)
+    del toks
+    assert (sys.getrefcount(value), sys.getrefcount(unit)) == (held[0] - 1, held[1] - 1)
