@@ -42,9 +42,35 @@ cdef inline object _raw(PyTypeObject* tp, object kind, Py_ssize_t a, Py_ssize_t 
     return obj
 
 
-cdef inline bint _letter(Py_UCS4 c):
+cdef inline bint _letter_any(Py_UCS4 c):
     # [^\W\d_]: a word character that is neither a decimal digit nor "_"
     return Py_UNICODE_ISALNUM(c) and not Py_UNICODE_ISDECIMAL(c) and c != u"_"
+
+
+# the three predicates for the 128 ASCII code points, computed here by the predicates
+# themselves (so equal by construction): most characters of the texts are ASCII, and each
+# predicate is otherwise a call into CPython's Unicode database (ISALNUM is four)
+cdef enum:
+    _SPACE = 1
+    _DECIMAL = 2
+    _LETTER = 4
+cdef unsigned char _ASCII[128]
+cdef Py_UCS4 _k
+for _k in range(128):
+    _ASCII[_k] = ((_SPACE if Py_UNICODE_ISSPACE(_k) else 0) | (_DECIMAL if Py_UNICODE_ISDECIMAL(_k) else 0)
+                  | (_LETTER if _letter_any(_k) else 0))
+
+
+cdef inline bint _space(Py_UCS4 c):
+    return _ASCII[c] & _SPACE if c < 128 else Py_UNICODE_ISSPACE(c)
+
+
+cdef inline bint _decimal(Py_UCS4 c):
+    return _ASCII[c] & _DECIMAL if c < 128 else Py_UNICODE_ISDECIMAL(c)
+
+
+cdef inline bint _letter(Py_UCS4 c):
+    return _ASCII[c] & _LETTER if c < 128 else _letter_any(c)
 
 
 def raw_pass(str text, str folded, frozenset interesting, frozenset anchors,
@@ -61,19 +87,19 @@ def raw_pass(str text, str folded, frozenset interesting, frozenset anchors,
     if not issubclass(raw_tok, tuple) or tp.tp_itemsize != sizeof(PyObject*):
         raise TypeError("raw_tok must be a tuple subclass")
     while True:
-        while i < n and Py_UNICODE_ISSPACE(text[i]):
+        while i < n and _space(text[i]):
             i += 1
         if i >= n:
             break
         a = i
         c = text[i]
-        if Py_UNICODE_ISDECIMAL(c):  # \d+(?:[.,]\d+)*
+        if _decimal(c):  # \d+(?:[.,]\d+)*
             i += 1
-            while i < n and Py_UNICODE_ISDECIMAL(text[i]):
+            while i < n and _decimal(text[i]):
                 i += 1
-            while i + 1 < n and (text[i] == u"." or text[i] == u",") and Py_UNICODE_ISDECIMAL(text[i + 1]):
+            while i + 1 < n and (text[i] == u"." or text[i] == u",") and _decimal(text[i + 1]):
                 i += 2
-                while i < n and Py_UNICODE_ISDECIMAL(text[i]):
+                while i < n and _decimal(text[i]):
                     i += 1
             s = text[a:i]
             nums.append(len(raws))
