@@ -197,10 +197,12 @@ def _client_process(host: str, port: int, request: bytes, start_at: float, stop_
     c = RawClient(host, port, request)
     lat: list[float] = []
     parts: list[dict[str, float] | None] = []  # per request, None without Server-Timing
+    sent: list[float] = []  # per request, perf_counter when it was sent
     errors = 0
     while time.monotonic() < start_at:
         time.sleep(0.001)
     cpu0 = time.process_time()
+    began = time.perf_counter()
     while time.monotonic() < stop_at:
         t0 = time.perf_counter()
         try:
@@ -208,10 +210,15 @@ def _client_process(host: str, port: int, request: bytes, start_at: float, stop_
         except OSError:
             status, timing = 0, ""
         lat.append((time.perf_counter() - t0) * 1000)
+        sent.append(t0)
         if status != 200:
             errors += 1
         parts.append(server_timing(timing) if status == 200 and timing else None)
-    out.send((lat, parts, errors, time.process_time() - cpu0))
+    slowest = max(range(len(lat)), key=lat.__getitem__, default=None)
+    worst = None if slowest is None else {  # where the slowest request of this client went
+        "ms": round(lat[slowest], 2), "at_s": round(sent[slowest] - began, 2),
+        "app_ms": (parts[slowest] or {}).get("app"), "nth": slowest}
+    out.send((lat, parts, errors, time.process_time() - cpu0, worst))
     out.close()
 
 
@@ -257,18 +264,21 @@ def load(url: str, concurrency: int, seconds: float, path: str = "/invocations",
     server_cpu = _cpu_seconds(server_pids or []) - server_cpu0
     for p in procs:
         p.join()
-    all_lat = sorted(x for lat, _, _, _ in results for x in lat)
+    all_lat = sorted(x for lat, _, _, _, _ in results for x in lat)
     flat = [{**p, "queue+http": max(0.0, x - p.get("app", 0.0))}
-            for lat, ps, _, _ in results for x, p in zip(lat, ps) if p]
+            for lat, ps, _, _, _ in results for x, p in zip(lat, ps) if p]
     n = len(all_lat)
-    client_cpu = sum(c for _, _, _, c in results)
+    client_cpu = sum(c for _, _, _, c, _ in results)
+    # the slowest request overall: when it was sent (seconds into the run, its client's
+    # how-many-th) and how much of it the app took (the rest: queueing, HTTP, scheduling)
+    slowest = max((w for *_, w in results if w), key=lambda w: w["ms"], default=None)
     breakdown = {k: {"p50_ms": pct([p.get(k, 0.0) for p in flat], 0.5),
                      "p99_ms": pct([p.get(k, 0.0) for p in flat], 0.99)}
                  for k in ("read", "engine", "render", "app", "queue+http")}
     return {"path": path, "concurrency": concurrency, "requests": n,
-            "errors": sum(e for _, _, e, _ in results), "rps": round(n / seconds, 1),
+            "errors": sum(e for _, _, e, _, _ in results), "rps": round(n / seconds, 1),
             "p50_ms": pct(all_lat, 0.5), "p90_ms": pct(all_lat, 0.9), "p99_ms": pct(all_lat, 0.99),
-            "max_ms": round(all_lat[-1], 2) if n else None,
+            "max_ms": round(all_lat[-1], 2) if n else None, "slowest": slowest,
             "breakdown": breakdown,
             "cpu_ms_per_request": {"server": round(server_cpu / n * 1000, 3) if n and server_pids else None,
                                    "client": round(client_cpu / n * 1000, 3) if n else None},
@@ -437,6 +447,10 @@ def main() -> None:
         b, cpu = h["breakdown"], h["cpu_ms_per_request"]
         print(f"c={h['concurrency']:>3}  {h['rps']:>8.1f} req/s  p50 {h['p50_ms']} ms  p90 {h['p90_ms']} ms  "
               f"p99 {h['p99_ms']} ms  max {h['max_ms']} ms  errors {h['errors']}", file=sys.stderr)
+        w = h.get("slowest")
+        if w:
+            print(f"       slowest: {w['ms']} ms, sent {w['at_s']} s into the run (its client's request "
+                  f"#{w['nth']}), app {w['app_ms']} ms of it", file=sys.stderr)
         print(f"       p50 / p99 parts (ms): queue+http {b['queue+http']['p50_ms']} / {b['queue+http']['p99_ms']}, "
               f"app {b['app']['p50_ms']} / {b['app']['p99_ms']} (engine {b['engine']['p50_ms']} / "
               f"{b['engine']['p99_ms']}, read+parse {b['read']['p50_ms']} / {b['read']['p99_ms']}, render "
