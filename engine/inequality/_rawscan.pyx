@@ -25,10 +25,10 @@ cdef inline object _raw(PyTypeObject* tp, object kind, Py_ssize_t a, Py_ssize_t 
                         object f):
     # a `RawTok` (a tuple subclass) built the way `tuple.__new__(RawTok, fields)` builds it
     # (tp_alloc, then the items set), without the fields' temporary tuple and the call
+    cdef object start = a, end = b  # allocated first: nothing allocates between the items
     cdef PyObject* t = (<_AllocType*>tp).tp_alloc(tp, 5)
     obj = <object>t  # takes a second reference: released below, `obj` keeps the first
     Py_DECREF(obj)
-    cdef object start = a, end = b
     Py_INCREF(kind)
     PyTuple_SET_ITEM(t, 0, <PyObject*>kind)
     Py_INCREF(start)

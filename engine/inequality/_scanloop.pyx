@@ -34,12 +34,13 @@ cdef extern from "structmember.h":
     int T_OBJECT_EX
 
 cdef int _KIND = 0, _START = 1, _END = 2, _TEXT = 3, _F = 4
-cdef Py_ssize_t _BEFORE = 14, _AFTER = 10  # scanner._BEFORE, scanner._AFTER
 cdef object _ONE = Decimal(1)
 
 
-#: `Tok`'s fields in constructor order (checked against the class in `Pass3.__init__`)
+#: `Tok`'s fields in constructor order and the defaults of the last four (checked against
+#: the class in `Pass3.__init__`)
 _TOK_FIELDS = ("type", "start", "end", "op", "value", "unit", "digits")
+_TOK_DEFAULTS = (None, None, None, True)
 
 
 cdef inline bint _blocked(tuple r):
@@ -57,14 +58,18 @@ cdef class Pass3:
 
     cdef object scanner, tok, parse_digits, walk, trie, nparse, nw
     cdef object num_words, first_words, exact_first, article_one, signs
+    cdef Py_ssize_t before, after  # the window around each number, in raw tokens
     cdef dict single, tok_kinds, fast_words
     cdef set plain_cats
     cdef PyTypeObject* tok_type
     cdef Py_ssize_t offsets[7]
     cdef readonly bint direct  # Toks are built by filling their slots (else by calling the class)
 
-    def __init__(self, scanner, tok, parse_digits, walk):
+    def __init__(self, scanner, tok, parse_digits, walk, tuple window, frozenset signs):
+        """`window`: (tokens before, tokens after) each number; `signs`: the minus signs."""
         self.scanner = scanner
+        self.before, self.after = window
+        self.signs = signs
         self.tok = tok
         self.parse_digits = parse_digits
         self.walk = walk
@@ -75,7 +80,6 @@ cdef class Pass3:
         self.first_words = scanner.first_words
         self.exact_first = scanner.exact_first
         self.article_one = scanner.lex.numbers.article_one
-        self.signs = frozenset({"-", "−"})  # scanner._SIGNS
         self.single = scanner._single
         self.tok_kinds = scanner._tok_kinds
         self.fast_words = scanner._fast_words
@@ -89,6 +93,7 @@ cdef class Pass3:
         cdef int k
         if (not dataclasses.is_dataclass(tok) or type(tok) is not type
                 or tuple(f.name for f in dataclasses.fields(tok)) != _TOK_FIELDS
+                or tuple(f.default for f in dataclasses.fields(tok)[3:]) != _TOK_DEFAULTS
                 or hasattr(tok, "__post_init__") or tok.__dictoffset__ != 0
                 or tok.__init__.__qualname__ != tok.__qualname__ + ".__init__"):
             return False
@@ -134,17 +139,17 @@ cdef class Pass3:
                     unsigned char* look, Py_ssize_t n):
         # look[k]: raws[k] is within a window around a number (or number word) and may be
         # something other than OTHER; the reference builds the same from `known` & windows
-        cdef Py_ssize_t k, lo, hi, m
+        cdef Py_ssize_t k, lo, hi, m, before = self.before, after = self.after
         cdef unsigned char* kn = <unsigned char*><char*>known
         memset(look, 0, n + 1)
         for k in nums:
             if not _blocked(<tuple>raws[k]):
-                lo = k - _BEFORE if k > _BEFORE else 0
-                hi = k + _AFTER + 1 if k + _AFTER + 1 < n else n
+                lo = k - before if k > before else 0
+                hi = k + after + 1 if k + after + 1 < n else n
                 memset(look + lo, 1, hi - lo)
         for k in word_anchors:
-            lo = k - _BEFORE if k > _BEFORE else 0
-            hi = k + _AFTER + 1 if k + _AFTER + 1 < n else n
+            lo = k - before if k > before else 0
+            hi = k + after + 1 if k + after + 1 < n else n
             memset(look + lo, 1, hi - lo)
         for m in range(n):
             look[m] = look[m] & (kn[m] != 0)

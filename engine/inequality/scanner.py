@@ -167,7 +167,8 @@ class Scanner:
         self._known_syms = frozenset(self.interesting | self.exact_first | _SIGNS) - {""}
         #: pass 3 as run: the compiled typed loop when this build has a current one
         native = native_pass3()
-        self._pass3 = self._pass3_py if native is None else native(self, Tok, parse_digits, _walk)
+        self._pass3 = self._pass3_py if native is None else native(
+            self, Tok, parse_digits, _walk, (_BEFORE, _AFTER), _SIGNS)
 
     @staticmethod
     def _make_trie(entries: dict) -> dict:

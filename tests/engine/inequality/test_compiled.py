@@ -180,10 +180,23 @@ class _PlainTok:
     digits: bool = True
 
 
+@dataclasses.dataclass(slots=True)
+class _OtherDefaultsTok:
+    """`Tok`'s slots with another default: filling the slots would not be calling it."""
+
+    type: str
+    start: int
+    end: int
+    op: object = None
+    value: object = None
+    unit: object = None
+    digits: bool = False
+
+
 @pytest.mark.skipif(not compiled_status().uses("_scanloop"),
                     reason=f"no current compiled build ({compiled_status().reason})")
 def test_compiled_pass3_equals_the_python_loop():
-    from entrec.engine.inequality import _scanloop
+    from entrec.engine.inequality import _scanloop, scanner
     from entrec.engine.inequality.numbers import RawTok, parse_digits
     from entrec.engine.inequality.scanner import Scanner, Tok, _raw_pass_py, _walk
     from entrec.engine.textfold import fold
@@ -199,12 +212,14 @@ def test_compiled_pass3_equals_the_python_loop():
     checked = toks = 0
     for lang, lex in ext.lexicons.items():
         sc = Scanner(lex)
-        native = _scanloop.Pass3(sc, Tok, parse_digits, _walk)
-        called = _scanloop.Pass3(sc, _PlainTok, parse_digits, _walk)
+        consts = ((scanner._BEFORE, scanner._AFTER), scanner._SIGNS)
+        native = _scanloop.Pass3(sc, Tok, parse_digits, _walk, *consts)
+        called = _scanloop.Pass3(sc, _PlainTok, parse_digits, _walk, *consts)
+        other_defaults = _scanloop.Pass3(sc, _OtherDefaultsTok, parse_digits, _walk, *consts)
         # the scanner itself runs the compiled loop, filling each Tok's slots directly; a
         # class without slots is called instead
         assert sc._pass3 is not sc._pass3_py and sc._pass3.direct and native.direct
-        assert not called.direct
+        assert not called.direct and not other_defaults.direct
         for text in texts:
             raws, nums, anchors, known = _raw_pass_py(text, fold(text), sc.interesting, sc.anchors,
                                                       sc._known_syms, RawTok)
