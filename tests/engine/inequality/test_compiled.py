@@ -167,30 +167,24 @@ def test_compiled_raw_pass_equals_the_python_loop():
     assert checked > 8000 and tokens > 90_000  # without ../shared (no conformance texts): 8,200 and 99,128
 
 
-@dataclasses.dataclass
-class _PlainTok:
-    """`Tok`'s fields without slots: the compiled pass 3 must call this class."""
+def _tok_like(name: str, *, slots: bool, digits_default: bool = True) -> type:
+    """A dataclass with `Tok`'s fields (optionally another default for `digits`)."""
+    from entrec.engine.inequality.scanner import Tok
 
-    type: str
-    start: int
-    end: int
-    op: object = None
-    value: object = None
-    unit: object = None
-    digits: bool = True
+    specs = []
+    for f in dataclasses.fields(Tok):
+        if f.default is dataclasses.MISSING:
+            specs.append((f.name, object))
+        else:
+            default = digits_default if f.name == "digits" else f.default
+            specs.append((f.name, object, dataclasses.field(default=default)))
+    return dataclasses.make_dataclass(name, specs, slots=slots)
 
 
-@dataclasses.dataclass(slots=True)
-class _OtherDefaultsTok:
-    """`Tok`'s slots with another default: filling the slots would not be calling it."""
-
-    type: str
-    start: int
-    end: int
-    op: object = None
-    value: object = None
-    unit: object = None
-    digits: bool = False
+#: `Tok`'s fields without slots: the compiled pass 3 must call this class
+_PlainTok = _tok_like("_PlainTok", slots=False)
+#: `Tok`'s slots with another default: filling the slots would not be calling it
+_OtherDefaultsTok = _tok_like("_OtherDefaultsTok", slots=True, digits_default=False)
 
 
 @pytest.mark.skipif(not compiled_status().uses("_scanloop"),
