@@ -143,6 +143,11 @@ def native_raw_pass():
     return _native("_rawscan", "raw_pass")
 
 
+def native_pass2():
+    """The scanner's compiled pass 2 (`_scanloop.Pass2`, built per scanner), or None."""
+    return _native("_scanloop", "Pass2")
+
+
 def native_pass3():
     """The scanner's compiled pass 3 (`_scanloop.Pass3`, built per scanner), or None."""
     return _native("_scanloop", "Pass3")

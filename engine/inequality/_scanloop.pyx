@@ -1,5 +1,5 @@
 # cython: language_level=3, boundscheck=False, wraparound=False, initializedcheck=False
-"""The scanner's pass 3 as a typed loop (compiled builds only).
+"""The scanner's passes 2 and 3 as typed loops (compiled builds only).
 
 Same result as `Scanner._pass3_py`, which stays the reference and the fallback: the same
 decisions in the same order, over the raw tokens' tuple fields read directly (kind, start,
@@ -7,6 +7,10 @@ end, text, folded) with C indices, the look mask as a byte array and the previou
 type in a local, instead of attribute look-ups per token. The rare paths (phrase look-aheads,
 units and postfixes, number parsing) call the scanner's own methods.
 `tests/engine/inequality/test_compiled.py` checks both agree token for token.
+Pass 2 (`Pass2`, blocking digits that are not quantities) is `Scanner._block` the same way:
+the neighbours of each glued digit run read as tuple fields; the date, time and phone
+regexes run (through the scanner's own `_chunk_is_whole`) only for a chunk holding one of
+the marks each of them needs.
 """
 from cpython.object cimport PyObject, PyTypeObject
 from cpython.ref cimport Py_DECREF, Py_INCREF
@@ -35,6 +39,8 @@ cdef extern from "structmember.h":
 
 cdef int _KIND = 0, _START = 1, _END = 2, _TEXT = 3, _F = 4
 cdef object _ONE = Decimal(1)
+#: stands for "no neighbour" in pass 2: a token of no kind
+cdef tuple _NONE_TOK = (None, -1, -1, None, None)
 
 
 #: `Tok`'s fields in constructor order and the defaults of the last four (checked against
@@ -47,6 +53,24 @@ cdef inline bint _blocked(tuple r):
     return bool(getattr(r, "blocked"))
 
 
+cdef list _walk(dict trie, list raws, Py_ssize_t i, Py_ssize_t n):
+    """`scanner._walk(trie, raws, i)` over the folded words: (length, categories) of every
+    trie entry spelled by raws[i:], longest first."""
+    cdef list out = []
+    cdef object node = trie, cats
+    cdef Py_ssize_t k = i
+    while k < n:
+        node = (<dict>node).get((<tuple>raws[k])[_F])
+        if node is None:
+            break
+        k += 1
+        cats = (<dict>node).get(None)
+        if cats is not None:
+            out.append((k - i, cats))
+    out.reverse()
+    return out
+
+
 cdef inline void _put(PyObject* obj, Py_ssize_t offset, object value):
     # a fresh instance's slot (NULL): stores a new reference
     Py_INCREF(value)
@@ -56,8 +80,9 @@ cdef inline void _put(PyObject* obj, Py_ssize_t offset, object value):
 cdef class Pass3:
     """Built once per `Scanner` (its tables); called as `scanner._pass3`."""
 
-    cdef object scanner, tok, parse_digits, walk, trie, nparse, nw
-    cdef object num_words, first_words, exact_first, article_one, signs
+    cdef object scanner, tok, parse_digits, nparse, nw
+    cdef dict trie
+    cdef object num_words, first_words, exact_first, article_one, signs, digits, num_next
     cdef Py_ssize_t before, after  # the window around each number, in raw tokens
     cdef dict single, tok_kinds, fast_words
     cdef set plain_cats
@@ -65,14 +90,13 @@ cdef class Pass3:
     cdef Py_ssize_t offsets[7]
     cdef readonly bint direct  # Toks are built by filling their slots (else by calling the class)
 
-    def __init__(self, scanner, tok, parse_digits, walk, tuple window, frozenset signs):
+    def __init__(self, scanner, tok, parse_digits, tuple window, frozenset signs):
         """`window`: (tokens before, tokens after) each number; `signs`: the minus signs."""
         self.scanner = scanner
         self.before, self.after = window
         self.signs = signs
         self.tok = tok
         self.parse_digits = parse_digits
-        self.walk = walk
         self.trie = scanner._trie
         self.nparse = scanner.numbers
         self.nw = scanner.lex.numbers
@@ -84,6 +108,11 @@ cdef class Pass3:
         self.tok_kinds = scanner._tok_kinds
         self.fast_words = scanner._fast_words
         self.plain_cats = scanner._plain_cats
+        self.digits = scanner.numbers.digits
+        #: the folded words after a digit run that `parse_at` reads on (suffix scales, the
+        #: decimal point words, scales); after any other, the run's value is the number
+        self.num_next = frozenset(set(self.nw.suffix_scales) | set(self.nw.point)
+                                  | set(self.nw.scales))
         self.direct = self._slots(tok)
 
     cdef bint _slots(self, tok) except -1:
@@ -213,12 +242,21 @@ cdef class Pass3:
                 i += 1
                 continue
             num = None
-            if kind == "num" or f in self.num_words or txt in self.signs:
+            if kind == "num":
+                if i + 1 < n and (<tuple>raws[i + 1])[_F] in self.num_next:
+                    num = self.nparse.parse_at(raws, i, allow_sign=not prev_numeric)
+                elif not _blocked(r):
+                    # `parse_at` of a digit run that no scale, point or suffix word follows:
+                    # its value alone
+                    a = self.digits(txt)
+                    if a is not None:
+                        num = (a, i + 1)
+            elif f in self.num_words or txt in self.signs:
                 num = self.nparse.parse_at(raws, i, allow_sign=not prev_numeric)
             if txt in self.exact_first:
                 matches = scanner._phrases_at(raws, i)
             elif f in self.first_words:
-                matches = self.single.get(f) or self.walk(self.trie, raws, i)
+                matches = self.single.get(f) or _walk(self.trie, raws, i, n)
             else:
                 matches = None
             if matches:
@@ -276,3 +314,72 @@ cdef class Pass3:
             prev_numeric = False
             i += 1
         return toks, units_at
+
+
+cdef class Pass2:
+    """Built once per `Scanner`; called as `scanner._pass2(text, raws, nums)`."""
+
+    cdef object glue_ok, cardinals, chunk_is_whole
+    cdef str whole_marks
+
+    def __init__(self, scanner, str whole_marks):
+        """`whole_marks`: a chunk without any of these is no date, time or phone number."""
+        self.glue_ok = scanner.glue_ok
+        self.cardinals = scanner.lex.numbers.cardinals
+        self.chunk_is_whole = scanner._chunk_is_whole
+        self.whole_marks = whole_marks
+
+    def __call__(self, str text, list raws, list nums):
+        cdef Py_ssize_t n = len(raws), done = -1, i, j, k
+        for k in nums:
+            if k < done:
+                continue
+            i = k
+            while i > 0 and (<tuple>raws[i])[_START] == (<tuple>raws[i - 1])[_END]:
+                i -= 1
+            j = k + 1
+            while j < n and (<tuple>raws[j])[_START] == (<tuple>raws[j - 1])[_END]:
+                j += 1
+            if j - i > 1:  # a lone digit run is never a date, time, phone number or code
+                self._chunk(text, raws, i, j)
+            done = j
+
+    cdef int _chunk(self, str text, list raws, Py_ssize_t i, Py_ssize_t j) except -1:
+        cdef Py_ssize_t k
+        cdef tuple r, left, right, far
+        cdef str s = text[(<tuple>raws[i])[_START]:(<tuple>raws[j - 1])[_END]]
+        cdef bint whole = False
+        for c in self.whole_marks:
+            if c in s:
+                whole = self.chunk_is_whole(text, raws, i, j)
+                break
+        if whole:
+            for k in range(i, j):
+                r = <tuple>raws[k]
+                if r[_KIND] == "num":
+                    setattr(r, "blocked", True)
+            return 0
+        for k in range(i, j):
+            r = <tuple>raws[k]
+            if r[_KIND] != "num":
+                continue
+            left = <tuple>raws[k - 1] if k > i else _NONE_TOK
+            right = <tuple>raws[k + 1] if k + 1 < j else _NONE_TOK
+            if left[_KIND] == "word":
+                setattr(r, "blocked", True)  # "NE2", "UG3", "h15"
+            elif right[_KIND] == "word" and right[_F] not in self.glue_ok:
+                setattr(r, "blocked", True)  # "2NE", "3a"
+            elif (left[_KIND] == "sym" and left[_TEXT] in "-./_"
+                  and k - 2 >= i and (<tuple>raws[k - 2])[_KIND] == "word"
+                  and (<tuple>raws[k - 2])[_F] not in self.glue_ok):
+                setattr(r, "blocked", True)  # "AT-03", "ON.2"
+            elif right[_KIND] == "sym" and right[_TEXT] in "-./_" and k + 2 < j:
+                far = <tuple>raws[k + 2]
+                if (far[_KIND] == "word" and far[_F] not in self.glue_ok
+                        and far[_F] not in self.cardinals):
+                    setattr(r, "blocked", True)  # "03-AT"
+                elif left[_KIND] == "sym" and left[_TEXT] == "_":
+                    setattr(r, "blocked", True)
+            elif left[_KIND] == "sym" and left[_TEXT] == "_":
+                setattr(r, "blocked", True)
+        return 0

@@ -191,7 +191,8 @@ class NumberParser:
                     j += 1
                     scale = self.nw.scales[raws[j - 1].f]
                     v, j = self._join_tail(raws, j, v, scale)
-            return sign * v, j
+            # (not `_ONE * v`: a product is rounded to the context's precision)
+            return (v if sign is _ONE else sign * v), j
         if t.kind != "word" and not (t.kind == "sym" and t.f in self.nw.joiners):
             return None
         if t.kind != "word":

@@ -18,7 +18,7 @@ from decimal import Decimal
 from operator import sub as _sub
 
 from ..textfold import fold
-from ._compiled import native_pass3, native_raw_pass
+from ._compiled import native_pass2, native_pass3, native_raw_pass
 from .lexicon import Lexicon
 from .numbers import NumberParser, RawTok, parse_digits
 
@@ -45,6 +45,9 @@ _TIME = re.compile(r"\d{1,2}(?::\d{2}|h\d{2})")
 _CHUNK_STRIP_R = ".,;:!?)]}\"'»"
 _CHUNK_STRIP_L = "([{\"'«"
 _SIGNS = frozenset({"-", "−"})
+#: a chunk is a date, time or phone number only with one of these: "/" or "-" (dates,
+#: year-months), ":" or "h" (times), "+" (phone numbers)
+_WHOLE_MARKS = "/-:h+"
 _NUMERIC = frozenset({"NUMBER", "UNIT"})  # token types after which units and postfixes read
 # window around each number, in raw tokens: comparator phrases and negations come before it,
 # units and postfix phrases after it
@@ -165,10 +168,13 @@ class Scanner:
             | {fold(w) for w in self.exact_first}) - {""}  # "": not a word (see `scan`)
         #: marks that can start something (a phrase, a sign); every other mark is OTHER
         self._known_syms = frozenset(self.interesting | self.exact_first | _SIGNS) - {""}
+        #: pass 2 as run: the compiled typed loop when this build has a current one
+        native2 = native_pass2()
+        self._pass2 = self._block if native2 is None else native2(self, _WHOLE_MARKS)
         #: pass 3 as run: the compiled typed loop when this build has a current one
         native = native_pass3()
         self._pass3 = self._pass3_py if native is None else native(
-            self, Tok, parse_digits, _walk, (_BEFORE, _AFTER), _SIGNS)
+            self, Tok, parse_digits, (_BEFORE, _AFTER), _SIGNS)
 
     @staticmethod
     def _make_trie(entries: dict) -> dict:
@@ -182,7 +188,9 @@ class Scanner:
 
     # -- pass 2: block digits that are not quantities --------------------------------
     def _block(self, text: str, raws: list[RawTok], nums: list[int] | None = None) -> None:
-        """`nums`: indices of the digit runs in `raws` (all of them), when known."""
+        """`nums`: indices of the digit runs in `raws` (all of them), when known. A compiled
+        build runs the same as a typed loop (`_scanloop.Pass2`, checked equal by
+        tests/engine/inequality/test_compiled.py)."""
         n = len(raws)
         done = -1
         if nums is None:
@@ -200,21 +208,25 @@ class Scanner:
                 self._block_chunk(text, raws, i, j)
             done = j
 
-    def _block_chunk(self, text: str, raws: list[RawTok], i: int, j: int) -> None:
+    @staticmethod
+    def _chunk_is_whole(text: str, raws: list[RawTok], i: int, j: int) -> bool:
+        """Is raws[i:j] (glued tokens) a date, a time or a phone number as a whole? Each
+        form needs one of `_WHOLE_MARKS` (the compiled pass 2 asks this only then)."""
         s = text[raws[i].start:raws[j - 1].end]
         core = s.rstrip(_CHUNK_STRIP_R).lstrip(_CHUNK_STRIP_L)
-        block_all = False
         if _DATE_MULTI.search(core) or _TIME.search(core) or core.startswith("+") and (
                 len(core) > 1 and core[1].isdigit() and "-" in core[1:]):
-            block_all = True
-        else:
-            for rx in (_YEAR_MONTH, _MONTH_YEAR):
-                m = rx.fullmatch(core)
-                if m:
-                    y, mo = (m.group(1), m.group(2)) if rx is _YEAR_MONTH else (m.group(2), m.group(1))
-                    if 1800 <= int(y) <= 2199 and 1 <= int(mo) <= 12:
-                        block_all = True
-        if block_all:
+            return True
+        for rx in (_YEAR_MONTH, _MONTH_YEAR):
+            m = rx.fullmatch(core)
+            if m:
+                y, mo = (m.group(1), m.group(2)) if rx is _YEAR_MONTH else (m.group(2), m.group(1))
+                if 1800 <= int(y) <= 2199 and 1 <= int(mo) <= 12:
+                    return True
+        return False
+
+    def _block_chunk(self, text: str, raws: list[RawTok], i: int, j: int) -> None:
+        if self._chunk_is_whole(text, raws, i, j):
             for k in range(i, j):
                 if raws[k].kind == "num":
                     raws[k].blocked = True
@@ -293,7 +305,7 @@ class Scanner:
         if not raws:
             return []
         if nums:
-            self._block(text, raws, nums)
+            self._pass2(text, raws, nums)
         toks, units_at = self._pass3(text, raws, nums, word_anchors, known)
         return self._post(toks, units_at)
 

@@ -6,9 +6,10 @@
 - Compiled and pure Python give the same matches on generated and conformance sentences
   (runs only where a current compiled build exists, as in `make test` on a machine with a C
   compiler; the pure side runs in a subprocess with ENTREC_PURE_PYTHON=1).
-- The compiled-only C loops of the scanner's pass 1 (`_rawscan.raw_pass`) and pass 3
-  (`_scanloop.Pass3`) give exactly what the Python loops give, on Unicode salads built to
-  separate the token classes, word salads and generated grammar sentences.
+- The compiled-only C loops of the scanner's pass 1 (`_rawscan.raw_pass`), pass 2
+  (`_scanloop.Pass2`) and pass 3 (`_scanloop.Pass3`) give exactly what the Python loops
+  give, on Unicode salads built to separate the token classes, glued codes, word salads and
+  generated grammar sentences.
 """
 from __future__ import annotations
 
@@ -192,7 +193,7 @@ _OtherDefaultsTok = _tok_like("_OtherDefaultsTok", slots=True, digits_default=Fa
 def test_compiled_pass3_equals_the_python_loop():
     from entrec.engine.inequality import _scanloop, scanner
     from entrec.engine.inequality.numbers import RawTok, parse_digits
-    from entrec.engine.inequality.scanner import Scanner, Tok, _raw_pass_py, _walk
+    from entrec.engine.inequality.scanner import Scanner, Tok, _raw_pass_py
     from entrec.engine.textfold import fold
 
     from .test_scanner_fast_path import _texts as salads
@@ -207,9 +208,9 @@ def test_compiled_pass3_equals_the_python_loop():
     for lang, lex in ext.lexicons.items():
         sc = Scanner(lex)
         consts = ((scanner._BEFORE, scanner._AFTER), scanner._SIGNS)
-        native = _scanloop.Pass3(sc, Tok, parse_digits, _walk, *consts)
-        called = _scanloop.Pass3(sc, _PlainTok, parse_digits, _walk, *consts)
-        other_defaults = _scanloop.Pass3(sc, _OtherDefaultsTok, parse_digits, _walk, *consts)
+        native = _scanloop.Pass3(sc, Tok, parse_digits, *consts)
+        called = _scanloop.Pass3(sc, _PlainTok, parse_digits, *consts)
+        other_defaults = _scanloop.Pass3(sc, _OtherDefaultsTok, parse_digits, *consts)
         # the scanner itself runs the compiled loop, filling each Tok's slots directly; a
         # class without slots is called instead
         assert sc._pass3 is not sc._pass3_py and sc._pass3.direct and native.direct
@@ -230,6 +231,49 @@ def test_compiled_pass3_equals_the_python_loop():
             toks += len(want[0])
     # with ../shared 14,832 and 105,809; without it (no conformance texts) 14,272 and fewer
     assert checked > 14_000 and toks > 90_000
+
+
+def _glued_codes(n: int = 4000, seed: int = 53) -> list[str]:
+    """Chunks of glued digits, words and marks: codes, dates, times, phone numbers, units."""
+    import random
+
+    pool = ["AT", "NE", "ON", "h", "H", "de", "MW", "k", "mil", "dez", "kV", "x", "3", "03", "12", "1800",
+            "2024", "2199", "13", "4.000", "1,5", "-", "/", ".", "_", ":", "+", "%", "(", ")", ",", "'"]
+    rnd = random.Random(seed)
+    return [" ".join("".join(rnd.choice(pool) for _ in range(rnd.randint(1, 6)))
+                     for _ in range(rnd.randint(1, 4))) for _ in range(n)]
+
+
+@pytest.mark.skipif(not compiled_status().uses("_scanloop"),
+                    reason=f"no current compiled build ({compiled_status().reason})")
+def test_compiled_pass2_blocks_what_the_python_loop_blocks():
+    from entrec.engine.inequality.numbers import RawTok
+    from entrec.engine.inequality.scanner import Scanner, _raw_pass_py
+    from entrec.engine.textfold import fold
+
+    from .test_scanner_fast_path import _texts as salads
+
+    ext = InequalityExtractor.load()
+    texts = _glued_codes() + [t for t, _ in salads(3000, seed=43)]
+    texts += [t for t, _ in _generated(600) + _conformance()]
+    checked = blocked = 0
+    for lang, lex in ext.lexicons.items():
+        sc = Scanner(lex)
+        assert sc._pass2 != sc._block  # the compiled loop runs
+        for text in texts:
+            args = (text, fold(text), sc.interesting, sc.anchors, sc._known_syms, RawTok)
+            (want, nums, _, _), (got, _, _, _) = _raw_pass_py(*args), _raw_pass_py(*args)
+            if not nums:
+                continue
+            sc._block(text, want, nums)
+            sc._pass2(text, got, nums)
+            flags = [r.blocked for r in want]
+            assert [r.blocked for r in got] == flags, (lang, text)
+            checked += 1
+            blocked += sum(flags)
+    # with ../shared 12,818 texts and 18,138 blocked runs; without it 12,370 and 18,096. A
+    # pass 2 that skips the regexes for chunks with "h" or "+" differs on 242 of them
+    assert checked > 12_000 and blocked > 15_000
 
 
 @pytest.mark.skipif(not compiled_status().uses("_rawscan"),
@@ -260,11 +304,11 @@ def test_compiled_pass3_tokens_own_exactly_their_references():
     sc = InequalityExtractor.load()._scanners["pt"]
     toks = sc.scan("superior a 4.000 MW")
     assert [t.type for t in toks] == ["CMP", "NUMBER", "UNIT"] and type(toks[1]) is Tok
-    made = [Tok("NUMBER", 11, 16, value=Decimal("4000"))]  # by the class: the counts to match
-    counts = sys.getrefcount(toks[1]), sys.getrefcount(toks[1].value)
-    expected = sys.getrefcount(made[0]), sys.getrefcount(made[0].value)
-    assert counts == expected
-    value, unit = toks[1].value, toks[2].op  # the Decimal is held by its token only
+    made = [Tok("NUMBER", 11, 16, value=Decimal("4000"))]  # by the class: the count to match
+    assert sys.getrefcount(toks[1]) == sys.getrefcount(made[0])
+    # the Decimal is held by its token and the parser's memo of digit runs (it is immutable)
+    value, unit = toks[1].value, toks[2].op
+    assert value is sc.numbers.digits("4.000") and value == 4000
     held = sys.getrefcount(value), sys.getrefcount(unit)
     del toks
     assert (sys.getrefcount(value), sys.getrefcount(unit)) == (held[0] - 1, held[1] - 1)
