@@ -8,7 +8,7 @@ microseconds per text (best of `--repeat`, systems run round-robin):
   - the grammar budget: what rules + grammar may cost per text for default / rules-only to
     reach 0.85, minus what rules-only costs;
   - the grammar's own stages, each timed alone on the same texts: fold, scan, refine, parse,
-    values (bounds -> `Candidate`s with their value dicts);
+    values (bounds -> `Candidate`s with their value dicts, as `extract` builds them);
   - two ceilings: the ratio when the grammar's `extract` is free (a look-up of its answers:
     what is left is the engine's handling of grammar candidates), and when scan, refine and
     parse are free (a look-up of the parsed bounds: what is left is building values and
@@ -87,8 +87,7 @@ def main() -> None:
 
     def values():
         for b in bounds:
-            for x in b:
-                ex._to_match(x).to_candidate(ex.priority)
+            ex._candidates(b)
 
     def engine_run(engine):
         return lambda: [None for _ in engine.pipe(texts, batch_size=256)]
@@ -100,7 +99,7 @@ def main() -> None:
 
     def values_only():
         ceiling_ex.__dict__.pop("extract", None)
-        ceiling_ex._matches_one = lambda text, lang: [ceiling_ex._to_match(b) for b in parsed[text]]
+        ceiling_ex._matches_one = lambda text, lang: parsed[text]
         return engine_run(ceiling)()
 
     for e in (rules_only, full, ceiling):  # warm caches and lazily built pipelines

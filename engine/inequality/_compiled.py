@@ -29,7 +29,8 @@ __all__ = ["COMPILED_MODULES", "NATIVE_MODULES", "MANIFEST", "PURE_ENV", "Compil
 COMPILED_MODULES = ("interval", "numbers", "scanner", "refine", "bound_plan", "lr_memo", "parser")
 #: compiled-only modules (C loops with no `.py` twin; the `.py` modules keep the reference
 #: code and use these only in a current compiled build): module -> its Cython source
-NATIVE_MODULES = {"_rawscan": "_rawscan.pyx", "_scanloop": "_scanloop.pyx"}
+NATIVE_MODULES = {"_rawscan": "_rawscan.pyx", "_scanloop": "_scanloop.pyx",
+                  "_slotfill": "_slotfill.pyx"}
 MANIFEST = "_compiled_sources.json"
 PURE_ENV = "ENTREC_PURE_PYTHON"
 
@@ -141,6 +142,15 @@ def _native(module: str, name: str):
 def native_raw_pass():
     """The scanner's compiled pass 1 (`_rawscan.raw_pass`), or None."""
     return _native("_rawscan", "raw_pass")
+
+
+def native_slot_filler(cls):
+    """`_slotfill.SlotFiller(cls)` (builds `cls` instances by filling their slots), or None
+    when this build has no current one or `cls` is not one it can fill."""
+    filler = _native("_slotfill", "SlotFiller")
+    if filler is None or _native("_slotfill", "fillable")(cls) is not None:
+        return None
+    return filler(cls)
 
 
 def native_pass2():

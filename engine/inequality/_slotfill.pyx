@@ -1,0 +1,104 @@
+# cython: language_level=3, boundscheck=False, wraparound=False
+"""Instances of a slots dataclass built by filling their slots (compiled builds only).
+
+Why: a frozen dataclass's generated `__init__` stores each field through
+`object.__setattr__`, a Python-level call per field; a `Candidate` costs about 1 µs that way,
+more than the grammar spends reading most numbers. `SlotFiller(cls)` builds the same
+instance as `cls(*values)` does: the type's own allocation, each field's slot set, then
+`__post_init__` when the class has one (so its checks still run and still raise). It
+accepts only what makes that exact (see `fillable`); the callers keep calling the class
+otherwise. `tests/engine/inequality/test_slotfill.py` checks instances, errors and
+reference counts against the class itself.
+"""
+import dataclasses
+
+from cpython.object cimport PyObject, PyTypeObject
+from cpython.ref cimport Py_DECREF, Py_INCREF
+
+
+cdef extern from "Python.h":
+    # what this module reads of CPython's type and member-descriptor structs (Cython's own
+    # declarations lack these fields)
+    ctypedef PyObject* (*allocfunc)(PyTypeObject*, Py_ssize_t) except NULL
+    ctypedef struct _AllocType "PyTypeObject":
+        allocfunc tp_alloc
+    ctypedef struct PyMemberDescrObject:
+        PyMemberDef* d_member
+
+
+cdef extern from "structmember.h":
+    ctypedef struct PyMemberDef:
+        Py_ssize_t offset
+        int type
+    int T_OBJECT_EX
+
+DEF _MAX_FIELDS = 32
+
+
+def fillable(cls) -> str | None:
+    """None when `SlotFiller(cls)` builds what `cls(*values)` builds, else why not."""
+    if not dataclasses.is_dataclass(cls) or type(cls) is not type:
+        return "not a dataclass class"
+    if cls.__dictoffset__ != 0:
+        return "instances have a __dict__ (no slots)"
+    fields = dataclasses.fields(cls)
+    if any(not f.init for f in fields):
+        return "a field is not set by __init__"
+    # the generated __init__ is compiled from a string and takes exactly the fields, in
+    # order (a class's own __init__ has a file; an InitVar adds a parameter)
+    init = cls.__dict__.get("__init__")
+    code = getattr(init, "__code__", None)
+    names = tuple(f.name for f in fields)
+    if code is None or code.co_filename != "<string>" or code.co_argcount != len(names) + 1 \
+            or code.co_kwonlyargcount or code.co_varnames[1:len(names) + 1] != names:
+        return "__init__ is not the dataclass-generated one"
+    if len(fields) > _MAX_FIELDS:
+        return f"more than {_MAX_FIELDS} fields"
+    if any(isinstance(v, dataclasses.InitVar) for v in cls.__dict__.get("__annotations__", {}).values()):
+        return "an InitVar"
+    for f in fields:
+        descr = cls.__dict__.get(f.name)
+        if type(descr).__name__ != "member_descriptor" \
+                or (<PyMemberDescrObject*>descr).d_member.type != T_OBJECT_EX:
+            return f"field {f.name!r} has no object slot"
+    return None
+
+
+cdef inline void _put(PyObject* obj, Py_ssize_t offset, object value):
+    # a fresh instance's slot (NULL): stores a new reference
+    Py_INCREF(value)
+    (<PyObject**>(<char*>obj + offset))[0] = <PyObject*>value
+
+
+cdef class SlotFiller:
+    """`SlotFiller(cls)(*values)` == `cls(*values)` with every field given, in field order."""
+
+    cdef PyTypeObject* tp
+    cdef object cls, post_init
+    cdef Py_ssize_t nfields
+    cdef Py_ssize_t offsets[_MAX_FIELDS]
+
+    def __init__(self, cls):
+        why = fillable(cls)
+        if why is not None:
+            raise TypeError(f"{cls!r}: cannot fill its slots: {why}")
+        self.cls = cls  # keeps the type alive while `tp` points at it
+        self.tp = <PyTypeObject*>cls
+        fields = dataclasses.fields(cls)
+        self.nfields = len(fields)
+        for k, f in enumerate(fields):
+            self.offsets[k] = (<PyMemberDescrObject*>cls.__dict__[f.name]).d_member.offset
+        self.post_init = getattr(cls, "__post_init__", None)
+
+    def __call__(self, *values):
+        cdef Py_ssize_t k, n = len(values)
+        if n != self.nfields:
+            raise TypeError(f"{self.cls.__name__}: {self.nfields} values expected, got {n}")
+        cdef PyObject* t = (<_AllocType*>self.tp).tp_alloc(self.tp, 0)
+        obj = <object>t  # a second reference: released here, `obj` keeps the first
+        Py_DECREF(obj)
+        for k in range(n):
+            _put(t, self.offsets[k], values[k])
+        if self.post_init is not None:
+            self.post_init(obj)
+        return obj
