@@ -116,10 +116,10 @@ class Refiner:
         self.before_year = re.compile(rf"\s*(?:{_rev_words_rx(years)})\b") if years else None
         self.change_rx = re.compile(rf"^\s*(?:[^\W\d_]{{1,6}}\s+)?(?:{_words_rx(change)})\s*$") \
             if change else None
-        # the union of the before_* patterns: when it does not match, none of them does,
-        # and the common number costs one attempt instead of four
-        befores = [p.pattern for p in (self.before_date, self.before_id, self.before_clock,
-                                       self.before_year) if p is not None]
+        # the union of before_date and before_id: when it does not match, neither does, and
+        # the common number costs one attempt instead of two (the clock and year patterns
+        # run only after a cheap check of the number itself or what follows it)
+        befores = [p.pattern for p in (self.before_date, self.before_id) if p is not None]
         self.before_any = re.compile("|".join(f"(?:{p})" for p in befores)) if befores else None
         #: first words of the comma phrases: no comma token without one of them in the text
         self.comma_words = tuple(w[0] for w, cats in lex.phrases.items() if "COMMA" in cats)
@@ -152,12 +152,23 @@ def _refine(rf: Refiner, text: str, toks: list[Tok], folded: str) -> list[Tok]:
     before_any = rf.before_any
 
     n = len(toks)
-    nums = [i for i, t in enumerate(toks) if t.type == "NUMBER"]
+    nums = []
+    # is there a COMMA token (what step 6 drops)? Steps 1-4 only retype numbers, units and
+    # range joins; a comma retyped by the glued-unit step below makes it unknown (None)
+    has_comma: bool | None = False
+    for i, t in enumerate(toks):
+        typ = t.type
+        if typ == "NUMBER":
+            nums.append(i)
+        elif typ == "COMMA":
+            has_comma = True
     # a case-sensitive unit symbol glued to a number is a unit, not a word ("80A": not "a")
     for i in nums:
         if i + 1 < n and toks[i + 1].start == toks[i].end and toks[i + 1].type != "UNIT":
             sym = lex.exact_units.get((text[toks[i + 1].start:toks[i + 1].end],))
             if sym is not None:
+                if toks[i + 1].type == "COMMA":
+                    has_comma = None
                 toks[i + 1].type, toks[i + 1].op = "UNIT", sym
 
     for i in nums:
@@ -166,7 +177,7 @@ def _refine(rf: Refiner, text: str, toks: list[Tok], folded: str) -> list[Tok]:
             continue
         raw = text[t.start:t.end]
         before = folded[max(0, t.start - 40):t.start][::-1]  # reversed: see _REV_*
-        # none of the before_* patterns matches when their union does not: skip them all
+        # neither before_date nor before_id matches when their union does not: skip both
         near = before_any is not None and before_any.match(before) is not None
         after = folded[t.end:t.end + 30]
         # 1. dates
@@ -177,7 +188,7 @@ def _refine(rf: Refiner, text: str, toks: list[Tok], folded: str) -> list[Tok]:
                     and text[toks[i + 1].start:toks[i + 1].end] in ("º", "°", "o", "ª"):
                 _other(toks[i + 1])
             continue
-        if (near and before_year is not None and _YEAR.fullmatch(raw)
+        if (before_year is not None and _YEAR.fullmatch(raw)
                 and not (i + 1 < n and toks[i + 1].type == "UNIT") and before_year.match(before)):
             _other(t)  # "a partir de 2026", "until 2030": a year
             continue
@@ -193,7 +204,7 @@ def _refine(rf: Refiner, text: str, toks: list[Tok], folded: str) -> list[Tok]:
             _other(toks[j])
             continue
         # 2. clock times
-        if near and before_clock is not None and before_clock.match(before) and _CLOCK_AFTER.match(after):
+        if before_clock is not None and _CLOCK_AFTER.match(after) and before_clock.match(before):
             _other(t)
             if j is not None:
                 _other(toks[j])
@@ -226,7 +237,7 @@ def _refine(rf: Refiner, text: str, toks: list[Tok], folded: str) -> list[Tok]:
                 _other(t)
                 _other(toks[k + 1])
                 continue
-    if "(" not in text and not _has_comma_word(rf, text, folded):
+    if "(" not in text and (has_comma is False or not _has_comma_word(rf, text, folded)):
         return toks  # neither a parenthesised duplicate nor a comma phrase (see _drop_noise)
     return _drop_noise(text, toks, lex, rf.comma_words, folded)
 
