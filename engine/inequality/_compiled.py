@@ -30,7 +30,7 @@ COMPILED_MODULES = ("interval", "numbers", "scanner", "refine", "bound_plan", "l
 #: compiled-only modules (C loops with no `.py` twin; the `.py` modules keep the reference
 #: code and use these only in a current compiled build): module -> its Cython source
 NATIVE_MODULES = {"_rawscan": "_rawscan.pyx", "_scanloop": "_scanloop.pyx",
-                  "_slotfill": "_slotfill.pyx"}
+                  "_slotfill": "_slotfill.pyx", "_refineloop": "_refineloop.pyx"}
 MANIFEST = "_compiled_sources.json"
 PURE_ENV = "ENTREC_PURE_PYTHON"
 
@@ -151,6 +151,21 @@ def native_slot_filler(cls):
     if filler is None or _native("_slotfill", "fillable")(cls) is not None:
         return None
     return filler(cls)
+
+
+def native_refine(refiner, module):
+    """`_refineloop.RefineLoop` for `refiner` (a `refine.Refiner`; `module`: the refine
+    module, whose constants and reference functions it reads), or None when this build has
+    no current one or the module's `Tok` has no slots to read."""
+    loop = _native("_refineloop", "RefineLoop")
+    offsets = _native("_slotfill", "slot_offsets")
+    if loop is None or offsets is None:
+        return None
+    try:
+        slots = offsets(module.Tok)
+    except TypeError:
+        return None
+    return loop(refiner, module, slots)
 
 
 def native_pass2():

@@ -102,3 +102,13 @@ cdef class SlotFiller:
         if self.post_init is not None:
             self.post_init(obj)
         return obj
+
+
+def slot_offsets(cls) -> dict[str, int]:
+    """{field: byte offset of its slot in an instance} of a class `SlotFiller` accepts (for
+    loops that read and write those slots directly); TypeError for any other class."""
+    why = fillable(cls)
+    if why is not None:
+        raise TypeError(f"{cls!r}: no slots to read: {why}")
+    return {f.name: (<PyMemberDescrObject*>cls.__dict__[f.name]).d_member.offset
+            for f in dataclasses.fields(cls)}

@@ -25,9 +25,11 @@ Dropped tokens leave the span intact (spans run from the first to the last termi
 from __future__ import annotations
 
 import re
+import sys
 from decimal import Decimal
 
 from ..textfold import fold
+from ._compiled import native_refine
 from .lexicon import Lexicon
 from .scanner import Tok
 
@@ -131,9 +133,13 @@ class Refiner:
             if words and any(len(w) > 1 for w in words) else None
         self.comma_chars = tuple(words) if words and self.comma_rx is None else ()
 
+        #: the pass as run: the compiled typed loop when this build has a current one
+        #: (`_refineloop.RefineLoop`, checked equal by tests/engine/inequality/test_compiled.py)
+        self._run = native_refine(self, sys.modules[__name__]) or _refine
+
     def __call__(self, text: str, toks: list[Tok], folded: str | None = None) -> list[Tok]:
         """`folded`: `fold(text)` when the caller has it already."""
-        return _refine(self, text, toks, fold(text) if folded is None else folded)
+        return self._run(self, text, toks, fold(text) if folded is None else folded)
 
 
 def refine(text: str, toks: list[Tok], lex: Lexicon) -> list[Tok]:

@@ -1,0 +1,191 @@
+# cython: language_level=3, boundscheck=False, wraparound=False, initializedcheck=False
+"""The refine pass's number loop as a typed loop (compiled builds only).
+
+Same result as `refine._refine`, which stays the reference and the fallback: the same checks
+in the same order with the same regexes (the `Refiner`'s and the refine module's own), over
+the tokens' slots read and written directly (offsets from `_slotfill.slot_offsets`) instead of
+attribute look-ups, with C indices. Two of the module's regexes are asked in C first, by
+exactly what they accept: `_YEAR` ("19dd"/"20dd") and, for the clock and year checks, the
+length and lead character the reference tests anyway. A call whose tokens are not all `Tok`
+runs the reference. The rare tail (dropping parenthesised duplicates and commas) is the
+reference's own `_drop_noise`. `tests/engine/inequality/test_compiled.py` checks both agree
+token for token.
+"""
+from cpython.object cimport PyObject
+from cpython.ref cimport Py_INCREF, Py_XDECREF
+from cpython.unicode cimport Py_UNICODE_ISDECIMAL
+
+
+cdef inline object _get(object t, Py_ssize_t off):
+    # a slot of a `Tok` (checked by the caller): a new reference to its value
+    cdef PyObject* v = (<PyObject**>(<char*><PyObject*>t + off))[0]
+    if v == NULL:
+        raise AttributeError("a Tok slot is unset")
+    return <object>v
+
+
+cdef inline void _set(object t, Py_ssize_t off, object value):
+    cdef PyObject** slot = <PyObject**>(<char*><PyObject*>t + off)
+    cdef PyObject* old = slot[0]
+    Py_INCREF(value)
+    slot[0] = <PyObject*>value
+    Py_XDECREF(old)
+
+
+cdef inline bint _is_year_text(str raw):
+    # _YEAR.fullmatch(raw): (?:19|20)\d\d
+    if len(raw) != 4:
+        return False
+    cdef Py_UCS4 a = raw[0], b = raw[1]
+    return ((a == u"1" and b == u"9") or (a == u"2" and b == u"0")) \
+        and Py_UNICODE_ISDECIMAL(raw[2]) and Py_UNICODE_ISDECIMAL(raw[3])
+
+
+cdef class RefineLoop:
+    """Built once per `Refiner`; called as the refiner's `_refine`."""
+
+    cdef object rf, tok, exact_units, reference, drop_noise, has_comma_word, is_year
+    cdef object after_date, before_date, before_id, before_clock, before_year, change_rx, before_any
+    cdef object clock_after, hhmm, hrs_after, zero_padded, range_join
+    cdef Py_ssize_t o_type, o_start, o_end, o_op
+
+    def __init__(self, rf, module, dict slots):
+        """`module`: the refine module (its `Tok`, regexes and reference functions);
+        `slots`: `Tok`'s slot offsets."""
+        self.rf = rf
+        self.tok = module.Tok
+        self.exact_units = rf.lex.exact_units
+        self.reference = module._refine
+        self.drop_noise = module._drop_noise
+        self.has_comma_word = module._has_comma_word
+        self.is_year = module._is_year
+        self.after_date, self.before_date, self.before_id = rf.after_date, rf.before_date, rf.before_id
+        self.before_clock, self.before_year = rf.before_clock, rf.before_year
+        self.change_rx, self.before_any = rf.change_rx, rf.before_any
+        self.clock_after, self.hhmm = module._CLOCK_AFTER, module._HHMM
+        self.hrs_after, self.zero_padded = module._HRS_AFTER, module._ZERO_PADDED
+        self.range_join = module._RANGE_JOIN
+        self.o_type, self.o_start, self.o_end, self.o_op = (
+            slots["type"], slots["start"], slots["end"], slots["op"])
+
+    cdef inline void _other(self, object t):
+        _set(t, self.o_type, "OTHER")
+        _set(t, self.o_op, None)
+
+    cdef inline object _type(self, list toks, Py_ssize_t i):
+        return _get(toks[i], self.o_type)
+
+    cdef inline Py_ssize_t _start(self, list toks, Py_ssize_t i) except? -1:
+        return _get(toks[i], self.o_start)
+
+    cdef inline Py_ssize_t _end(self, list toks, Py_ssize_t i) except? -1:
+        return _get(toks[i], self.o_end)
+
+    def __call__(self, rf, str text, list toks, str folded):
+        cdef Py_ssize_t n = len(toks), i
+        if n == 0:
+            return toks
+        tok = self.tok
+        for t in toks:
+            if type(t) is not tok:
+                return self.reference(rf, text, toks, folded)
+        cdef list nums = []
+        cdef object has_comma = False  # False, True or None (unknown), as in the reference
+        for i in range(n):
+            typ = self._type(toks, i)
+            if typ == "NUMBER":
+                nums.append(i)
+            elif typ == "COMMA":
+                has_comma = True
+        # a case-sensitive unit symbol glued to a number is a unit, not a word ("80A")
+        for i in nums:
+            if i + 1 < n and self._start(toks, i + 1) == self._end(toks, i) \
+                    and self._type(toks, i + 1) != "UNIT":
+                sym = self.exact_units.get((text[self._start(toks, i + 1):self._end(toks, i + 1)],))
+                if sym is not None:
+                    if self._type(toks, i + 1) == "COMMA":
+                        has_comma = None
+                    _set(toks[i + 1], self.o_type, "UNIT")
+                    _set(toks[i + 1], self.o_op, sym)
+        for i in nums:
+            self._number(text, toks, folded, i, n)
+        if "(" not in text and (has_comma is False or not self.has_comma_word(rf, text, folded)):
+            return toks
+        return self.drop_noise(text, toks, rf.lex, rf.comma_words, folded)
+
+    cdef int _number(self, str text, list toks, str folded, Py_ssize_t i, Py_ssize_t n) except -1:
+        """Steps 1-4 of the reference for the number toks[i]."""
+        t = toks[i]
+        if _get(t, self.o_type) != "NUMBER":
+            return 0
+        cdef Py_ssize_t start = _get(t, self.o_start), end = _get(t, self.o_end), j, k
+        cdef bint has_j, near
+        cdef str raw = text[start:end]
+        cdef str before = folded[start - 40 if start > 40 else 0:start][::-1]
+        near = self.before_any is not None and self.before_any.match(before) is not None
+        cdef str after = folded[end:end + 30]
+        # 1. dates
+        if (self.after_date is not None and self.after_date.match(after)) or (
+                near and self.before_date is not None and self.before_date.match(before)):
+            self._other(t)
+            if i + 1 < n and self._type(toks, i + 1) == "UNIT" \
+                    and self._end(toks, i + 1) - self._start(toks, i + 1) <= 2 \
+                    and text[self._start(toks, i + 1):self._end(toks, i + 1)] in ("º", "°", "o", "ª"):
+                self._other(toks[i + 1])
+            return 0
+        if (self.before_year is not None and _is_year_text(raw)
+                and not (i + 1 < n and self._type(toks, i + 1) == "UNIT")
+                and self.before_year.match(before)):
+            self._other(t)  # "a partir de 2026", "until 2030": a year
+            return 0
+        # the number that ends a range started here ("4 a 9", "10-13"), if any
+        j = i + 1
+        if j < n and self._type(toks, j) == "UNIT":
+            j += 1
+        has_j = j + 1 < n and self._type(toks, j) in self.range_join \
+            and self._type(toks, j + 1) == "NUMBER"
+        if has_j:
+            j += 1
+        if has_j and self.is_year(t) and self.is_year(toks[j]) and not (
+                j + 1 < n and self._type(toks, j + 1) == "UNIT") and self._type(toks, i + 1) != "UNIT":
+            self._other(t)
+            self._other(toks[j])
+            return 0
+        # 2. clock times
+        if self.before_clock is not None and self.clock_after.match(after) \
+                and self.before_clock.match(before):
+            self._other(t)
+            if has_j:
+                self._other(toks[j])
+            return 0
+        cdef Py_UCS4 lead = raw[0]
+        if (lead == u"0" or lead == u"1" or lead == u"2") and self.hhmm.fullmatch(raw) \
+                and self.hrs_after.match(after):
+            self._other(t)
+            return 0
+        # 3. identifiers
+        if near and self.before_id is not None and self.before_id.match(before):
+            self._other(t)
+            if has_j:
+                self._other(toks[j - 1])
+                self._other(toks[j])
+            return 0
+        if lead == u"0" and self.zero_padded.fullmatch(raw):
+            self._other(t)
+            return 0
+        # 4. changes: "de 60 para 80"
+        if self.change_rx is not None:
+            k = i + 1
+            if k < n and self._type(toks, k) == "UNIT":
+                k += 1
+            if k < n and self._type(toks, k) == "NUMBER" and self.change_rx.match(
+                    folded[self._end(toks, k - 1):self._start(toks, k)]):
+                self._other(t)
+                self._other(toks[k])
+                return 0
+            if k + 1 < n and self._type(toks, k) == "OTHER" and self._type(toks, k + 1) == "NUMBER" \
+                    and self.change_rx.match(folded[self._end(toks, k - 1):self._start(toks, k + 1)]):
+                self._other(t)
+                self._other(toks[k + 1])
+                return 0
+        return 0
