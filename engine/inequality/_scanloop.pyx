@@ -38,6 +38,15 @@ cdef extern from "structmember.h":
     int T_OBJECT_EX
 
 cdef int _KIND = 0, _START = 1, _END = 2, _TEXT = 3, _F = 4
+#: what a folded word is to pass 3: the fold of a case-sensitive unit's first word (ask the
+#: word as written), a one-word connector, a number word or sign, a phrase's first word, an
+#: article that may be the number one
+cdef enum:
+    _W_EXACT = 1
+    _W_FAST = 2
+    _W_NUM = 4
+    _W_FIRST = 8
+    _W_ART = 16
 cdef object _ONE = Decimal(1)
 #: stands for "no neighbour" in pass 2: a token of no kind
 cdef tuple _NONE_TOK = (None, -1, -1, None, None)
@@ -84,7 +93,7 @@ cdef class Pass3:
     cdef dict trie
     cdef object num_words, first_words, exact_first, article_one, signs, digits, num_next
     cdef Py_ssize_t before, after  # the window around each number, in raw tokens
-    cdef dict single, tok_kinds, fast_words
+    cdef dict single, tok_kinds, fast_words, info
     cdef set plain_cats
     cdef PyTypeObject* tok_type
     cdef Py_ssize_t offsets[7]
@@ -107,6 +116,15 @@ cdef class Pass3:
         self.single = scanner._single
         self.tok_kinds = scanner._tok_kinds
         self.fast_words = scanner._fast_words
+        # folded word -> _W_* flags: which of the tables above hold it (the sign marks are
+        # their own folded form; a word is never a sign, a digit run is parsed apart)
+        info = {}
+        for words, flag in ((scanner._exact_first_folded, _W_EXACT), (self.fast_words, _W_FAST),
+                            (self.num_words, _W_NUM), (signs, _W_NUM),
+                            (self.first_words, _W_FIRST), (self.article_one, _W_ART)):
+            for w in words:
+                info[w] = info.get(w, 0) | flag
+        self.info = info
         self.plain_cats = scanner._plain_cats
         self.digits = scanner.numbers.digits
         #: the folded words after a digit run that `parse_at` reads on (suffix scales, the
@@ -189,6 +207,8 @@ cdef class Pass3:
         cdef Py_ssize_t i = 0, j, plen, nlen, num_end
         cdef bint prev_numeric = False
         cdef tuple r, r1, r2, fast, pick, kinds
+        cdef int flags
+        cdef bint exact
         cdef object prev = None, prev_type = None, typ, num, matches, a, b, f, txt, kind, cats
         scanner = self.scanner
         while i < n:
@@ -229,8 +249,12 @@ cdef class Pass3:
                     toks.append(prev)
                     i += 3
                     continue
-            fast = <tuple>self.fast_words.get(f)
-            if fast is not None and txt not in self.exact_first:
+            # what the scanner's tables say of this folded word, in one look-up
+            fl = self.info.get(f)
+            flags = 0 if fl is None else <int>fl
+            exact = (flags & _W_EXACT) != 0 and txt in self.exact_first
+            if flags & _W_FAST and not exact:
+                fast = <tuple>self.fast_words[f]
                 # a one-word connector ("de", "e", "ou", ","): its token needs no look-ahead
                 typ = fast[0] if prev_numeric else fast[1]
                 prev = self._tok(typ, r[_START], r[_END], fast[2])
@@ -251,11 +275,11 @@ cdef class Pass3:
                     a = self.digits(txt)
                     if a is not None:
                         num = (a, i + 1)
-            elif f in self.num_words or txt in self.signs:
+            elif flags & _W_NUM:
                 num = self.nparse.parse_at(raws, i, allow_sign=not prev_numeric)
-            if txt in self.exact_first:
+            if exact:
                 matches = scanner._phrases_at(raws, i)
-            elif f in self.first_words:
+            elif flags & _W_FIRST:
                 matches = self.single.get(f) or _walk(self.trie, raws, i, n)
             else:
                 matches = None
@@ -299,7 +323,7 @@ cdef class Pass3:
                 i += plen
                 continue
             # "a dollar", "an hour": the article is the number one before a unit word
-            if f in self.article_one and i + 1 < n:
+            if flags & _W_ART and i + 1 < n:
                 matches = scanner._phrases_at(raws, i + 1)
                 if matches and "UNIT" in (<tuple>matches[0])[1] and len((<tuple>raws[i + 1])[_TEXT]) >= 3:
                     prev = self._tok("NUMBER", r[_START], r[_END], None, _ONE)

@@ -130,6 +130,8 @@ class Scanner:
         self.glue_ok = frozenset(unit_first | set(nw.suffix_scales) | set(nw.scales))
         self.first_words = lex.first_words
         self.exact_first = frozenset(k[0] for k in lex.exact_units)
+        #: their folded forms: a word folding to none of these is none of them
+        self._exact_first_folded = frozenset(fold(w) for w in self.exact_first)
         self._trie = self._make_trie({k: cats for k, cats in lex.phrases.items()})
         self._exact_trie = self._make_trie({k: {"UNIT": v} for k, v in lex.exact_units.items()})
         #: number words: the scanner only looks at tokens within a window around these
