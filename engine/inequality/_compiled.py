@@ -139,6 +139,11 @@ def _native(module: str, name: str):
     return getattr(importlib.import_module(f"{__package__}.{module}"), name)
 
 
+def native_has_trigger():
+    """`_rawscan.has_trigger` (a digit or comparator in a text, in C), or None."""
+    return _native("_rawscan", "has_trigger")
+
+
 def native_raw_pass():
     """The scanner's compiled pass 1 (`_rawscan.raw_pass`), or None."""
     return _native("_rawscan", "raw_pass")
@@ -151,6 +156,15 @@ def native_slot_filler(cls):
     if filler is None or _native("_slotfill", "fillable")(cls) is not None:
         return None
     return filler(cls)
+
+
+def native_slot_codes(cls, field: str):
+    """`_slotfill.SlotCodes(cls, field)` (one slot of each object mapped to a code string),
+    or None when this build has no current one or `cls` has no slots to read."""
+    codes = _native("_slotfill", "SlotCodes")
+    if codes is None or _native("_slotfill", "fillable")(cls) is not None:
+        return None
+    return codes(cls, field)
 
 
 def native_refine(refiner, module):

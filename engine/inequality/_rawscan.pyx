@@ -135,3 +135,16 @@ def raw_pass(str text, str folded, frozenset interesting, frozenset anchors,
             known.append(y in known_syms)
             raws.append(_raw(tp, "sym", a, i, y, y))
     return raws, nums, word_anchors, known
+
+
+def has_trigger(str text) -> bool:
+    """`extractor._TRIGGER.search(text) is not None`: a decimal digit or a comparator symbol
+    (< > = ≤ ≥ ≠ ⩽ ⩾) anywhere in `text`, without the regex engine."""
+    cdef Py_UCS4 c
+    for c in text:
+        if c < 128:
+            if _ASCII[c] & _DECIMAL or c == u"<" or c == u">" or c == u"=":
+                return True
+        elif c == u"≤" or c == u"≥" or c == u"≠" or c == u"⩽" or c == u"⩾" or Py_UNICODE_ISDECIMAL(c):
+            return True
+    return False

@@ -112,3 +112,44 @@ def slot_offsets(cls) -> dict[str, int]:
         raise TypeError(f"{cls!r}: no slots to read: {why}")
     return {f.name: (<PyMemberDescrObject*>cls.__dict__[f.name]).d_member.offset
             for f in dataclasses.fields(cls)}
+
+
+cdef class SlotCodes:
+    """`SlotCodes(cls, field)(objs, codes, default)` ==
+    `"".join([codes.get(o.<field>, default) for o in objs])` for a list of `cls` instances
+    whose codes are one character each (the parser's token-type string): the slot read
+    directly, one string built. Objects of another class are read by attribute."""
+
+    cdef object cls
+    cdef str field
+    cdef Py_ssize_t offset
+
+    def __init__(self, cls, str field):
+        self.offset = slot_offsets(cls)[field]
+        self.cls = cls
+        self.field = field
+
+    def __call__(self, list objs, dict codes, str default):
+        cdef Py_ssize_t n = len(objs), k
+        cdef PyObject* v
+        cdef list parts = None
+        cdef bytearray out = bytearray(n)
+        cdef unsigned char* buf = out
+        for k in range(n):
+            o = objs[k]
+            if type(o) is self.cls:
+                v = (<PyObject**>(<char*><PyObject*>o + self.offset))[0]
+                value = getattr(o, self.field) if v == NULL else <object>v
+            else:
+                value = getattr(o, self.field)
+            code = codes.get(value, default)
+            if parts is None and (type(code) is not str or len(<str>code) != 1
+                                  or ord(<str>code) > 127):
+                parts = [chr(buf[j]) for j in range(k)]  # not one ASCII character: general path
+            if parts is not None:
+                parts.append(code)
+            else:
+                buf[k] = ord(<str>code)
+        if parts is not None:
+            return "".join(parts)
+        return out.decode("ascii")

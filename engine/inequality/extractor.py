@@ -17,7 +17,7 @@ from ..errors import LexiconError
 from ..diagnostics import Diagnostic
 from ..textfold import fold
 from .interval import Bound
-from ._compiled import native_slot_filler
+from ._compiled import native_has_trigger, native_slot_filler
 from .lexicon import Lexicon
 from .lexicon_cache import load_lexicon_cached
 from .parser import InequalityParser
@@ -29,6 +29,8 @@ __all__ = ["InequalityExtractor", "Match", "LABEL", "DEFAULT_PRIORITY"]
 LABEL = "INEQUALITY"
 DEFAULT_PRIORITY = 20
 _TRIGGER = re.compile(r"[\d<>=≤≥≠⩽⩾]")
+#: does a text hold a digit or a comparator? (`_TRIGGER` searched, or the same test in C)
+_has_trigger = native_has_trigger() or (lambda text: _TRIGGER.search(text) is not None)
 _WORDS = re.compile(r"[^\W\d_]+")
 _new_object = object.__new__
 #: builds a `Candidate` from all its fields by filling its slots, in a compiled build
@@ -180,7 +182,7 @@ class InequalityExtractor:
 
     def _matches_one(self, text: str, lang: str) -> list[Bound]:
         folded = fold(text)
-        if not _TRIGGER.search(text):
+        if not _has_trigger(text):
             # no digit or comparator symbol: only number words can start an inequality
             words = self._word_triggers[lang]
             if words.isdisjoint(_WORDS.findall(folded)):

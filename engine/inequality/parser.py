@@ -17,6 +17,7 @@ from lark import Lark, Token, Tree
 from lark.exceptions import LarkError
 from lark.lexer import Lexer
 
+from ._compiled import native_slot_codes
 from .bound_plan import ExprPlan, eval_bound, expr_plan
 from .interval import Bound, from_op, make_range, merge_list, negate_op, union_ops
 from .lr_memo import LRMemo
@@ -24,6 +25,14 @@ from .table_cache import load_tables, store_tables
 from .scanner import Tok
 
 __all__ = ["InequalityParser", "START_TYPES"]
+
+def _type_code_string_py(toks: list[Tok], codes: dict[str, str], default: str) -> str:
+    """The token types as one string of one-character codes."""
+    return "".join([codes.get(t.type, default) for t in toks])
+
+
+#: the same, reading each `Tok`'s type slot directly in a compiled build
+_type_code_string = native_slot_codes(Tok, "type") or _type_code_string_py
 
 #: token types a parse attempt may start at
 START_TYPES = frozenset({"NEG", "CMP", "CMPPOST", "CMPTO", "BETWEEN", "FROM", "APPROX",
@@ -278,7 +287,7 @@ class InequalityParser:
         (no OTHER between); with the token types as one string of codes, finding windows,
         their last NUMBER and the start tokens before it are string searches."""
         codes, start_rx = self._codes, self._start_rx
-        code = "".join([codes.get(t.type, "x") for t in toks])
+        code = _type_code_string(toks, codes, "x")
         out: list[Bound] = []
         n = len(toks)
         i = 0

@@ -169,6 +169,22 @@ def test_compiled_raw_pass_equals_the_python_loop():
     assert checked > 8000 and tokens > 90_000  # without ../shared (no conformance texts): 8,200 and 99,128
 
 
+@pytest.mark.skipif(not compiled_status().uses("_rawscan"),
+                    reason=f"no current compiled build ({compiled_status().reason})")
+def test_compiled_trigger_test_equals_the_regex():
+    from entrec.engine.inequality import _rawscan
+    from entrec.engine.inequality.extractor import _TRIGGER
+
+    chars = [chr(c) for c in range(0x3000)] + ["\U0001d7d8", "\U0001f600", "⩽", "⩾"]
+    texts = _unicode_salad() + chars + ["", "abc", "sem número nenhum", "x ≤ y", "٣", "²"]
+    hits = 0
+    for text in texts:
+        want = _TRIGGER.search(text) is not None
+        assert _rawscan.has_trigger(text) == want, repr(text)
+        hits += want
+    assert hits > 2000  # digits of many scripts and the comparators
+
+
 def _tok_like(name: str, *, slots: bool, digits_default: bool = True) -> type:
     """A dataclass with `Tok`'s fields (optionally another default for `digits`)."""
     from entrec.engine.inequality.scanner import Tok

@@ -139,3 +139,23 @@ def test_extract_builds_what_to_candidate_builds():
             assert all(type(c) is Candidate for c in got)
             found += len(got)
     assert found > 500
+
+
+def test_slot_codes_equal_the_joined_look_ups(slotfill):
+    from types import SimpleNamespace
+
+    from entrec.engine.inequality.parser import _type_code_string_py
+    from entrec.engine.inequality.scanner import Tok
+
+    codes = {"NUMBER": "n", "CMP": "a", "UNIT": "b", "OTHER": "o"}
+    read = slotfill.SlotCodes(Tok, "type")
+    toks = [Tok(t, 0, 1) for t in ("CMP", "NUMBER", "UNIT", "OTHER", "AND", "NUMBER")]
+    assert read(toks, codes, "x") == _type_code_string_py(toks, codes, "x") == "anboxn"
+    assert read([], codes, "x") == ""
+    # another class is read by attribute; codes that are not one ASCII character still join
+    mixed = [*toks[:2], SimpleNamespace(type="UNIT"), Tok("OTHER", 0, 1)]
+    assert read(mixed, codes, "x") == "anbo"
+    odd = {**codes, "UNIT": "é", "OTHER": "oo"}
+    assert read(toks, odd, "?") == _type_code_string_py(toks, odd, "?") == "anéoo?n"
+    with pytest.raises(TypeError, match="no slots to read"):
+        slotfill.SlotCodes(_NoSlots, "a")
