@@ -344,14 +344,17 @@ cdef class Pass2:
     """Built once per `Scanner`; called as `scanner._pass2(text, raws, nums)`."""
 
     cdef object glue_ok, cardinals, chunk_is_whole
-    cdef str whole_marks
+    cdef str whole_any, whole_seps
+    cdef Py_ssize_t whole_min
 
-    def __init__(self, scanner, str whole_marks):
-        """`whole_marks`: a chunk without any of these is no date, time or phone number."""
+    def __init__(self, scanner, str whole_any, str whole_seps, Py_ssize_t whole_min):
+        """A chunk is asked whether it is a date, time or phone number as a whole only
+        with one of `whole_any`, two of one of `whole_seps`, or one of them in a chunk of
+        `whole_min` characters or more (what the scanner's regexes need)."""
         self.glue_ok = scanner.glue_ok
         self.cardinals = scanner.lex.numbers.cardinals
         self.chunk_is_whole = scanner._chunk_is_whole
-        self.whole_marks = whole_marks
+        self.whole_any, self.whole_seps, self.whole_min = whole_any, whole_seps, whole_min
 
     def __call__(self, str text, list raws, list nums):
         cdef Py_ssize_t n = len(raws), done = -1, i, j, k
@@ -372,11 +375,20 @@ cdef class Pass2:
         cdef Py_ssize_t k
         cdef tuple r, left, right, far
         cdef str s = text[(<tuple>raws[i])[_START]:(<tuple>raws[j - 1])[_END]]
-        cdef bint whole = False
-        for c in self.whole_marks:
+        cdef bint whole = False, ask = False
+        cdef Py_ssize_t count
+        for c in self.whole_any:
             if c in s:
-                whole = self.chunk_is_whole(text, raws, i, j)
+                ask = True
                 break
+        if not ask:
+            for c in self.whole_seps:
+                count = s.count(c)
+                if count >= 2 or (count == 1 and len(s) >= self.whole_min):
+                    ask = True
+                    break
+        if ask:
+            whole = self.chunk_is_whole(text, raws, i, j)
         if whole:
             for k in range(i, j):
                 r = <tuple>raws[k]

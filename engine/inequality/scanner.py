@@ -45,9 +45,13 @@ _TIME = re.compile(r"\d{1,2}(?::\d{2}|h\d{2})")
 _CHUNK_STRIP_R = ".,;:!?)]}\"'»"
 _CHUNK_STRIP_L = "([{\"'«"
 _SIGNS = frozenset({"-", "−"})
-#: a chunk is a date, time or phone number only with one of these: "/" or "-" (dates,
-#: year-months), ":" or "h" (times), "+" (phone numbers)
-_WHOLE_MARKS = "/-:h+"
+#: what `_chunk_is_whole`'s regexes need, so the compiled pass 2 asks it only then: one of
+#: `_WHOLE_ANY` (":" or "h" of a time, "+" of a phone number), two of one of `_WHOLE_SEPS`
+#: (`_DATE_MULTI`'s repeated separator) or one of them in a chunk of `_WHOLE_MIN` characters
+#: or more (`_YEAR_MONTH` and `_MONTH_YEAR` read 4 digits, a separator and 1 or 2 digits)
+_WHOLE_ANY = ":h+"
+_WHOLE_SEPS = "/-"
+_WHOLE_MIN = 6
 _NUMERIC = frozenset({"NUMBER", "UNIT"})  # token types after which units and postfixes read
 # window around each number, in raw tokens: comparator phrases and negations come before it,
 # units and postfix phrases after it
@@ -172,7 +176,7 @@ class Scanner:
         self._known_syms = frozenset(self.interesting | self.exact_first | _SIGNS) - {""}
         #: pass 2 as run: the compiled typed loop when this build has a current one
         native2 = native_pass2()
-        self._pass2 = self._block if native2 is None else native2(self, _WHOLE_MARKS)
+        self._pass2 = self._block if native2 is None else native2(self, _WHOLE_ANY, _WHOLE_SEPS, _WHOLE_MIN)
         #: pass 3 as run: the compiled typed loop when this build has a current one
         native = native_pass3()
         self._pass3 = self._pass3_py if native is None else native(
@@ -213,7 +217,8 @@ class Scanner:
     @staticmethod
     def _chunk_is_whole(text: str, raws: list[RawTok], i: int, j: int) -> bool:
         """Is raws[i:j] (glued tokens) a date, a time or a phone number as a whole? Each
-        form needs one of `_WHOLE_MARKS` (the compiled pass 2 asks this only then)."""
+        form needs what `_WHOLE_ANY`, `_WHOLE_SEPS` and `_WHOLE_MIN` say (the compiled pass 2
+        asks this only then)."""
         s = text[raws[i].start:raws[j - 1].end]
         core = s.rstrip(_CHUNK_STRIP_R).lstrip(_CHUNK_STRIP_L)
         if _DATE_MULTI.search(core) or _TIME.search(core) or core.startswith("+") and (
