@@ -94,6 +94,7 @@ cdef class Pass3:
     cdef object num_words, first_words, exact_first, article_one, signs, digits, num_next
     cdef Py_ssize_t before, after  # the window around each number, in raw tokens
     cdef dict single, tok_kinds, fast_words, info
+    cdef frozenset prefix_units
     cdef set plain_cats
     cdef PyTypeObject* tok_type
     cdef Py_ssize_t offsets[7]
@@ -116,6 +117,8 @@ cdef class Pass3:
         self.single = scanner._single
         self.tok_kinds = scanner._tok_kinds
         self.fast_words = scanner._fast_words
+        #: the unit symbols written before their number ("$ 10", "R$ 5")
+        self.prefix_units = frozenset(sym for sym, u in scanner.lex.units.items() if u.prefix)
         # folded word -> _W_* flags: which of the tables above hold it (the sign marks are
         # their own folded form; a word is never a sign, a digit run is parsed apart)
         info = {}
@@ -200,6 +203,36 @@ cdef class Pass3:
             memset(look + lo, 1, hi - lo)
         for m in range(n):
             look[m] = look[m] & (kn[m] != 0)
+
+    cdef tuple _pick(self, list raws, Py_ssize_t i, Py_ssize_t n, object prev, object prev_type,
+                     list matches):
+        """`Scanner._pick`: the first of `matches` a unit or a bare postfix may take here."""
+        cdef Py_ssize_t L
+        cdef tuple m, r = <tuple>raws[i]
+        cdef bint prev_num, prefix, ok, short, glued, spaced
+        nparse = self.nparse
+        for m in matches:
+            L = m[0]
+            cats = m[1]
+            if "POST" in cats and "CMP" not in cats:
+                if nparse.starts_number(raws, i + L) or self.scanner._extends(raws, i, L):
+                    continue
+            if "UNIT" in cats:
+                prev_num = prev_type == "NUMBER" and prev.end <= r[_START]
+                prefix = cats["UNIT"] in self.prefix_units
+                ok = prev_num or (prefix and nparse.starts_number(raws, i + L))
+                short = L == 1 and len(r[_TEXT]) <= 2 and r[_KIND] == "word"
+                glued = prev_num and prev.end == r[_START]
+                spaced = i + L < n and (<tuple>raws[i + L])[_START] > (<tuple>raws[i + L - 1])[_END]
+                if ok and short and spaced and not glued and not prefix and (
+                        nparse.starts_number(raws, i + L)):
+                    ok = False  # "more than 30000 in 2009": "in" is not inches here
+                if not ok:
+                    cats = {k: v for k, v in cats.items() if k != "UNIT"}  # the lexicon's own: copy
+                    if not cats:
+                        continue
+            return (L, cats)
+        return None
 
     cdef tuple _loop(self, list raws, unsigned char* look, Py_ssize_t n):
         cdef list toks = []
@@ -287,7 +320,7 @@ cdef class Pass3:
                 # the longest entry is taken as it is unless a unit or a postfix needs a look
                 pick = <tuple>matches[0]
                 if id(pick[1]) not in self.plain_cats:
-                    pick = <tuple>scanner._pick(raws, i, prev, matches)
+                    pick = self._pick(raws, i, n, prev, prev_type, matches)
             else:
                 pick = None
             plen = pick[0] if pick is not None else 0
