@@ -30,7 +30,8 @@ COMPILED_MODULES = ("interval", "numbers", "scanner", "refine", "bound_plan", "l
 #: compiled-only modules (C loops with no `.py` twin; the `.py` modules keep the reference
 #: code and use these only in a current compiled build): module -> its Cython source
 NATIVE_MODULES = {"_rawscan": "_rawscan.pyx", "_scanloop": "_scanloop.pyx",
-                  "_slotfill": "_slotfill.pyx", "_refineloop": "_refineloop.pyx"}
+                  "_slotfill": "_slotfill.pyx", "_refineloop": "_refineloop.pyx",
+                  "_parsewin": "_parsewin.pyx"}
 MANIFEST = "_compiled_sources.json"
 PURE_ENV = "ENTREC_PURE_PYTHON"
 
@@ -156,6 +157,11 @@ def native_slot_filler(cls):
     if filler is None or _native("_slotfill", "fillable")(cls) is not None:
         return None
     return filler(cls)
+
+
+def native_windows():
+    """`_parsewin.windows` (the parser's parse windows in one C pass), or None."""
+    return _native("_parsewin", "windows")
 
 
 def native_slot_codes(cls, field: str):

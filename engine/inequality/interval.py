@@ -59,6 +59,11 @@ class Bound(NamedTuple):
         }
 
 
+#: `Bound(*fields)` as the named tuple's own `__new__` builds it (tuple.__new__ of the class
+#: and the fields' tuple), without running that `__new__`, a Python function, per bound
+_new_bound = tuple.__new__
+
+
 def negate_op(op: str) -> str:
     return _NEGATE[op]
 
@@ -71,18 +76,20 @@ def union_ops(a: str, b: str) -> str | None:
 def from_op(op: str, v: Decimal, unit: str | None, negated: bool, start: int, end: int,
             production: str, core_end: int) -> Bound:
     if op in ("gt", "ge"):
-        return Bound(op, v, None, op == "ge", False, unit, negated, start, end, production, core_end)
+        return _new_bound(Bound, (op, v, None, op == "ge", False, unit, negated, start, end, production,
+                                  core_end))
     if op in ("lt", "le"):
-        return Bound(op, None, v, False, op == "le", unit, negated, start, end, production, core_end)
+        return _new_bound(Bound, (op, None, v, False, op == "le", unit, negated, start, end, production,
+                                  core_end))
     incl = op == "eq"
-    return Bound(op, v, v, incl, incl, unit, negated, start, end, production, core_end)
+    return _new_bound(Bound, (op, v, v, incl, incl, unit, negated, start, end, production, core_end))
 
 
 def make_range(a: Decimal, b: Decimal, unit: str | None, *, half_open: bool, negated: bool,
                start: int, end: int, production: str, core_end: int) -> Bound:
     lo, hi = (a, b) if a <= b else (b, a)
-    return Bound("between", lo, hi, True, not half_open, unit, negated, start, end, production,
-                  core_end)
+    return _new_bound(Bound, ("between", lo, hi, True, not half_open, unit, negated, start, end,
+                              production, core_end))
 
 
 def merge(a: Bound, b: Bound) -> Bound | None:
@@ -99,9 +106,9 @@ def merge(a: Bound, b: Bound) -> Bound | None:
     if lo > hi or (lo == hi and not (lower.low_inclusive and upper.high_inclusive)):
         return None
     first, last = (a, b) if a.start <= b.start else (b, a)
-    return Bound("between", lo, hi, lower.low_inclusive, upper.high_inclusive,
-                 a.unit or b.unit, a.negated or b.negated, first.start, last.end, "compound",
-                 last.core_end)
+    return _new_bound(Bound, ("between", lo, hi, lower.low_inclusive, upper.high_inclusive,
+                              a.unit or b.unit, a.negated or b.negated, first.start, last.end,
+                              "compound", last.core_end))
 
 
 def merge_list(bounds: list[Bound]) -> list[Bound]:

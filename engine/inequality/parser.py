@@ -8,7 +8,6 @@ failed parse just means "no inequality here": nothing in this module raises on a
 """
 from __future__ import annotations
 
-import re
 from decimal import Decimal
 from pathlib import Path
 from typing import Iterable
@@ -17,7 +16,7 @@ from lark import Lark, Token, Tree
 from lark.exceptions import LarkError
 from lark.lexer import Lexer
 
-from ._compiled import native_slot_codes
+from ._compiled import native_slot_codes, native_windows
 from .bound_plan import ExprPlan, eval_bound, expr_plan
 from .interval import Bound, from_op, make_range, merge_list, negate_op, union_ops
 from .lr_memo import LRMemo
@@ -33,6 +32,25 @@ def _type_code_string_py(toks: list[Tok], codes: dict[str, str], default: str) -
 
 #: the same, reading each `Tok`'s type slot directly in a compiled build
 _type_code_string = native_slot_codes(Tok, "type") or _type_code_string_py
+
+def _windows_py(code: str, other: str, number: str, starts: str) -> tuple[list, list]:
+    """(windows, start positions) of a type-code string: (first, end, last number) of each
+    run between `other` codes that holds a `number` code, and every position of a code in
+    `starts`, both in order."""
+    spans = []
+    i, n = 0, len(code)
+    while i < n:
+        o = code.find(other, i)
+        end = n if o < 0 else o
+        last = code.rfind(number, i, end)
+        if last >= 0:
+            spans.append((i, end, last))
+        i = end + 1
+    return spans, [k for k, c in enumerate(code) if c in starts]
+
+
+#: the same in one C pass in a compiled build
+_windows = native_windows() or _windows_py
 
 #: token types a parse attempt may start at
 START_TYPES = frozenset({"NEG", "CMP", "CMPPOST", "CMPTO", "BETWEEN", "FROM", "APPROX",
@@ -169,8 +187,8 @@ class InequalityParser:
         #: the tables' terminals (Lark names them in upper case; "$END" is not a token type)
         self._codes = _type_codes({sym for acts in self._states.values() for sym in acts
                                    if sym.isupper() and sym != "$END"})
-        starts = "".join(sorted(c for t, c in self._codes.items() if t in START_TYPES))
-        self._start_rx = re.compile(f"[{starts}]" if starts else "(?!)")
+        #: the codes of the start types, in one string
+        self._start_codes = "".join(sorted(c for t, c in self._codes.items() if t in START_TYPES))
         #: window code string from a start token -> ((length, expr plan), ...) of every prefix
         #: the LALR tables accept, longest first (a pure function of the type sequence)
         self._plans: dict[str, tuple[tuple[int, ExprPlan], ...]] = {}
@@ -286,17 +304,19 @@ class InequalityParser:
         tried only at a start token (START_TYPES) with a NUMBER after it in the same window
         (no OTHER between); with the token types as one string of codes, finding windows,
         their last NUMBER and the start tokens before it are string searches."""
-        codes, start_rx = self._codes, self._start_rx
-        code = _type_code_string(toks, codes, "x")
+        code = _type_code_string(toks, self._codes, "x")
         out: list[Bound] = []
-        n = len(toks)
-        i = 0
-        while i < n:
-            o = code.find("o", i)
-            we = n if o < 0 else o  # this window is toks[i:we]
-            last = code.rfind("n", i, we)
-            while i <= last:
-                i = start_rx.search(code, i, last + 1).start()  # type: ignore[union-attr]
+        spans, starts = _windows(code, "o", "n", self._start_codes)
+        ns = len(starts)
+        s = 0  # starts[s:] are the start tokens not passed yet
+        for ws, we, last in spans:  # the windows toks[ws:we] holding a NUMBER (last: the last)
+            i = ws
+            while True:
+                while s < ns and starts[s] < i:
+                    s += 1
+                if s == ns or starts[s] > last:
+                    break  # (the last NUMBER is a start token: every window tries one)
+                i = starts[s]
                 res = self._longest(toks, i) if we - i > _PLAN_MAX or self.reference else \
                     self._longest_planned(toks, i, code[i:we])
                 if res is None:
@@ -304,7 +324,6 @@ class InequalityParser:
                     continue
                 bounds, i = res  # a parse never runs past the window's OTHER
                 out.extend(bounds)
-            i = max(i, we + 1)
         return out
 
     def _build_types(self, types: tuple[str, ...]) -> _Node | None:
@@ -345,7 +364,11 @@ class InequalityParser:
             sub = toks[i:i + length]
             bounds: list[Bound] = []
             for conj in conjs:
-                found = [b for b in (eval_bound(bp, sub, half_open) for bp in conj) if b is not None]
+                found = []
+                for bp in conj:
+                    b = eval_bound(bp, sub, half_open)
+                    if b is not None:
+                        found.append(b)
                 bounds.extend(merge_list(found) if len(found) > 1 else found)
             if bounds:
                 return bounds, i + length

@@ -7,8 +7,8 @@
   (runs only where a current compiled build exists, as in `make test` on a machine with a C
   compiler; the pure side runs in a subprocess with ENTREC_PURE_PYTHON=1).
 - The compiled-only C loops of the scanner's pass 1 (`_rawscan.raw_pass`), pass 2
-  (`_scanloop.Pass2`), pass 3 (`_scanloop.Pass3`) and of refine (`_refineloop.RefineLoop`)
-  give exactly what the Python loops give, on Unicode salads built to separate the token
+  (`_scanloop.Pass2`), pass 3 (`_scanloop.Pass3`), of refine (`_refineloop.RefineLoop`) and
+  the parser's windows (`_parsewin.windows`) give exactly what the Python loops give, on Unicode salads built to separate the token
   classes, glued codes, numbers among context words, word salads and generated grammar
   sentences.
 """
@@ -183,6 +183,28 @@ def test_compiled_trigger_test_equals_the_regex():
         assert _rawscan.has_trigger(text) == want, repr(text)
         hits += want
     assert hits > 2000  # digits of many scripts and the comparators
+
+
+@pytest.mark.skipif(not compiled_status().uses("_parsewin"),
+                    reason=f"no current compiled build ({compiled_status().reason})")
+def test_compiled_parse_windows_equal_the_python_ones():
+    import itertools
+    import random
+
+    from entrec.engine.inequality import _parsewin
+    from entrec.engine.inequality.parser import _windows_py
+
+    rnd = random.Random(67)
+    alphabet = "onabcx"
+    codes = ["".join(p) for k in range(7) for p in itertools.product("onax", repeat=k)]
+    codes += ["".join(rnd.choice(alphabet) for _ in range(rnd.randint(0, 60))) for _ in range(3000)]
+    spans = 0
+    for code in codes:
+        for starts in ("na", "nab", "", "x"):
+            want = _windows_py(code, "o", "n", starts)
+            assert _parsewin.windows(code, "o", "n", starts) == want, (code, starts)
+            spans += len(want[0])
+    assert spans > 20_000
 
 
 def _tok_like(name: str, *, slots: bool, digits_default: bool = True) -> type:
