@@ -1,19 +1,20 @@
 # cython: language_level=3, boundscheck=False, wraparound=False, initializedcheck=False
-"""The refine pass's number loop as a typed loop (compiled builds only).
+"""The refine pass as a typed loop (compiled builds only).
 
 Same result as `refine._refine`, which stays the reference and the fallback: the same checks
 in the same order with the same regexes (the `Refiner`'s and the refine module's own), over
 the tokens' slots read and written directly (offsets from `_slotfill.slot_offsets`) instead of
-attribute look-ups, with C indices. Two of the module's regexes are asked in C first, by
-exactly what they accept: `_YEAR` ("19dd"/"20dd") and, for the clock and year checks, the
-length and lead character the reference tests anyway. A call whose tokens are not all `Tok`
-runs the reference. The rare tail (dropping parenthesised duplicates and commas) is the
-reference's own `_drop_noise`. `tests/engine/inequality/test_compiled.py` checks both agree
-token for token.
+attribute look-ups, with C indices. Some regexes are asked only after a C test of what they
+need: `_YEAR` is read in C exactly ("19dd"/"20dd"); `_CLOCK_AFTER` needs one of
+`_CLOCK_AFTER_FIRST` after the spaces; the Refiner's `after_date` needs an ordinal mark or the
+first two letters of "de", "of" or a month there. Steps 5 and 6 (parenthesised duplicates,
+commas) are `_drop_noise` ported the same way; they call the reference's `_same_value` and
+`_unit_prefix`. A call whose tokens are not all `Tok` runs the reference.
+`tests/engine/inequality/test_compiled.py` checks both agree token for token.
 """
 from cpython.object cimport PyObject
 from cpython.ref cimport Py_INCREF, Py_XDECREF
-from cpython.unicode cimport Py_UNICODE_ISDECIMAL
+from cpython.unicode cimport Py_UNICODE_ISDECIMAL, Py_UNICODE_ISSPACE
 
 
 cdef inline object _get(object t, Py_ssize_t off):
@@ -41,13 +42,23 @@ cdef inline bint _is_year_text(str raw):
         and Py_UNICODE_ISDECIMAL(raw[2]) and Py_UNICODE_ISDECIMAL(raw[3])
 
 
+cdef inline Py_ssize_t _skip_spaces(str s):
+    # the index of the first character of `s` that `\s` does not match (len(s) if none)
+    cdef Py_ssize_t k = 0, n = len(s)
+    while k < n and Py_UNICODE_ISSPACE(s[k]):
+        k += 1
+    return k
+
+
 cdef class RefineLoop:
     """Built once per `Refiner`; called as the refiner's `_refine`."""
 
-    cdef object rf, tok, exact_units, reference, drop_noise, has_comma_word, is_year
+    cdef object rf, tok, exact_units, reference, value_types, has_comma_word, is_year
     cdef object after_date, before_date, before_id, before_clock, before_year, change_rx, before_any
     cdef object clock_after, hhmm, hrs_after, zero_padded, range_join
-    cdef Py_ssize_t o_type, o_start, o_end, o_op
+    cdef object same_value, unit_prefix, date_pairs
+    cdef str clock_first, date_firsts, date_marks
+    cdef Py_ssize_t o_type, o_start, o_end, o_op, o_value
 
     def __init__(self, rf, module, dict slots):
         """`module`: the refine module (its `Tok`, regexes and reference functions);
@@ -56,7 +67,7 @@ cdef class RefineLoop:
         self.tok = module.Tok
         self.exact_units = rf.lex.exact_units
         self.reference = module._refine
-        self.drop_noise = module._drop_noise
+        self.value_types = module._VALUE_TYPES
         self.has_comma_word = module._has_comma_word
         self.is_year = module._is_year
         self.after_date, self.before_date, self.before_id = rf.after_date, rf.before_date, rf.before_id
@@ -67,6 +78,20 @@ cdef class RefineLoop:
         self.range_join = module._RANGE_JOIN
         self.o_type, self.o_start, self.o_end, self.o_op = (
             slots["type"], slots["start"], slots["end"], slots["op"])
+        self.o_value = slots["value"]
+        self.same_value, self.unit_prefix = module._same_value, module._unit_prefix
+        self.clock_first = module._CLOCK_AFTER_FIRST
+        # `after_date` = ^ord-mark? \s* (de\s+|of\s+)? month \b: after the spaces it needs an
+        # ordinal mark (or "."), or the first two letters of "de", "of" or a month. Exact
+        # only when every month has two first characters that are not spaces
+        months = rf.lex.context_words.get("months") or frozenset()
+        if rf.after_date is not None and all(len(w) >= 2 and not any(c.isspace() for c in w[:2])
+                                             for w in months):
+            self.date_pairs = frozenset(w[:2] for w in months) | {"de", "of"}
+            self.date_firsts = "".join(sorted({p[0] for p in self.date_pairs}))
+        else:
+            self.date_pairs, self.date_firsts = None, None
+        self.date_marks = "ºª°o."
 
     cdef inline void _other(self, object t):
         _set(t, self.o_type, "OTHER")
@@ -111,7 +136,64 @@ cdef class RefineLoop:
             self._number(text, toks, folded, i, n)
         if "(" not in text and (has_comma is False or not self.has_comma_word(rf, text, folded)):
             return toks
-        return self.drop_noise(text, toks, rf.lex, rf.comma_words, folded)
+        return self._drop_noise(text, toks, rf, folded)
+
+    cdef list _drop_noise(self, str text, list toks, rf, str folded):
+        """`refine._drop_noise` (steps 5 and 6) over the slots."""
+        cdef Py_ssize_t n = len(toks), i = 0
+        if "(" not in text:
+            # the reference's own early exit: no comma word in the text or no COMMA token
+            if not any(w in text or w in folded for w in rf.comma_words):
+                return toks
+            for i in range(n):
+                if self._type(toks, i) == "COMMA":
+                    break
+            else:
+                return toks
+            i = 0
+        cdef list out = []
+        while i < n:
+            t = toks[i]
+            typ = _get(t, self.o_type)
+            # 5. "80 (oitenta)": drop the parenthesised duplicate
+            if (typ == "NUMBER" and i + 3 < n
+                    and text[self._start(toks, i + 1):self._end(toks, i + 1)] == "("
+                    and self._type(toks, i + 2) == "NUMBER" and self.same_value(t, toks[i + 2])
+                    and text[self._start(toks, i + 3):self._end(toks, i + 3)] == ")"):
+                out.append(t)
+                i += 4
+                if i < n and self._type(toks, i) == "OTHER":
+                    split = self.unit_prefix(text, toks[i], rf.lex)
+                    if split:
+                        out.extend(split)
+                        i += 1
+                continue
+            # 6. commas around post-posed / pre-posed comparators
+            if typ == "COMMA" and out and i + 1 < n:
+                prev_type = _get(out[len(out) - 1], self.o_type)
+                next_type = self._type(toks, i + 1)
+                if prev_type in self.value_types and (
+                        next_type == "POST" or next_type == "CMPPOST"):
+                    i += 1
+                    continue
+                if (prev_type == "CMP" or prev_type == "CMPPOST") and next_type == "NUMBER":
+                    i += 1
+                    continue
+            out.append(t)
+            i += 1
+        return out
+
+    cdef bint _may_be_date(self, str after) except -1:
+        """False only where `after_date` cannot match `after` (see `__init__`)."""
+        if self.date_pairs is None:
+            return True
+        cdef Py_ssize_t k = _skip_spaces(after)
+        if k >= len(after):
+            return False
+        c = after[k]
+        if c in self.date_marks:
+            return True
+        return c in self.date_firsts and after[k:k + 2] in self.date_pairs
 
     cdef int _number(self, str text, list toks, str folded, Py_ssize_t i, Py_ssize_t n) except -1:
         """Steps 1-4 of the reference for the number toks[i]."""
@@ -125,7 +207,7 @@ cdef class RefineLoop:
         near = self.before_any is not None and self.before_any.match(before) is not None
         cdef str after = folded[end:end + 30]
         # 1. dates
-        if (self.after_date is not None and self.after_date.match(after)) or (
+        if (self.after_date is not None and self._may_be_date(after) and self.after_date.match(after)) or (
                 near and self.before_date is not None and self.before_date.match(before)):
             self._other(t)
             if i + 1 < n and self._type(toks, i + 1) == "UNIT" \
@@ -152,8 +234,9 @@ cdef class RefineLoop:
             self._other(toks[j])
             return 0
         # 2. clock times
-        if self.before_clock is not None and self.clock_after.match(after) \
-                and self.before_clock.match(before):
+        k = _skip_spaces(after)
+        if self.before_clock is not None and k < len(after) and after[k] in self.clock_first \
+                and self.clock_after.match(after) and self.before_clock.match(before):
             self._other(t)
             if has_j:
                 self._other(toks[j])

@@ -81,6 +81,9 @@ _REV_DATE_TAIL = r"(?:\s*,?(?:ts|dn|dr|ht)?\d{1,2})?(?:\s+ed|\s+fo)?\s*\.?"
 _REV_ID_TAIL = r"(?:\s+ed|\s+ertne|\s+morf|\s+neewteb)?(?:\s*\.?[ºo°]n|\s*\.?s?on)?\s*"
 _YEAR = re.compile(r"(?:19|20)\d\d")
 _CLOCK_AFTER = re.compile(r"\s*(?:h\b|h\d{2}|horas?\b|hs\b|:\d{2}|hrs\b|o'clock)")
+#: the first character after the spaces that each alternative of `_CLOCK_AFTER` needs (the
+#: compiled refine loop asks the regex only after one of these)
+_CLOCK_AFTER_FIRST = "h:o"
 _HHMM = re.compile(r"[0-2]\d[0-5]\d")
 _HRS_AFTER = re.compile(r"\s*hrs\b")
 _ZERO_PADDED = re.compile(r"0\d+")
