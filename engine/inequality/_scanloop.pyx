@@ -31,6 +31,13 @@ cdef extern from "Python.h":
         PyMemberDef* d_member
 
 
+cdef extern from "Python.h":
+    PyObject** _PyObject_GetDictPtr(object obj)
+
+
+cdef object _MISSING = object()
+
+
 cdef extern from "structmember.h":
     ctypedef struct PyMemberDef:
         Py_ssize_t offset
@@ -58,8 +65,18 @@ _TOK_FIELDS = ("type", "start", "end", "op", "value", "unit", "digits")
 _TOK_DEFAULTS = (None, None, None, True)
 
 
-cdef inline bint _blocked(tuple r):
-    return bool(getattr(r, "blocked"))
+cdef inline bint _blocked(tuple r, object raw_type, bint raw_default) except -1:
+    # `r.blocked`: the instance dict's entry when pass 2 set one, else the class's value
+    # (`raw_default` for `raw_type`, the class of this call's tokens), read through the
+    # dict pointer instead of an attribute look-up through the type
+    cdef PyObject** dictptr
+    if type(r) is not raw_type:
+        return bool(getattr(r, "blocked"))
+    dictptr = _PyObject_GetDictPtr(<object>r)
+    if dictptr == NULL or dictptr[0] == NULL:
+        return raw_default
+    value = (<dict>dictptr[0]).get("blocked", _MISSING)
+    return raw_default if value is _MISSING else bool(value)
 
 
 cdef list _walk(dict trie, list raws, Py_ssize_t i, Py_ssize_t n):
@@ -93,7 +110,7 @@ cdef class Pass3:
     cdef dict trie
     cdef object num_words, first_words, exact_first, article_one, signs, digits, num_next
     cdef Py_ssize_t before, after  # the window around each number, in raw tokens
-    cdef dict single, tok_kinds, fast_words, info
+    cdef dict single, tok_kinds, fast_words, info, digits_memo
     cdef frozenset prefix_units
     cdef set plain_cats
     cdef PyTypeObject* tok_type
@@ -130,6 +147,7 @@ cdef class Pass3:
         self.info = info
         self.plain_cats = scanner._plain_cats
         self.digits = scanner.numbers.digits
+        self.digits_memo = scanner.numbers._digits
         #: the folded words after a digit run that `parse_at` reads on (suffix scales, the
         #: decimal point words, scales); after any other, the run's value is the number
         self.num_next = frozenset(set(self.nw.suffix_scales) | set(self.nw.point)
@@ -180,20 +198,23 @@ cdef class Pass3:
         if look == NULL:
             raise MemoryError()
         try:
-            self._mask(raws, nums, word_anchors, known, look, n)
-            return self._loop(raws, look, n)
+            # the tokens' class and its `blocked` default, once per call (see `_blocked`)
+            raw_type = type(raws[0]) if n else tuple
+            raw_default = bool(getattr(raw_type, "blocked", False))
+            self._mask(raws, nums, word_anchors, known, look, n, raw_type, raw_default)
+            return self._loop(raws, look, n, raw_type, raw_default)
         finally:
             free(look)
 
-    cdef void _mask(self, list raws, list nums, list word_anchors, bytearray known,
-                    unsigned char* look, Py_ssize_t n):
+    cdef int _mask(self, list raws, list nums, list word_anchors, bytearray known,
+                   unsigned char* look, Py_ssize_t n, object raw_type, bint raw_default) except -1:
         # look[k]: raws[k] is within a window around a number (or number word) and may be
         # something other than OTHER; the reference builds the same from `known` & windows
         cdef Py_ssize_t k, lo, hi, m, before = self.before, after = self.after
         cdef unsigned char* kn = <unsigned char*><char*>known
         memset(look, 0, n + 1)
         for k in nums:
-            if not _blocked(<tuple>raws[k]):
+            if not _blocked(<tuple>raws[k], raw_type, raw_default):
                 lo = k - before if k > before else 0
                 hi = k + after + 1 if k + after + 1 < n else n
                 memset(look + lo, 1, hi - lo)
@@ -203,6 +224,7 @@ cdef class Pass3:
             memset(look + lo, 1, hi - lo)
         for m in range(n):
             look[m] = look[m] & (kn[m] != 0)
+        return 0
 
     cdef tuple _pick(self, list raws, Py_ssize_t i, Py_ssize_t n, object prev, object prev_type,
                      list matches):
@@ -234,7 +256,8 @@ cdef class Pass3:
             return (L, cats)
         return None
 
-    cdef tuple _loop(self, list raws, unsigned char* look, Py_ssize_t n):
+    cdef tuple _loop(self, list raws, unsigned char* look, Py_ssize_t n, object raw_type,
+                     bint raw_default):
         cdef list toks = []
         cdef list units_at = []
         cdef Py_ssize_t i = 0, j, plen, nlen, num_end
@@ -264,7 +287,7 @@ cdef class Pass3:
             txt = r[_TEXT]
             f = r[_F]
             # fractions written with a slash: "1/2"
-            if kind == "num" and i + 2 < n and not _blocked(r):
+            if kind == "num" and i + 2 < n and not _blocked(r, raw_type, raw_default):
                 r1 = <tuple>raws[i + 1]
                 r2 = <tuple>raws[i + 2]
                 if (r1[_TEXT] == "/" and r1[_START] == r[_END] and r2[_START] == r1[_END]
@@ -302,10 +325,12 @@ cdef class Pass3:
             if kind == "num":
                 if i + 1 < n and (<tuple>raws[i + 1])[_F] in self.num_next:
                     num = self.nparse.parse_at(raws, i, allow_sign=not prev_numeric)
-                elif not _blocked(r):
+                elif not _blocked(r, raw_type, raw_default):
                     # `parse_at` of a digit run that no scale, point or suffix word follows:
                     # its value alone
-                    a = self.digits(txt)
+                    a = self.digits_memo.get(txt, _MISSING)  # `digits`' own memo first
+                    if a is _MISSING:
+                        a = self.digits(txt)
                     if a is not None:
                         num = (a, i + 1)
             elif flags & _W_NUM:
