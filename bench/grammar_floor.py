@@ -77,7 +77,8 @@ def main() -> None:
     scans = [scanner.scan(t, f) for t, f in zip(texts, folds)]
     refined = [refiner(t, list(s), f) for t, s, f in zip(texts, scans, folds)]
     bounds = [parser.parse_all(r) for r in refined]
-    answers = {t: ex.extract(t, lang) for t in unique}
+    exclude = _grammar_source(full).exclude_ops
+    answers = {t: ex.extract(t, lang, exclude_ops=exclude) for t in unique}
     parsed = {t: parser.parse_all(refiner(t, scanner.scan(t, fold(t)), fold(t))) for t in unique}
 
     def rescan_and_refine():
@@ -93,7 +94,7 @@ def main() -> None:
         return lambda: [None for _ in engine.pipe(texts, batch_size=256)]
 
     def extract_free():
-        ceiling_ex.extract = lambda text, lang="pt": list(answers[text])
+        ceiling_ex.extract = lambda text, lang="pt", **_: list(answers[text])
         ceiling_ex.__dict__.pop("_matches_one", None)
         return engine_run(ceiling)()
 

@@ -119,12 +119,21 @@ class _SourceFinder(importlib.abc.MetaPathFinder):
         return importlib.util.spec_from_file_location(fullname, source)
 
 
+def _unlisted_compiled(folder: Path) -> list[str]:
+    """Modules of `folder` with a `.py` and a compiled file the build does not list (a
+    leftover of an earlier build with another module list): never imported compiled."""
+    return sorted(p.stem for p in folder.glob("*.py")
+                  if p.stem not in COMPILED_MODULES and _compiled_file(folder, p.stem) is not None)
+
+
 def install_guard(package: str, folder: Path) -> CompiledStatus:
     """Call from the package's `__init__`, before importing the listed modules."""
     status = check_build(folder)
     present = [m for m in COMPILED_MODULES if _compiled_file(folder, m) is not None]
-    if present and not status.compiled:
-        sources = {f"{package}.{m}": folder / f"{m}.py" for m in present}
+    stale = present if present and not status.compiled else []
+    stale = stale + _unlisted_compiled(folder)
+    if stale:
+        sources = {f"{package}.{m}": folder / f"{m}.py" for m in stale}
         if not any(isinstance(f, _SourceFinder) and f.sources == sources for f in sys.meta_path):
             sys.meta_path.insert(0, _SourceFinder(sources))
     return status

@@ -200,21 +200,23 @@ class InequalityExtractor:
                           core_end=b.core_end)
         return m
 
-    def extract(self, text: str, lang: str = "pt") -> list[Candidate]:
+    def extract(self, text: str, lang: str = "pt", *,
+                exclude_ops: frozenset[str] | tuple[str, ...] = ()) -> list[Candidate]:
         """`Candidate`s (label INEQUALITY, source grammar) for the engine, the same as
-        `m.to_candidate(self.priority)` for each of `matches`. Never raises."""
+        `m.to_candidate(self.priority)` for each of `matches` whose operator is not in
+        `exclude_ops`. Never raises."""
         try:
-            return self._candidates(self._bounds(text, lang))
+            return self._candidates(self._bounds(text, lang), exclude_ops)
         except Exception:  # pragma: no cover - defensive
             return []
 
-    def _candidates(self, bounds: list[Bound]) -> list[Candidate]:
+    def _candidates(self, bounds: list[Bound], exclude_ops=()) -> list[Candidate]:
         # straight from the bounds: no `Match` in between, and in a compiled build the
         # candidate's slots are filled directly (`_slotfill`: a sixth of the class's cost)
         make = _fill_candidate or Candidate
         priority = self.priority
         return [make(b.start, b.end, LABEL, "grammar", "inequality." + b.production, priority,
-                     1.0, None, b.value()) for b in bounds]
+                     1.0, None, b.value()) for b in bounds if b.op not in exclude_ops]
 
 
 def _overlap(a: Bound, b: Bound) -> bool:

@@ -42,19 +42,12 @@ class InequalitySource:
         try:
             text = doc_text(doc)
             lang = doc.lang_  # a look-up in spaCy's string store: once per doc
-            cands = self.extractor.extract(text, lang)
+            cands = self.extractor.extract(text, lang, exclude_ops=self.exclude_ops)
         except Exception:  # pragma: no cover - extract itself never raises
             return []
-        if not cands:
+        if not cands or not self._lead_in_words.get(lang):
             return cands
-        out = []
-        exclude = self.exclude_ops
-        for c in cands:
-            op = c.value.get("op") if c.value else None
-            if op in exclude:
-                continue
-            out.append(self._lead_in(text, c, lang) if op == "between" else c)
-        return out
+        return [self._lead_in(text, c, lang) if c.value["op"] == "between" else c for c in cands]
 
     def _lead_in(self, text: str, c: Candidate, lang: str) -> Candidate:
         """"varia de 24 a 43 meses": a verb leading a range belongs to the entity span."""

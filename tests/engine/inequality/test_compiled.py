@@ -95,6 +95,25 @@ def test_guard_imports_a_stale_module_from_its_source(tmp_path):
     assert out.stdout.strip() == "from source True scanner.py changed since it was compiled (rebuild: make compile)"
 
 
+def test_guard_imports_a_compiled_module_the_build_does_not_list_from_its_source(tmp_path):
+    """A compiled file of a module outside COMPILED_MODULES (left by a build with another
+    module list) would shadow its `.py` even in a current build: the guard skips it."""
+    pkg = tmp_path / "leftpkg"
+    pkg.mkdir()
+    (pkg / "extractor.py").write_text("NAME = 'from source'\n", encoding="utf-8")
+    (pkg / f"extractor{SUFFIX}").write_bytes(b"an old build's compiled file")
+    (pkg / "__init__.py").write_text(textwrap.dedent("""\
+        from pathlib import Path
+        from entrec.engine.inequality._compiled import install_guard
+        STATUS = install_guard(__name__, Path(__file__).parent)
+        """), encoding="utf-8")
+    code = "import leftpkg.extractor as e; print(e.NAME, e.__file__.endswith('.py'))"
+    out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True,
+                         env={**os.environ, "PYTHONPATH": str(tmp_path)})
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip() == "from source True"
+
+
 _PURE_RUN = """
 import json, sys
 from entrec.engine.inequality import InequalityExtractor, compiled_status
