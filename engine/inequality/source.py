@@ -39,9 +39,11 @@ class InequalitySource:
                                for lang, lex in extractor.lexicons.items()}
 
     def find(self, doc: Doc) -> list[Candidate]:
+        return self._find(doc, doc.lang_)  # the doc's language: a look-up in spaCy's strings
+
+    def _find(self, doc: Doc, lang: str) -> list[Candidate]:
         try:
             text = doc_text(doc)
-            lang = doc.lang_  # a look-up in spaCy's string store: once per doc
             cands = self.extractor.extract(text, lang, exclude_ops=self.exclude_ops)
         except Exception:  # pragma: no cover - extract itself never raises
             return []
@@ -62,7 +64,14 @@ class InequalitySource:
         return c
 
     def find_many(self, docs) -> list[list[Candidate]]:
-        return [self.find(d) for d in docs]
+        """`find` of each doc; the language (the vocabulary's) is read once per vocabulary."""
+        out = []
+        vocab = lang = None
+        for d in docs:
+            if d.vocab is not vocab:
+                vocab, lang = d.vocab, d.lang_
+            out.append(self._find(d, lang))
+        return out
 
 
 def _last_word_start(text: str, end: int) -> int | None:

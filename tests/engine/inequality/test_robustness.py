@@ -72,6 +72,13 @@ def test_source_protocol(ext):
     cands = src.find(doc)
     assert [doc.text[c.start:c.end] for c in cands] == ["at least 500 MW"]
     assert src.find_many([doc, make_nlp("pt")("sem números")]) == [cands, []]
+    # each doc read in its own vocabulary's language, however the batch mixes them
+    pt, en = make_nlp("pt"), make_nlp("en")
+    docs = [pt("mais de 5 MW"), en("more than 5 MW"), en("at least 2 kV"), pt("no mínimo 2 kV"),
+            pt("more than 5 MW"), en("mais de 5 MW")]
+    got = src.find_many(docs)
+    assert got == [src.find(d) for d in docs]
+    assert [len(c) for c in got] == [1, 1, 1, 1, 0, 0]
 
 
 def test_table_driver_matches_lark_parse(ext):
