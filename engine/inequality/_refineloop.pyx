@@ -51,19 +51,19 @@ cdef inline Py_ssize_t _skip_spaces(str s):
 
 
 cdef class RefineLoop:
-    """Built once per `Refiner`; called as the refiner's `_refine`."""
+    """Built once per `Refiner` from its regexes (it keeps no reference to the refiner);
+    called as the refiner's `_run(refiner, text, toks, folded)`."""
 
-    cdef object rf, tok, exact_units, reference, value_types, has_comma_word, is_year
+    cdef object tok, exact_units, reference, value_types, has_comma_word, is_year
     cdef object after_date, before_date, before_id, before_clock, before_year, change_rx, before_any
     cdef object clock_after, hhmm, hrs_after, zero_padded, range_join
     cdef object same_value, unit_prefix, date_pairs
     cdef str clock_first, date_firsts, date_marks
-    cdef Py_ssize_t o_type, o_start, o_end, o_op, o_value
+    cdef Py_ssize_t o_type, o_start, o_end, o_op
 
     def __init__(self, rf, module, dict slots):
         """`module`: the refine module (its `Tok`, regexes and reference functions);
         `slots`: `Tok`'s slot offsets."""
-        self.rf = rf
         self.tok = module.Tok
         self.exact_units = rf.lex.exact_units
         self.reference = module._refine
@@ -78,7 +78,6 @@ cdef class RefineLoop:
         self.range_join = module._RANGE_JOIN
         self.o_type, self.o_start, self.o_end, self.o_op = (
             slots["type"], slots["start"], slots["end"], slots["op"])
-        self.o_value = slots["value"]
         self.same_value, self.unit_prefix = module._same_value, module._unit_prefix
         self.clock_first = module._CLOCK_AFTER_FIRST
         # `after_date` = ^ord-mark? \s* (de\s+|of\s+)? month \b: after the spaces it needs an
