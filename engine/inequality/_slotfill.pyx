@@ -7,7 +7,9 @@ more than the grammar spends reading most numbers. `SlotFiller(cls)` builds the 
 instance as `cls(*values)` does: the type's own allocation, each field's slot set, then
 `__post_init__` when the class has one (so its checks still run and still raise). It
 accepts only what makes that exact (see `fillable`); the callers keep calling the class
-otherwise. `tests/engine/inequality/test_slotfill.py` checks instances, errors and
+otherwise. `slot_offsets(cls)` gives typed loops (`_refineloop`) the same slots to read and
+write; `SlotCodes` reads one slot of each object into a code string (the parser's token
+types). `tests/engine/inequality/test_slotfill.py` checks instances, errors, codes and
 reference counts against the class itself.
 """
 import dataclasses
