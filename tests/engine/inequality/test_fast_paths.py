@@ -151,6 +151,23 @@ def test_reversed_before_checks_equal_plain_search(ext, lang):
 
 
 @pytest.mark.parametrize("lang", ["pt", "en"])
+def test_possessive_spaces_only_where_exact(ext, lang):
+    """The context patterns' runs of spaces are possessive for the loaded lexicons (their
+    words never start or end with a space) and plain for a lexicon whose words might."""
+    import dataclasses
+
+    lex = ext.lexicons[lang]
+    rf = Refiner(lex)
+    assert all("\\s*+" in getattr(rf, name).pattern
+               for name in ("after_date", "before_date", "before_id", "before_clock", "before_year"))
+    odd = dataclasses.replace(lex, context_words={**lex.context_words,
+                                                  "months": lex.context_words["months"] | {""}})
+    plain = Refiner(odd)
+    assert not any("*+" in getattr(plain, name).pattern or "++" in getattr(plain, name).pattern
+                   for name in ("after_date", "before_date", "before_id", "before_clock", "before_year"))
+
+
+@pytest.mark.parametrize("lang", ["pt", "en"])
 def test_after_date_trie_equals_plain_alternation(ext, lang):
     months = ext.lexicons[lang].context_words["months"]
     plain = re.compile(rf"^{_ORD_MARK}\s*(?:de\s+|of\s+)?(?:{_plain_alternation(months)})\b")
