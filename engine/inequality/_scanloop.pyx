@@ -22,27 +22,14 @@ from decimal import Decimal
 
 
 cdef extern from "Python.h":
-    # what this module reads of CPython's type and member-descriptor structs (Cython's own
-    # declarations lack these fields)
+    # the one slot of PyTypeObject this module needs (Cython's own declaration lacks it)
     ctypedef PyObject* (*allocfunc)(PyTypeObject*, Py_ssize_t) except NULL
     ctypedef struct _AllocType "PyTypeObject":
         allocfunc tp_alloc
-    ctypedef struct PyMemberDescrObject:
-        PyMemberDef* d_member
-
-
-cdef extern from "Python.h":
     PyObject** _PyObject_GetDictPtr(object obj)
 
 
 cdef object _MISSING = object()
-
-
-cdef extern from "structmember.h":
-    ctypedef struct PyMemberDef:
-        Py_ssize_t offset
-        int type
-    int T_OBJECT_EX
 
 cdef int _KIND = 0, _START = 1, _END = 2, _TEXT = 3, _F = 4
 #: what a folded word is to pass 3: the fold of a case-sensitive unit's first word (ask the
@@ -155,24 +142,21 @@ cdef class Pass3:
         self.direct = self._slots(tok)
 
     cdef bint _slots(self, tok) except -1:
-        # `Tok` is a dataclass with slots and no __post_init__: its __init__ only stores the
-        # seven fields, so an instance allocated by its type and given the seven values in
-        # their slots is the same object. Anything else: call the class
+        # `Tok` is a slots dataclass `_slotfill` can fill (its generated __init__ only stores
+        # the fields) with no __post_init__, exactly these fields and these defaults: an
+        # instance allocated by its type and given the seven values in their slots is the
+        # same object. Anything else: call the class
+        from ._slotfill import fillable, slot_offsets
+
         cdef int k
-        if (not dataclasses.is_dataclass(tok) or type(tok) is not type
+        if (fillable(tok) is not None or hasattr(tok, "__post_init__")
                 or tuple(f.name for f in dataclasses.fields(tok)) != _TOK_FIELDS
-                or tuple(f.default for f in dataclasses.fields(tok)[3:]) != _TOK_DEFAULTS
-                or hasattr(tok, "__post_init__") or tok.__dictoffset__ != 0
-                or tok.__init__.__qualname__ != tok.__qualname__ + ".__init__"):
+                or tuple(f.default for f in dataclasses.fields(tok)[3:]) != _TOK_DEFAULTS):
             return False
+        offsets = slot_offsets(tok)
         self.tok_type = <PyTypeObject*>tok
         for k, name in enumerate(_TOK_FIELDS):
-            descr = tok.__dict__.get(name)
-            if type(descr).__name__ != "member_descriptor":
-                return False
-            if (<PyMemberDescrObject*>descr).d_member.type != T_OBJECT_EX:
-                return False
-            self.offsets[k] = (<PyMemberDescrObject*>descr).d_member.offset
+            self.offsets[k] = offsets[name]
         return True
 
     cdef object _tok(self, object typ, object start, object end, object op=None,
