@@ -25,6 +25,7 @@ from .scanner import Tok
 
 __all__ = ["InequalityParser", "START_TYPES"]
 
+
 def _type_code_string_py(toks: list[Tok], codes: dict[str, str], default: str) -> str:
     """The token types as one string of one-character codes."""
     return "".join([codes.get(t.type, default) for t in toks])
@@ -32,6 +33,7 @@ def _type_code_string_py(toks: list[Tok], codes: dict[str, str], default: str) -
 
 #: the same, reading each `Tok`'s type slot directly in a compiled build
 _type_code_string = native_slot_codes(Tok, "type") or _type_code_string_py
+
 
 def _windows_py(code: str, other: str, number: str, starts: str) -> tuple[list, list]:
     """(windows, start positions) of a type-code string: (first, end, last number) of each

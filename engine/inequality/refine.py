@@ -117,16 +117,16 @@ class Refiner:
         years = ctx.get("year_lead") or frozenset()
         m_rx = _words_rx(months) if months else None
         # possessive runs of spaces where exact (see _REV_DATE_TAIL)
-        p = "+" if all(w and w == w.strip() for ws in (months, ids, clock, years) for w in ws) else ""
-        self.after_date = re.compile(rf"^{_ORD_MARK}\s*{p}(?:de\s+{p}|of\s+{p})?(?:{m_rx})\b") \
+        pos = "+" if all(w and w == w.strip() for ws in (months, ids, clock, years) for w in ws) else ""
+        self.after_date = re.compile(rf"^{_ORD_MARK}\s*{pos}(?:de\s+{pos}|of\s+{pos})?(?:{m_rx})\b") \
             if m_rx else None
         # the before_* patterns are "\b(?:words)<tail>$" read backwards (see _REV_*)
-        date_tail, id_tail = _REV_DATE_TAIL.replace("{P}", p), _REV_ID_TAIL.replace("{P}", p)
+        date_tail, id_tail = _REV_DATE_TAIL.replace("{P}", pos), _REV_ID_TAIL.replace("{P}", pos)
         self.before_date = re.compile(rf"{date_tail}(?:{_rev_words_rx(months)})\b") \
             if months else None
         self.before_id = re.compile(rf"{id_tail}(?:{_rev_words_rx(ids)})\b") if ids else None
-        self.before_clock = re.compile(rf"\s*{p}(?:{_rev_words_rx(clock)})\b") if clock else None
-        self.before_year = re.compile(rf"\s*{p}(?:{_rev_words_rx(years)})\b") if years else None
+        self.before_clock = re.compile(rf"\s*{pos}(?:{_rev_words_rx(clock)})\b") if clock else None
+        self.before_year = re.compile(rf"\s*{pos}(?:{_rev_words_rx(years)})\b") if years else None
         self.change_rx = re.compile(rf"^\s*(?:[^\W\d_]{{1,6}}\s+)?(?:{_words_rx(change)})\s*$") \
             if change else None
         # the union of before_date and before_id: when it does not match, neither does, and
