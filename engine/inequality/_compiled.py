@@ -159,13 +159,21 @@ def native_raw_pass():
     return _native("_rawscan", "raw_pass")
 
 
-def native_slot_filler(cls):
-    """`_slotfill.SlotFiller(cls)` (builds `cls` instances by filling their slots), or None
-    when this build has no current one or `cls` is not one it can fill."""
-    filler = _native("_slotfill", "SlotFiller")
-    if filler is None or _native("_slotfill", "fillable")(cls) is not None:
+def _slot_native(name: str, *args):
+    """`_slotfill.<name>(*args)`, or None when this build has no current `_slotfill` or the
+    class in `args` has no slots it can use (its constructors raise TypeError then)."""
+    make = _native("_slotfill", name)
+    if make is None:
         return None
-    return filler(cls)
+    try:
+        return make(*args)
+    except TypeError:
+        return None
+
+
+def native_slot_filler(cls):
+    """`_slotfill.SlotFiller(cls)` (builds `cls` instances by filling their slots), or None."""
+    return _slot_native("SlotFiller", cls)
 
 
 def native_windows():
@@ -175,11 +183,8 @@ def native_windows():
 
 def native_slot_codes(cls, field: str):
     """`_slotfill.SlotCodes(cls, field)` (one slot of each object mapped to a code string),
-    or None when this build has no current one or `cls` has no slots to read."""
-    codes = _native("_slotfill", "SlotCodes")
-    if codes is None or _native("_slotfill", "fillable")(cls) is not None:
-        return None
-    return codes(cls, field)
+    or None."""
+    return _slot_native("SlotCodes", cls, field)
 
 
 def native_refine(refiner, module):
@@ -187,12 +192,8 @@ def native_refine(refiner, module):
     module, whose constants and reference functions it reads), or None when this build has
     no current one or the module's `Tok` has no slots to read."""
     loop = _native("_refineloop", "RefineLoop")
-    offsets = _native("_slotfill", "slot_offsets")
-    if loop is None or offsets is None:
-        return None
-    try:
-        slots = offsets(module.Tok)
-    except TypeError:
+    slots = _slot_native("slot_offsets", module.Tok)
+    if loop is None or slots is None:
         return None
     return loop(refiner, module, slots)
 

@@ -9,8 +9,8 @@ units and postfixes, number parsing) call the scanner's own methods.
 `tests/engine/inequality/test_compiled.py` checks both agree token for token.
 Pass 2 (`Pass2`, blocking digits that are not quantities) is `Scanner._block` the same way:
 the neighbours of each glued digit run read as tuple fields; the date, time and phone
-regexes run (through the scanner's own `_chunk_is_whole`) only for a chunk holding one of
-the marks each of them needs.
+regexes run (through the scanner's own `_chunk_is_whole`) only for a chunk that can match
+one of them (the scanner's `_WHOLE_ANY`, `_WHOLE_SEPS` and `_WHOLE_MIN`).
 """
 from cpython.object cimport PyObject, PyTypeObject
 from cpython.ref cimport Py_DECREF, Py_INCREF
@@ -95,7 +95,7 @@ cdef class Pass3:
 
     cdef object scanner, tok, parse_digits, nparse, nw
     cdef dict trie
-    cdef object num_words, first_words, exact_first, article_one, signs, digits, num_next
+    cdef object exact_first, signs, digits, num_next
     cdef Py_ssize_t before, after  # the window around each number, in raw tokens
     cdef dict single, tok_kinds, fast_words, info, digits_memo
     cdef frozenset prefix_units
@@ -114,10 +114,7 @@ cdef class Pass3:
         self.trie = scanner._trie
         self.nparse = scanner.numbers
         self.nw = scanner.lex.numbers
-        self.num_words = scanner._num_words
-        self.first_words = scanner.first_words
         self.exact_first = scanner.exact_first
-        self.article_one = scanner.lex.numbers.article_one
         self.single = scanner._single
         self.tok_kinds = scanner._tok_kinds
         self.fast_words = scanner._fast_words
@@ -127,8 +124,9 @@ cdef class Pass3:
         # their own folded form; a word is never a sign, a digit run is parsed apart)
         info = {}
         for words, flag in ((scanner._exact_first_folded, _W_EXACT), (self.fast_words, _W_FAST),
-                            (self.num_words, _W_NUM), (signs, _W_NUM),
-                            (self.first_words, _W_FIRST), (self.article_one, _W_ART)):
+                            (scanner._num_words, _W_NUM), (signs, _W_NUM),
+                            (scanner.first_words, _W_FIRST),
+                            (scanner.lex.numbers.article_one, _W_ART)):
             for w in words:
                 info[w] = info.get(w, 0) | flag
         self.info = info
