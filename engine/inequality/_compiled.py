@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 __all__ = ["COMPILED_MODULES", "NATIVE_MODULES", "MANIFEST", "PURE_ENV", "CompiledStatus",
-           "install_guard", "check_build", "native_pass3", "native_raw_pass", "source_digest"]
+           "install_guard", "check_build", "native_pass3", "native_raw_scanner", "source_digest"]
 
 #: the modules setup.py compiles from their `.py` (setup.py reads these lists from this file)
 COMPILED_MODULES = ("interval", "numbers", "scanner", "refine", "bound_plan", "lr_memo", "parser")
@@ -154,9 +154,10 @@ def native_has_trigger():
     return _native("_rawscan", "has_trigger")
 
 
-def native_raw_pass():
-    """The scanner's compiled pass 1 (`_rawscan.raw_pass`), or None."""
-    return _native("_rawscan", "raw_pass")
+def native_raw_scanner():
+    """The scanner's compiled passes 1 and 2 (`_rawscan.RawScanner`, built per scanner), or
+    None."""
+    return _native("_rawscan", "RawScanner")
 
 
 def _slot_native(name: str, *args):
@@ -196,11 +197,6 @@ def native_refine(refiner, module):
     if loop is None or slots is None:
         return None
     return loop(refiner, module, slots)
-
-
-def native_pass2():
-    """The scanner's compiled pass 2 (`_scanloop.Pass2`, built per scanner), or None."""
-    return _native("_scanloop", "Pass2")
 
 
 def native_pass3():

@@ -1,18 +1,16 @@
 # cython: language_level=3, boundscheck=False, wraparound=False, initializedcheck=False
-"""The scanner's passes 2 and 3 as typed loops (compiled builds only).
+"""The scanner's pass 3 as a typed loop (compiled builds only).
 
 Same result as `Scanner._pass3_py`, which stays the reference and the fallback: the same
-decisions in the same order, over the raw tokens' tuple fields read directly (kind, start,
-end, text, folded) with C indices, the look mask as a byte array and the previous token's
-type in a local, instead of attribute look-ups per token. The rare paths (phrase look-aheads,
-units and postfixes, number parsing) call the scanner's own methods.
-`tests/engine/inequality/test_compiled.py` checks both agree token for token.
-Pass 2 (`Pass2`, blocking digits that are not quantities) is `Scanner._block` the same way:
-the neighbours of each glued digit run read as tuple fields; the date, time and phone
-regexes run (through the scanner's own `_chunk_is_whole`) only for a chunk that can match
-one of them (the scanner's `_WHOLE_ANY`, `_WHOLE_SEPS` and `_WHOLE_MIN`).
+decisions in the same order, over the records of `_rawscan.RawSeq` (kind, offsets, known,
+blocked read in C through its `RawView`) and the `RawTok`s it makes when a token is read
+(only the tokens near numbers), with the look mask as a byte array and the previous token's
+type in a local, instead of attribute look-ups per token. The rare paths (phrase
+look-aheads, units and postfixes, number parsing) call the scanner's own methods with the
+sequence. `tests/engine/inequality/test_compiled.py` checks both agree token for token.
 """
 from cpython.object cimport PyObject, PyTypeObject
+from cpython.pycapsule cimport PyCapsule_GetPointer
 from cpython.ref cimport Py_DECREF, Py_INCREF
 from libc.stdlib cimport free, malloc
 from libc.string cimport memset
@@ -26,12 +24,61 @@ cdef extern from "Python.h":
     ctypedef PyObject* (*allocfunc)(PyTypeObject*, Py_ssize_t) except NULL
     ctypedef struct _AllocType "PyTypeObject":
         allocfunc tp_alloc
-    PyObject** _PyObject_GetDictPtr(object obj)
+
+
+# ---------------------------------------------------------------- `_rawscan`'s layout
+# declared as in `_rawscan.pyx`; `Pass3.__init__` compares `_layout()` with `_rawscan.layout()`
+cdef enum:
+    KIND_WORD = 0
+    KIND_NUM = 1
+    KIND_SYM = 2
+
+cdef struct RawRec:
+    Py_ssize_t start
+    Py_ssize_t end
+    Py_ssize_t wid
+    unsigned char kind
+    unsigned char known
+    unsigned char anchor
+    unsigned char blocked
+
+ctypedef object (*ItemFn)(object seq, Py_ssize_t i)
+
+cdef struct RawView:
+    Py_ssize_t view_size
+    Py_ssize_t rec_size
+    Py_ssize_t n
+    RawRec* recs
+    ItemFn item
+    ItemFn text
+    ItemFn fold
+
+VIEW_NAME = b"entrec.engine.inequality._rawscan.RawView.v1"
+cdef bytes _VIEW_NAME = VIEW_NAME
+
+
+def _layout():
+    cdef RawRec r
+    cdef RawView v
+    cdef size_t base = <size_t>&r, vbase = <size_t>&v
+    return (sizeof(RawRec), <size_t>&r.start - base, <size_t>&r.end - base, <size_t>&r.wid - base,
+            <size_t>&r.kind - base, <size_t>&r.known - base, <size_t>&r.anchor - base,
+            <size_t>&r.blocked - base, sizeof(RawView), <size_t>&v.view_size - vbase,
+            <size_t>&v.rec_size - vbase, <size_t>&v.n - vbase, <size_t>&v.recs - vbase,
+            <size_t>&v.item - vbase, <size_t>&v.text - vbase, <size_t>&v.fold - vbase, KIND_WORD, KIND_NUM, KIND_SYM, VIEW_NAME)
+
+
+cdef RawView* _view(object seq) except NULL:
+    # the records of a `_rawscan.RawSeq` (`seq` must outlive the pointer's use)
+    cdef RawView* v = <RawView*>PyCapsule_GetPointer(seq.view, _VIEW_NAME)
+    if v.view_size != sizeof(RawView) or v.rec_size != sizeof(RawRec):
+        raise TypeError("raw token records of another layout")
+    return v
+# ---------------------------------------------------------------------------------------
 
 
 cdef object _MISSING = object()
 
-cdef int _KIND = 0, _START = 1, _END = 2, _TEXT = 3, _F = 4
 #: what a folded word is to pass 3: the fold of a case-sensitive unit's first word (ask the
 #: word as written), a one-word connector, a number word or sign, a phrase's first word, an
 #: article that may be the number one
@@ -42,38 +89,20 @@ cdef enum:
     _W_FIRST = 8
     _W_ART = 16
 cdef object _ONE = Decimal(1)
-#: stands for "no neighbour" in pass 2: a token of no kind
-cdef tuple _NONE_TOK = (None, -1, -1, None, None)
-
-
 #: `Tok`'s fields in constructor order and the defaults of the last four (checked against
 #: the class in `Pass3.__init__`)
 _TOK_FIELDS = ("type", "start", "end", "op", "value", "unit", "digits")
 _TOK_DEFAULTS = (None, None, None, True)
 
 
-cdef inline bint _blocked(tuple r, object raw_type, bint raw_default) except -1:
-    # `r.blocked`: the instance dict's entry when pass 2 set one, else the class's value
-    # (`raw_default` for `raw_type`, the class of this call's tokens), read through the
-    # dict pointer instead of an attribute look-up through the type
-    cdef PyObject** dictptr
-    if type(r) is not raw_type:
-        return bool(getattr(r, "blocked"))
-    dictptr = _PyObject_GetDictPtr(<object>r)
-    if dictptr == NULL or dictptr[0] == NULL:
-        return raw_default
-    value = (<dict>dictptr[0]).get("blocked", _MISSING)
-    return raw_default if value is _MISSING else bool(value)
-
-
-cdef list _walk(dict trie, list raws, Py_ssize_t i, Py_ssize_t n):
+cdef list _walk(dict trie, object seq, RawView* v, Py_ssize_t i):
     """`scanner._walk(trie, raws, i)` over the folded words: (length, categories) of every
     trie entry spelled by raws[i:], longest first."""
     cdef list out = []
     cdef object node = trie, cats
-    cdef Py_ssize_t k = i
+    cdef Py_ssize_t k = i, n = v.n
     while k < n:
-        node = (<dict>node).get((<tuple>raws[k])[_F])
+        node = (<dict>node).get(v.fold(seq, k))
         if node is None:
             break
         k += 1
@@ -106,6 +135,10 @@ cdef class Pass3:
 
     def __init__(self, scanner, tok, parse_digits, tuple window, frozenset signs):
         """`window`: (tokens before, tokens after) each number; `signs`: the minus signs."""
+        from ._rawscan import layout
+
+        if layout() != _layout():  # a build whose two modules disagree: refuse, not misread
+            raise TypeError("_rawscan's raw token records have another layout than _scanloop's")
         self.scanner = scanner
         self.before, self.after = window
         self.signs = signs
@@ -174,114 +207,115 @@ cdef class Pass3:
         _put(t, self.offsets[6], digits)
         return obj
 
-    def __call__(self, str text, list raws, list nums, list word_anchors, bytearray known):
-        cdef Py_ssize_t n = len(raws)
+    def __call__(self, str text, seq):
+        """(tokens, indices of the UNIT tokens) of `seq`, the `_rawscan.RawSeq` of `text`."""
+        cdef RawView* v = _view(seq)
+        cdef Py_ssize_t n = v.n
         cdef unsigned char* look = <unsigned char*>malloc(n + 1)
         if look == NULL:
             raise MemoryError()
         try:
-            # the tokens' class and its `blocked` default, once per call (see `_blocked`)
-            raw_type = type(raws[0]) if n else tuple
-            raw_default = bool(getattr(raw_type, "blocked", False))
-            self._mask(raws, nums, word_anchors, known, look, n, raw_type, raw_default)
-            return self._loop(raws, look, n, raw_type, raw_default)
+            self._mask(v, look)
+            return self._loop(text, seq, v, look)
         finally:
             free(look)
 
-    cdef int _mask(self, list raws, list nums, list word_anchors, bytearray known,
-                   unsigned char* look, Py_ssize_t n, object raw_type, bint raw_default) except -1:
+    cdef int _mask(self, RawView* v, unsigned char* look) except -1:
         # look[k]: raws[k] is within a window around a number (or number word) and may be
         # something other than OTHER; the reference builds the same from `known` & windows
-        cdef Py_ssize_t k, lo, hi, m, before = self.before, after = self.after
-        cdef unsigned char* kn = <unsigned char*><char*>known
+        cdef Py_ssize_t k, lo, hi, n = v.n, before = self.before, after = self.after
+        cdef RawRec* r
         memset(look, 0, n + 1)
-        for k in nums:
-            if not _blocked(<tuple>raws[k], raw_type, raw_default):
+        for k in range(n):
+            r = &v.recs[k]
+            if (r.kind == KIND_NUM and not r.blocked) or r.anchor:
                 lo = k - before if k > before else 0
                 hi = k + after + 1 if k + after + 1 < n else n
                 memset(look + lo, 1, hi - lo)
-        for k in word_anchors:
-            lo = k - before if k > before else 0
-            hi = k + after + 1 if k + after + 1 < n else n
-            memset(look + lo, 1, hi - lo)
-        for m in range(n):
-            look[m] = look[m] & (kn[m] != 0)
+        for k in range(n):
+            look[k] = look[k] & (v.recs[k].known != 0)
         return 0
 
-    cdef tuple _pick(self, list raws, Py_ssize_t i, Py_ssize_t n, object prev, object prev_type,
+    cdef tuple _pick(self, object seq, RawView* v, Py_ssize_t i, object prev, object prev_type,
                      list matches):
         """`Scanner._pick`: the first of `matches` a unit or a bare postfix may take here."""
-        cdef Py_ssize_t L
-        cdef tuple m, r = <tuple>raws[i]
+        cdef Py_ssize_t L, n = v.n
+        cdef tuple m
+        cdef RawRec* r = &v.recs[i]
         cdef bint prev_num, prefix, ok, short, glued, spaced
         nparse = self.nparse
         for m in matches:
             L = m[0]
             cats = m[1]
             if "POST" in cats and "CMP" not in cats:
-                if nparse.starts_number(raws, i + L) or self.scanner._extends(raws, i, L):
+                if nparse.starts_number(seq, i + L) or self.scanner._extends(seq, i, L):
                     continue
             if "UNIT" in cats:
-                prev_num = prev_type == "NUMBER" and prev.end <= r[_START]
+                prev_num = prev_type == "NUMBER" and prev.end <= r.start
                 prefix = cats["UNIT"] in self.prefix_units
-                ok = prev_num or (prefix and nparse.starts_number(raws, i + L))
-                short = L == 1 and len(r[_TEXT]) <= 2 and r[_KIND] == "word"
-                glued = prev_num and prev.end == r[_START]
-                spaced = i + L < n and (<tuple>raws[i + L])[_START] > (<tuple>raws[i + L - 1])[_END]
+                ok = prev_num or (prefix and nparse.starts_number(seq, i + L))
+                short = L == 1 and r.end - r.start <= 2 and r.kind == KIND_WORD
+                glued = prev_num and prev.end == r.start
+                spaced = i + L < n and v.recs[i + L].start > v.recs[i + L - 1].end
                 if ok and short and spaced and not glued and not prefix and (
-                        nparse.starts_number(raws, i + L)):
+                        nparse.starts_number(seq, i + L)):
                     ok = False  # "more than 30000 in 2009": "in" is not inches here
                 if not ok:
-                    cats = {k: v for k, v in cats.items() if k != "UNIT"}  # the lexicon's own: copy
+                    cats = {key: val for key, val in cats.items() if key != "UNIT"}  # the lexicon's own: copy
                     if not cats:
                         continue
             return (L, cats)
         return None
 
-    cdef tuple _loop(self, list raws, unsigned char* look, Py_ssize_t n, object raw_type,
-                     bint raw_default):
+    cdef tuple _loop(self, str text, object seq, RawView* v, unsigned char* look):
         cdef list toks = []
         cdef list units_at = []
-        cdef Py_ssize_t i = 0, j, plen, nlen, num_end
+        cdef Py_ssize_t i = 0, j, plen, nlen, num_end, n = v.n
         cdef bint prev_numeric = False
-        cdef tuple r, r1, r2, fast, pick, kinds
+        cdef tuple fast, pick, kinds
+        cdef RawRec* rec
+        cdef RawRec* r1
+        cdef RawRec* r2
         cdef int flags
         cdef bint exact
-        cdef object prev = None, prev_type = None, typ, num, matches, a, b, f, txt, kind, cats
+        cdef object prev = None, prev_type = None, typ, num, matches, a, b, f, txt, cats
+        cdef object start
         scanner = self.scanner
         while i < n:
-            r = <tuple>raws[i]
+            rec = &v.recs[i]
             if not look[i]:
                 # a run of tokens far from any number or unknown to the lexicon: one OTHER
                 j = i + 1
                 while j < n and not look[j]:
                     j += 1
                 if prev_type == "OTHER":
-                    prev.end = (<tuple>raws[j - 1])[_END]
+                    prev.end = v.recs[j - 1].end
                 else:
-                    prev = self._tok("OTHER", r[_START], (<tuple>raws[j - 1])[_END])
+                    prev = self._tok("OTHER", rec.start, v.recs[j - 1].end)
                     prev_type = "OTHER"
                     toks.append(prev)
                     prev_numeric = False
                 i = j
                 continue
-            kind = r[_KIND]
-            txt = r[_TEXT]
-            f = r[_F]
+            # the token's strings without its RawTok (made only for the Python look-aheads)
+            start = rec.start
+            txt = v.text(seq, i)
+            f = v.fold(seq, i)
             # fractions written with a slash: "1/2"
-            if kind == "num" and i + 2 < n and not _blocked(r, raw_type, raw_default):
-                r1 = <tuple>raws[i + 1]
-                r2 = <tuple>raws[i + 2]
-                if (r1[_TEXT] == "/" and r1[_START] == r[_END] and r2[_START] == r1[_END]
-                        and r2[_KIND] == "num"):
+            if rec.kind == KIND_NUM and i + 2 < n and not rec.blocked:
+                r1 = &v.recs[i + 1]
+                r2 = &v.recs[i + 2]
+                if (r1.kind == KIND_SYM and r1.end - r1.start == 1 and text[r1.start] == u"/"
+                        and r1.start == rec.end and r2.start == r1.end and r2.kind == KIND_NUM):
                     a = self.parse_digits(txt, self.nw)
-                    b = self.parse_digits(r2[_TEXT], self.nw)
-                    if (a is not None and b and not r2[_TEXT].startswith("0") and a < b <= 100
+                    txt2 = v.text(seq, i + 2)
+                    b = self.parse_digits(txt2, self.nw)
+                    if (a is not None and b and not txt2.startswith("0") and a < b <= 100
                             and a == a.to_integral_value() and b == b.to_integral_value()):
-                        prev = self._tok("NUMBER", r[_START], r2[_END], None, a / b)
+                        prev = self._tok("NUMBER", start, r2.end, None, a / b)
                         prev_numeric = True
                     else:
-                        prev = self._tok("OTHER", r[_START], r2[_END])
+                        prev = self._tok("OTHER", start, r2.end)
                         prev_numeric = False
                     prev_type = prev.type
                     toks.append(prev)
@@ -295,7 +329,7 @@ cdef class Pass3:
                 fast = <tuple>self.fast_words[f]
                 # a one-word connector ("de", "e", "ou", ","): its token needs no look-ahead
                 typ = fast[0] if prev_numeric else fast[1]
-                prev = self._tok(typ, r[_START], r[_END], fast[2])
+                prev = self._tok(typ, start, rec.end, fast[2])
                 prev_type = typ
                 toks.append(prev)
                 prev_numeric = typ == "NUMBER" or typ == "UNIT"
@@ -304,10 +338,10 @@ cdef class Pass3:
                 i += 1
                 continue
             num = None
-            if kind == "num":
-                if i + 1 < n and (<tuple>raws[i + 1])[_F] in self.num_next:
-                    num = self.nparse.parse_at(raws, i, allow_sign=not prev_numeric)
-                elif not _blocked(r, raw_type, raw_default):
+            if rec.kind == KIND_NUM:
+                if i + 1 < n and v.fold(seq, i + 1) in self.num_next:
+                    num = self.nparse.parse_at(seq, i, allow_sign=not prev_numeric)
+                elif not rec.blocked:
                     # `parse_at` of a digit run that no scale, point or suffix word follows:
                     # its value alone
                     a = self.digits_memo.get(txt, _MISSING)  # `digits`' own memo first
@@ -316,18 +350,18 @@ cdef class Pass3:
                     if a is not None:
                         num = (a, i + 1)
             elif flags & _W_NUM:
-                num = self.nparse.parse_at(raws, i, allow_sign=not prev_numeric)
+                num = self.nparse.parse_at(seq, i, allow_sign=not prev_numeric)
             if exact:
-                matches = scanner._phrases_at(raws, i)
+                matches = scanner._phrases_at(seq, i)
             elif flags & _W_FIRST:
-                matches = self.single.get(f) or _walk(self.trie, raws, i, n)
+                matches = self.single.get(f) or _walk(self.trie, seq, v, i)
             else:
                 matches = None
             if matches:
                 # the longest entry is taken as it is unless a unit or a postfix needs a look
                 pick = <tuple>matches[0]
                 if id(pick[1]) not in self.plain_cats:
-                    pick = self._pick(raws, i, n, prev, prev_type, matches)
+                    pick = self._pick(seq, v, i, prev, prev_type, matches)
             else:
                 pick = None
             plen = pick[0] if pick is not None else 0
@@ -338,8 +372,8 @@ cdef class Pass3:
                 nlen = 0
             if num is not None and (pick is None or nlen > plen or (nlen == plen and not (
                     "UNIT" in pick[1] and prev_type == "NUMBER"))):
-                prev = self._tok("NUMBER", r[_START], (<tuple>raws[num_end - 1])[_END], None,
-                           (<tuple>num)[0], None, kind == "num" or txt in self.signs)
+                prev = self._tok("NUMBER", start, v.recs[num_end - 1].end, None,
+                                 (<tuple>num)[0], None, rec.kind == KIND_NUM or txt in self.signs)
                 prev_type = "NUMBER"
                 toks.append(prev)
                 prev_numeric = True
@@ -349,12 +383,11 @@ cdef class Pass3:
                 cats = pick[1]
                 kinds = <tuple>self.tok_kinds.get(id(cats))
                 if kinds is None:
-                    prev = scanner._tok(cats, r[_START], (<tuple>raws[i + plen - 1])[_END],
-                                        prev_numeric)
+                    prev = scanner._tok(cats, start, v.recs[i + plen - 1].end, prev_numeric)
                     typ = prev.type
                 else:
                     typ = kinds[0] if prev_numeric else kinds[1]
-                    prev = self._tok(typ, r[_START], (<tuple>raws[i + plen - 1])[_END], kinds[2])
+                    prev = self._tok(typ, start, v.recs[i + plen - 1].end, kinds[2])
                 prev_type = typ
                 toks.append(prev)
                 prev_numeric = typ == "NUMBER" or typ == "UNIT"
@@ -364,98 +397,17 @@ cdef class Pass3:
                 continue
             # "a dollar", "an hour": the article is the number one before a unit word
             if flags & _W_ART and i + 1 < n:
-                matches = scanner._phrases_at(raws, i + 1)
-                if matches and "UNIT" in (<tuple>matches[0])[1] and len((<tuple>raws[i + 1])[_TEXT]) >= 3:
-                    prev = self._tok("NUMBER", r[_START], r[_END], None, _ONE)
+                matches = scanner._phrases_at(seq, i + 1)
+                if matches and "UNIT" in (<tuple>matches[0])[1] and v.recs[i + 1].end - v.recs[i + 1].start >= 3:
+                    prev = self._tok("NUMBER", start, rec.end, None, _ONE)
                     prev_type = "NUMBER"
                     toks.append(prev)
                     prev_numeric = True
                     i += 1
                     continue
-            prev = self._tok("OTHER", r[_START], r[_END])
+            prev = self._tok("OTHER", start, rec.end)
             prev_type = "OTHER"
             toks.append(prev)
             prev_numeric = False
             i += 1
         return toks, units_at
-
-
-cdef class Pass2:
-    """Built once per `Scanner`; called as `scanner._pass2(text, raws, nums)`."""
-
-    cdef object glue_ok, cardinals, chunk_is_whole
-    cdef str whole_any, whole_seps
-    cdef Py_ssize_t whole_min
-
-    def __init__(self, scanner, str whole_any, str whole_seps, Py_ssize_t whole_min):
-        """A chunk is asked whether it is a date, time or phone number as a whole only
-        with one of `whole_any`, two of one of `whole_seps`, or one of them in a chunk of
-        `whole_min` characters or more (what the scanner's regexes need)."""
-        self.glue_ok = scanner.glue_ok
-        self.cardinals = scanner.lex.numbers.cardinals
-        self.chunk_is_whole = scanner._chunk_is_whole
-        self.whole_any, self.whole_seps, self.whole_min = whole_any, whole_seps, whole_min
-
-    def __call__(self, str text, list raws, list nums):
-        cdef Py_ssize_t n = len(raws), done = -1, i, j, k
-        for k in nums:
-            if k < done:
-                continue
-            i = k
-            while i > 0 and (<tuple>raws[i])[_START] == (<tuple>raws[i - 1])[_END]:
-                i -= 1
-            j = k + 1
-            while j < n and (<tuple>raws[j])[_START] == (<tuple>raws[j - 1])[_END]:
-                j += 1
-            if j - i > 1:  # a lone digit run is never a date, time, phone number or code
-                self._chunk(text, raws, i, j)
-            done = j
-
-    cdef int _chunk(self, str text, list raws, Py_ssize_t i, Py_ssize_t j) except -1:
-        cdef Py_ssize_t k
-        cdef tuple r, left, right, far
-        cdef str s = text[(<tuple>raws[i])[_START]:(<tuple>raws[j - 1])[_END]]
-        cdef bint whole = False, ask = False
-        cdef Py_ssize_t count
-        for c in self.whole_any:
-            if c in s:
-                ask = True
-                break
-        if not ask:
-            for c in self.whole_seps:
-                count = s.count(c)
-                if count >= 2 or (count == 1 and len(s) >= self.whole_min):
-                    ask = True
-                    break
-        if ask:
-            whole = self.chunk_is_whole(text, raws, i, j)
-        if whole:
-            for k in range(i, j):
-                r = <tuple>raws[k]
-                if r[_KIND] == "num":
-                    setattr(r, "blocked", True)
-            return 0
-        for k in range(i, j):
-            r = <tuple>raws[k]
-            if r[_KIND] != "num":
-                continue
-            left = <tuple>raws[k - 1] if k > i else _NONE_TOK
-            right = <tuple>raws[k + 1] if k + 1 < j else _NONE_TOK
-            if left[_KIND] == "word":
-                setattr(r, "blocked", True)  # "NE2", "UG3", "h15"
-            elif right[_KIND] == "word" and right[_F] not in self.glue_ok:
-                setattr(r, "blocked", True)  # "2NE", "3a"
-            elif (left[_KIND] == "sym" and left[_TEXT] in "-./_"
-                  and k - 2 >= i and (<tuple>raws[k - 2])[_KIND] == "word"
-                  and (<tuple>raws[k - 2])[_F] not in self.glue_ok):
-                setattr(r, "blocked", True)  # "AT-03", "ON.2"
-            elif right[_KIND] == "sym" and right[_TEXT] in "-./_" and k + 2 < j:
-                far = <tuple>raws[k + 2]
-                if (far[_KIND] == "word" and far[_F] not in self.glue_ok
-                        and far[_F] not in self.cardinals):
-                    setattr(r, "blocked", True)  # "03-AT"
-                elif left[_KIND] == "sym" and left[_TEXT] == "_":
-                    setattr(r, "blocked", True)
-            elif left[_KIND] == "sym" and left[_TEXT] == "_":
-                setattr(r, "blocked", True)
-        return 0

@@ -18,7 +18,7 @@ from decimal import Decimal
 from operator import sub as _sub
 
 from ..textfold import fold
-from ._compiled import native_pass2, native_pass3, native_raw_pass
+from ._compiled import native_pass3, native_raw_scanner
 from .lexicon import Lexicon
 from .numbers import NumberParser, RawTok, parse_digits
 
@@ -76,15 +76,15 @@ def raw_tokens(text: str, folded: str | None = None) -> list[RawTok]:
     """The raw tokens of `text` (pass 1 alone). `folded`: `fold(text)` when the caller has
     it already (it is length-preserving, so folded[a:b] is the folded token)."""
     empty = frozenset()
-    return _raw_pass(text, fold(text) if folded is None else folded, empty, empty, empty, RawTok)[0]
+    return _raw_pass_py(text, fold(text) if folded is None else folded, empty, empty, empty, RawTok)[0]
 
 
 def _raw_pass_py(text: str, folded: str, interesting: frozenset, anchors: frozenset,
                  known_syms: frozenset, raw_tok: type = RawTok) -> tuple:
     """Pass 1 of `Scanner.scan`: (raw tokens, indices of the digit runs, indices of the
     number words, `known` bytes: 1 where a token may become something other than OTHER).
-    One `findall` and a loop; a compiled build runs the same as a C loop
-    (`_rawscan.raw_pass`, checked equal by tests/engine/inequality/test_compiled.py)."""
+    One `findall` and a loop; a compiled build runs passes 1 and 2 as C loops over records
+    instead (`_rawscan.RawScanner`, checked equal by tests/engine/inequality/test_compiled.py)."""
     raws: list[RawTok] = []
     append = raws.append
     nums: list[int] = []
@@ -116,9 +116,6 @@ def _raw_pass_py(text: str, folded: str, interesting: frozenset, anchors: frozen
             append(_new_tuple(raw_tok, ("sym", a, pos, y, y)))
     return raws, nums, word_anchors, known
 
-
-#: pass 1 as run: the compiled C loop when this build has a current one, else the above
-_raw_pass = native_raw_pass() or _raw_pass_py
 
 
 class Scanner:
@@ -174,13 +171,15 @@ class Scanner:
             | {fold(w) for w in self.exact_first}) - {""}  # "": not a word (see `scan`)
         #: marks that can start something (a phrase, a sign); every other mark is OTHER
         self._known_syms = frozenset(self.interesting | self.exact_first | _SIGNS) - {""}
-        #: pass 2 as run: the compiled typed loop when this build has a current one
-        native2 = native_pass2()
-        self._pass2 = self._block if native2 is None else native2(self, _WHOLE_ANY, _WHOLE_SEPS, _WHOLE_MIN)
-        #: pass 3 as run: the compiled typed loop when this build has a current one
-        native = native_pass3()
-        self._pass3 = self._pass3_py if native is None else native(
-            self, Tok, parse_digits, (_BEFORE, _AFTER), _SIGNS)
+        #: passes 1 and 2 (`_raw`: text, folded -> `_rawscan.RawSeq`) and pass 3 as run: the
+        #: compiled loops when this build has current ones, else None and the Python loops
+        native_raw, native3 = native_raw_scanner(), native_pass3()
+        if native_raw is None or native3 is None:
+            self._raw = None
+            self._pass3 = self._pass3_py
+        else:
+            self._raw = native_raw(self, RawTok, _WHOLE_ANY, _WHOLE_SEPS, _WHOLE_MIN)
+            self._pass3 = native3(self, Tok, parse_digits, (_BEFORE, _AFTER), _SIGNS)
 
     @staticmethod
     def _make_trie(entries: dict) -> dict:
@@ -195,7 +194,7 @@ class Scanner:
     # -- pass 2: block digits that are not quantities --------------------------------
     def _block(self, text: str, raws: list[RawTok], nums: list[int] | None = None) -> None:
         """`nums`: indices of the digit runs in `raws` (all of them), when known. A compiled
-        build runs the same as a typed loop (`_scanloop.Pass2`, checked equal by
+        build runs the same over C records (`_rawscan.RawScanner`, checked equal by
         tests/engine/inequality/test_compiled.py)."""
         n = len(raws)
         done = -1
@@ -305,15 +304,21 @@ class Scanner:
         """`folded`: `fold(text)` when the caller has it already."""
         if folded is None:
             folded = fold(text)
+        if self._raw is not None:  # compiled: passes 1 and 2 on records, then pass 3
+            seq = self._raw(text, folded)
+            if not seq:
+                return []
+            toks, units_at = self._pass3(text, seq)
+            return self._post(toks, units_at)
         # pass 1, with what the later passes need: digit runs, number words (anchors) and
         # the words and marks the lexicon does not know (always OTHER)
-        raws, nums, word_anchors, known = _raw_pass(text, folded, self.interesting, self.anchors,
-                                                    self._known_syms, RawTok)
+        raws, nums, word_anchors, known = _raw_pass_py(text, folded, self.interesting, self.anchors,
+                                                       self._known_syms, RawTok)
         if not raws:
             return []
         if nums:
-            self._pass2(text, raws, nums)
-        toks, units_at = self._pass3(text, raws, nums, word_anchors, known)
+            self._block(text, raws, nums)
+        toks, units_at = self._pass3_py(text, raws, nums, word_anchors, known)
         return self._post(toks, units_at)
 
     def _pass3_py(self, text: str, raws: list[RawTok], nums: list[int], word_anchors: list[int],

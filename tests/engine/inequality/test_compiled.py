@@ -6,11 +6,11 @@
 - Compiled and pure Python give the same matches on generated and conformance sentences
   (runs only where a current compiled build exists, as in `make test` on a machine with a C
   compiler; the pure side runs in a subprocess with ENTREC_PURE_PYTHON=1).
-- The compiled-only C loops of the scanner's pass 1 (`_rawscan.raw_pass`), pass 2
-  (`_scanloop.Pass2`), pass 3 (`_scanloop.Pass3`), of refine (`_refineloop.RefineLoop`) and
-  the parser's windows (`_parsewin.windows`) give exactly what the Python loops give, on Unicode salads built to separate the token
-  classes, glued codes, numbers among context words, word salads and generated grammar
-  sentences.
+- The compiled-only C loops of the scanner's passes 1 and 2 (`_rawscan.RawScanner`, records
+  and `RawTok`s made when read), pass 3 (`_scanloop.Pass3`), of refine
+  (`_refineloop.RefineLoop`) and the parser's windows (`_parsewin.windows`) give exactly what
+  the Python loops give, on Unicode salads built to separate the token classes, glued codes,
+  numbers among context words, word salads and generated grammar sentences.
 """
 from __future__ import annotations
 
@@ -160,32 +160,92 @@ def _unicode_salad(n: int = 3000, seed: int = 29) -> list[str]:
     return ["".join(rnd.choice(pool) for _ in range(rnd.randint(0, 40))) for _ in range(n)]
 
 
+def _reference_raws(sc, text: str):
+    """Passes 1 and 2 as the Python loops run them: (raws, nums, anchors, known)."""
+    from entrec.engine.inequality.numbers import RawTok
+    from entrec.engine.inequality.scanner import _raw_pass_py
+    from entrec.engine.textfold import fold
+
+    raws, nums, anchors, known = _raw_pass_py(text, fold(text), sc.interesting, sc.anchors,
+                                              sc._known_syms, RawTok)
+    if nums:
+        sc._block(text, raws, nums)
+    return raws, nums, anchors, known
+
+
 @pytest.mark.skipif(not compiled_status().uses("_rawscan"),
                     reason=f"no current compiled build ({compiled_status().reason})")
-def test_compiled_raw_pass_equals_the_python_loop():
-    from entrec.engine.inequality import _rawscan
+def test_compiled_raw_scanner_equals_the_python_loops():
+    import random
+
     from entrec.engine.inequality.numbers import RawTok
-    from entrec.engine.inequality.scanner import Scanner, _raw_pass_py
+    from entrec.engine.inequality.scanner import Scanner
     from entrec.engine.textfold import fold
 
     from .test_scanner_fast_path import _texts as salads
 
     ext = InequalityExtractor.load()
     texts = _unicode_salad() + [t for t, _ in salads()] + [t for t, _ in _generated(600) + _conformance()]
-    checked = tokens = 0
+    texts += _glued_codes(2000)
+    rnd = random.Random(71)
+    checked = tokens = blocked = 0
     for lang, lex in ext.lexicons.items():
         sc = Scanner(lex)
+        assert sc._raw is not None  # the compiled loops run
         for text in texts:
-            folded = fold(text)
-            args = (text, folded, sc.interesting, sc.anchors, sc._known_syms, RawTok)
-            want = _raw_pass_py(*args)
-            got = _rawscan.raw_pass(*args)
-            assert [tuple(r) for r in got[0]] == [tuple(r) for r in want[0]], (lang, text)
-            assert all(type(r) is RawTok for r in got[0])
-            assert (got[1], got[2], bytes(got[3])) == (want[1], want[2], bytes(want[3])), (lang, text)
+            want, nums, anchors, known = _reference_raws(sc, text)
+            seq = sc._raw(text, fold(text))
+            flags = seq.flags()  # (known, anchor, blocked) per token
+            assert (len(seq), seq.nums) == (len(want), len(nums)), (lang, text)
+            assert flags[0] == bytes(known), (lang, text)
+            assert flags[1] == bytes(k in anchors for k in range(len(want))), (lang, text)
+            assert flags[2] == bytes(r.blocked for r in want), (lang, text)
+            # tokens made in any order are the reference's, fields and `blocked`
+            order = list(range(len(want)))
+            rnd.shuffle(order)
+            got = {k: seq[k] for k in order}
+            assert [tuple(got[k]) for k in range(len(want))] == [tuple(r) for r in want], (lang, text)
+            assert [got[k].blocked for k in range(len(want))] == [r.blocked for r in want], (lang, text)
+            assert all(type(r) is RawTok and seq[k] is r for k, r in got.items())
             checked += 1
-            tokens += len(want[0])
-    assert checked > 8000 and tokens > 90_000  # without ../shared (no conformance texts): 8,200 and 99,128
+            tokens += len(want)
+            blocked += sum(flags[2])
+    assert checked > 10_000 and tokens > 100_000 and blocked > 5_000
+
+
+@pytest.mark.skipif(not compiled_status().uses("_rawscan"),
+                    reason=f"no current compiled build ({compiled_status().reason})")
+def test_compiled_raw_scanner_table_holds_the_scanner_sets():
+    # a word's flags are its membership in each set pass 1 and pass 2 ask; a word in none
+    # of them (or a word spelled in no phrase) is absent
+    from entrec.engine.inequality.scanner import Scanner
+
+    for lex in InequalityExtractor.load().lexicons.values():
+        sc = Scanner(lex)
+        sets = (sc.interesting, sc.anchors, sc._known_syms, sc.glue_ok, lex.numbers.cardinals)
+        words = set().union(*sets) - {""}
+        for w in words:
+            want = sum(1 << k for k, group in enumerate(sets) if w in group)
+            assert sc._raw.table_flags(w) == want, w
+        assert sc._raw.table_flags("palavraquenaoexiste") == 0
+        assert sc._raw.table_flags("") == 0
+
+
+@pytest.mark.skipif(not compiled_status().uses("_rawscan"),
+                    reason=f"no current compiled build ({compiled_status().reason})")
+def test_compiled_raw_sequence_is_a_sequence():
+    sc = InequalityExtractor.load()._scanners["pt"]
+    text = "tensão superior a 4.000 MW"
+    seq = sc._raw(text, text)
+    assert len(seq) == 5 and bool(seq) and not sc._raw("  ", "  ")
+    assert [r.text for r in seq] == ["tensão", "superior", "a", "4.000", "MW"]
+    assert seq[-1] is seq[4] and [r.text for r in seq[1:3]] == ["superior", "a"]
+    with pytest.raises(IndexError):
+        seq[5]
+    with pytest.raises(IndexError):
+        seq[-6]
+    with pytest.raises(ValueError):
+        sc._raw(text, text[:-1])  # `folded` must be `fold(text)`: as long as the text
 
 
 @pytest.mark.skipif(not compiled_status().uses("_rawscan"),
@@ -250,8 +310,8 @@ _OtherDefaultsTok = _tok_like("_OtherDefaultsTok", slots=True, digits_default=Fa
                     reason=f"no current compiled build ({compiled_status().reason})")
 def test_compiled_pass3_equals_the_python_loop():
     from entrec.engine.inequality import _scanloop, scanner
-    from entrec.engine.inequality.numbers import RawTok, parse_digits
-    from entrec.engine.inequality.scanner import Scanner, Tok, _raw_pass_py
+    from entrec.engine.inequality.numbers import parse_digits
+    from entrec.engine.inequality.scanner import Scanner, Tok
     from entrec.engine.textfold import fold
 
     from .test_scanner_fast_path import _texts as salads
@@ -274,15 +334,13 @@ def test_compiled_pass3_equals_the_python_loop():
         assert sc._pass3 is not sc._pass3_py and sc._pass3.direct and native.direct
         assert not called.direct and not other_defaults.direct
         for text in texts:
-            raws, nums, anchors, known = _raw_pass_py(text, fold(text), sc.interesting, sc.anchors,
-                                                      sc._known_syms, RawTok)
-            if nums:
-                sc._block(text, raws, nums)
+            raws, nums, anchors, known = _reference_raws(sc, text)
             want = sc._pass3_py(text, raws, nums, anchors, bytearray(known))
-            got = native(text, raws, nums, anchors, bytearray(known))
+            seq = sc._raw(text, fold(text))
+            got = native(text, seq)
             assert got == want, (lang, text)
             if checked % 10 == 0:  # the loop that calls the class (any other token class)
-                slow = called(text, raws, nums, anchors, bytearray(known))
+                slow = called(text, seq)
                 assert [dataclasses.astuple(t) for t in slow[0]] == [dataclasses.astuple(t) for t in want[0]]
                 assert slow[1] == want[1]
             checked += 1
@@ -305,11 +363,10 @@ def _glued_codes(n: int = 4000, seed: int = 53) -> list[str]:
                              for _ in range(rnd.randint(1, 4))) for _ in range(n)]
 
 
-@pytest.mark.skipif(not compiled_status().uses("_scanloop"),
+@pytest.mark.skipif(not compiled_status().uses("_rawscan"),
                     reason=f"no current compiled build ({compiled_status().reason})")
 def test_compiled_pass2_blocks_what_the_python_loop_blocks():
-    from entrec.engine.inequality.numbers import RawTok
-    from entrec.engine.inequality.scanner import Scanner, _raw_pass_py
+    from entrec.engine.inequality.scanner import Scanner
     from entrec.engine.textfold import fold
 
     from .test_scanner_fast_path import _texts as salads
@@ -320,16 +377,12 @@ def test_compiled_pass2_blocks_what_the_python_loop_blocks():
     checked = blocked = 0
     for lang, lex in ext.lexicons.items():
         sc = Scanner(lex)
-        assert sc._pass2 != sc._block  # the compiled loop runs
         for text in texts:
-            args = (text, fold(text), sc.interesting, sc.anchors, sc._known_syms, RawTok)
-            (want, nums, _, _), (got, _, _, _) = _raw_pass_py(*args), _raw_pass_py(*args)
+            want, nums, _, _ = _reference_raws(sc, text)
             if not nums:
                 continue
-            sc._block(text, want, nums)
-            sc._pass2(text, got, nums)
             flags = [r.blocked for r in want]
-            assert [r.blocked for r in got] == flags, (lang, text)
+            assert [r.blocked for r in sc._raw(text, fold(text))] == flags, (lang, text)
             checked += 1
             blocked += sum(flags)
     # with ../shared 12,852 texts and 18,192 blocked runs; without it fewer. A pass 2 that
@@ -391,22 +444,34 @@ def test_compiled_refine_equals_the_python_loop():
 
 @pytest.mark.skipif(not compiled_status().uses("_rawscan"),
                     reason=f"no current compiled build ({compiled_status().reason})")
-def test_compiled_raw_pass_owns_exactly_its_references():
-    # pass 1 fills each RawTok's slots itself (tp_alloc + set items): a missing or extra
-    # reference would leak or free the token strings
+def test_compiled_raw_sequence_owns_exactly_its_references():
+    # tokens are made on first read (tp_alloc + set items) and held by the sequence: a
+    # missing or extra reference would leak or free them or their strings
     from entrec.engine.inequality import _rawscan
     from entrec.engine.inequality.numbers import RawTok
 
-    text = "tensão superior a 4.000 MW"
-    raws = _rawscan.raw_pass(text, text, frozenset(), frozenset(), frozenset(), RawTok)[0]
-    word, num = raws[0].text, raws[3].text  # "tensão" (text and f: two slices), "4.000" (one)
-    assert num == "4.000" and raws[3].f is num and raws[0].f is not word
-    held = sys.getrefcount(raws[0]), sys.getrefcount(word), sys.getrefcount(num)
-    assert held[0] == 2  # the list and getrefcount's argument
-    del raws
-    assert (sys.getrefcount(word), sys.getrefcount(num)) == (held[1] - 1, held[2] - 2)
+    sc = InequalityExtractor.load()._scanners["pt"]
+    text = "tensão Superior a 4.000 MW"
+    seq = sc._raw(text, "tensao superior a 4.000 mw")
+    word, table_word, num = seq[0], seq[1], seq[3]
+    assert (word.text, word.f) == ("tensão", "tensao") and word.f is not word.text
+    assert table_word.f == "superior" and table_word.text == "Superior"
+    assert num.f is num.text == "4.000"
+    # a word the table holds shares the table's string: every read, every text
+    assert sc._raw("superior", "superior")[0].f is table_word.f
+    assert sc._raw("superior", "superior")[0].text is table_word.f  # written as folded
+    assert sys.getrefcount(word) == 3  # the sequence, `word` and getrefcount's argument
+    text_, num_text = word.text, num.text
+    held = sys.getrefcount(text_), sys.getrefcount(num_text)
+    del seq
+    assert sys.getrefcount(word) == 2  # the sequence let it go
+    assert (sys.getrefcount(text_), sys.getrefcount(num_text)) == held  # the tokens hold them
+    del word, num
+    # "tensão": one token's text; "4.000": one token's text and f
+    assert (sys.getrefcount(text_), sys.getrefcount(num_text)) == (held[0] - 1, held[1] - 2)
     with pytest.raises(TypeError):
-        _rawscan.raw_pass(text, text, frozenset(), frozenset(), frozenset(), list)
+        _rawscan.RawScanner(sc, list, ":", "/", 6)
+    assert RawTok is type(table_word)
 
 
 @pytest.mark.skipif(not compiled_status().uses("_scanloop"),
