@@ -205,6 +205,11 @@ cdef class WordTable:
                     return k
             k = (k + 1) & self.mask
 
+    def ids(self) -> dict:
+        """word -> its entry's index (what `RawRec.wid` holds), for every word."""
+        cdef Py_ssize_t k
+        return {<str>self.entries[k].word: k for k in range(self.mask + 1) if self.entries[k].word != NULL}
+
     def flags(self, str word) -> int:
         """The flags of `word` (0 when absent)."""
         cdef Py_ssize_t k = self._find(word, 0, len(word))
@@ -389,8 +394,13 @@ cdef class RawScanner:
         self.tp = <PyTypeObject*>raw_tok
         self._raw_tok = raw_tok
         flags = {}
+        # no flag: the phrases' words (their strings are shared) and every word pass 3 asks
+        # its tables about (`_scanloop.Pass3` indexes them by the records' table index)
         vocab = set()
-        _trie_words(scanner._trie, vocab)  # no flag: their strings are shared, nothing else
+        _trie_words(scanner._trie, vocab)
+        for words in (scanner._num_words, scanner._fast_words, scanner.first_words,
+                      scanner._exact_first_folded, scanner.lex.numbers.article_one):
+            vocab.update(words)
         for words, bit in ((vocab, 0), (scanner.interesting, _F_INTERESTING), (scanner.anchors, _F_ANCHOR),
                            (scanner._known_syms, _F_KNOWN_SYM), (scanner.glue_ok, _F_GLUE_OK),
                            (scanner.lex.numbers.cardinals, _F_CARDINAL)):
@@ -400,6 +410,11 @@ cdef class RawScanner:
         self.table = WordTable(flags)
         self.chunk_is_whole = scanner._chunk_is_whole
         self.whole_any, self.whole_seps, self.whole_min = whole_any, whole_seps, whole_min
+
+    def word_ids(self) -> tuple:
+        """(word -> `RawRec.wid` for every word of the table, the table's size): what a
+        reader of the records indexes its own per-word tables by."""
+        return self.table.ids(), self.table.mask + 1
 
     def table_flags(self, str word) -> int:
         """The word table's flags of `word` (for tests)."""

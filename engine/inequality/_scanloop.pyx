@@ -132,6 +132,22 @@ cdef class Pass3:
     cdef PyTypeObject* tok_type
     cdef Py_ssize_t offsets[7]
     cdef readonly bint direct  # Toks are built by filling their slots (else by calling the class)
+    # per word of the raw scanner's table (by `RawRec.wid`): its `info` flags, its
+    # `fast_words` entry, its `single` matches, whether that one entry is plain and its
+    # `tok_kinds` (borrowed: the dicts above hold them; NULL where the dict has none)
+    cdef Py_ssize_t nwords
+    cdef int* wflags
+    cdef PyObject** wfast
+    cdef PyObject** wsingle
+    cdef unsigned char* wplain
+    cdef PyObject** wkinds
+
+    def __dealloc__(self):
+        free(self.wflags)
+        free(self.wfast)
+        free(self.wsingle)
+        free(self.wplain)
+        free(self.wkinds)
 
     def __init__(self, scanner, tok, parse_digits, tuple window, frozenset signs):
         """`window`: (tokens before, tokens after) each number; `signs`: the minus signs."""
@@ -171,6 +187,44 @@ cdef class Pass3:
         self.num_next = frozenset(set(self.nw.suffix_scales) | set(self.nw.point)
                                   | set(self.nw.scales))
         self.direct = self._slots(tok)
+        self._word_tables(scanner._raw)
+
+    cdef int _word_tables(self, raw) except -1:
+        # the per-word look-ups of `_loop`, indexed by the records' table index instead of
+        # hashing the word's string (same answers: built from the same dicts)
+        cdef Py_ssize_t k, size
+        if raw is None:
+            raise TypeError("pass 3 reads the records of the compiled raw scanner")
+        ids, size = raw.word_ids()
+        self.nwords = size
+        self.wflags = <int*>malloc(size * sizeof(int))
+        self.wfast = <PyObject**>malloc(size * sizeof(PyObject*))
+        self.wsingle = <PyObject**>malloc(size * sizeof(PyObject*))
+        self.wplain = <unsigned char*>malloc(size)
+        self.wkinds = <PyObject**>malloc(size * sizeof(PyObject*))
+        if (self.wflags == NULL or self.wfast == NULL or self.wsingle == NULL or self.wplain == NULL
+                or self.wkinds == NULL):
+            raise MemoryError()
+        for k in range(size):
+            self.wflags[k], self.wfast[k], self.wsingle[k] = 0, NULL, NULL
+            self.wplain[k], self.wkinds[k] = 0, NULL
+        for w, k in ids.items():
+            self.wflags[k] = self.info.get(w, 0)
+            fast = self.fast_words.get(w)
+            if fast is not None:
+                self.wfast[k] = <PyObject*>fast
+            matches = self.single.get(w)
+            if matches:
+                self.wsingle[k] = <PyObject*>matches
+                cats = matches[0][1]
+                self.wplain[k] = id(cats) in self.plain_cats
+                kinds = self.tok_kinds.get(id(cats))
+                if kinds is not None:
+                    self.wkinds[k] = <PyObject*>kinds
+        missing = sorted(w for w in self.info if w and w not in ids)  # "" is never a token
+        if missing:
+            raise TypeError(f"the raw scanner's word table lacks {missing[:5]}")
+        return 0
 
     cdef bint _slots(self, tok) except -1:
         # `Tok` is a slots dataclass `_slotfill` can fill (its generated __init__ only stores
@@ -277,7 +331,8 @@ cdef class Pass3:
         cdef RawRec* r1
         cdef RawRec* r2
         cdef int flags
-        cdef bint exact
+        cdef bint exact, single
+        cdef Py_ssize_t wid
         cdef object prev = None, prev_type = None, typ, num, matches, a, b, f, txt, cats
         cdef object start
         scanner = self.scanner
@@ -297,36 +352,46 @@ cdef class Pass3:
                     prev_numeric = False
                 i = j
                 continue
-            # the token's strings without its RawTok (made only for the Python look-aheads)
+            # what the scanner's tables say of this token: by the word table's index (no
+            # string needed), or for a digit run by its string; strings only when read
+            wid = -1
+            txt = f = None
             start = rec.start
-            txt = v.text(seq, i)
-            f = v.fold(seq, i)
-            # fractions written with a slash: "1/2"
-            if rec.kind == KIND_NUM and i + 2 < n and not rec.blocked:
-                r1 = &v.recs[i + 1]
-                r2 = &v.recs[i + 2]
-                if (r1.kind == KIND_SYM and r1.end - r1.start == 1 and text[r1.start] == u"/"
-                        and r1.start == rec.end and r2.start == r1.end and r2.kind == KIND_NUM):
-                    a = self.parse_digits(txt, self.nw)
-                    txt2 = v.text(seq, i + 2)
-                    b = self.parse_digits(txt2, self.nw)
-                    if (a is not None and b and not txt2.startswith("0") and a < b <= 100
-                            and a == a.to_integral_value() and b == b.to_integral_value()):
-                        prev = self._tok("NUMBER", start, r2.end, None, a / b)
-                        prev_numeric = True
-                    else:
-                        prev = self._tok("OTHER", start, r2.end)
-                        prev_numeric = False
-                    prev_type = prev.type
-                    toks.append(prev)
-                    i += 3
-                    continue
-            # what the scanner's tables say of this folded word, in one look-up
-            fl = self.info.get(f)
-            flags = 0 if fl is None else <int>fl
-            exact = (flags & _W_EXACT) != 0 and txt in self.exact_first
+            if rec.kind == KIND_NUM:
+                txt = f = v.text(seq, i)
+                # fractions written with a slash: "1/2"
+                if i + 2 < n and not rec.blocked:
+                    r1 = &v.recs[i + 1]
+                    r2 = &v.recs[i + 2]
+                    if (r1.kind == KIND_SYM and r1.end - r1.start == 1 and text[r1.start] == u"/"
+                            and r1.start == rec.end and r2.start == r1.end and r2.kind == KIND_NUM):
+                        a = self.parse_digits(txt, self.nw)
+                        txt2 = v.text(seq, i + 2)
+                        b = self.parse_digits(txt2, self.nw)
+                        if (a is not None and b and not txt2.startswith("0") and a < b <= 100
+                                and a == a.to_integral_value() and b == b.to_integral_value()):
+                            prev = self._tok("NUMBER", start, r2.end, None, a / b)
+                            prev_numeric = True
+                        else:
+                            prev = self._tok("OTHER", start, r2.end)
+                            prev_numeric = False
+                        prev_type = prev.type
+                        toks.append(prev)
+                        i += 3
+                        continue
+                fl = self.info.get(f)
+                flags = 0 if fl is None else <int>fl
+            elif rec.wid >= 0:
+                wid = rec.wid
+                flags = self.wflags[wid]
+            else:
+                flags = 0  # not in the word table, which holds every word of `info`
+            exact = False
+            if flags & _W_EXACT:
+                txt = v.text(seq, i)
+                exact = txt in self.exact_first
             if flags & _W_FAST and not exact:
-                fast = <tuple>self.fast_words[f]
+                fast = <tuple>(<object>self.wfast[wid]) if wid >= 0 else <tuple>self.fast_words[f]
                 # a one-word connector ("de", "e", "ou", ","): its token needs no look-ahead
                 typ = fast[0] if prev_numeric else fast[1]
                 prev = self._tok(typ, start, rec.end, fast[2])
@@ -351,16 +416,27 @@ cdef class Pass3:
                         num = (a, i + 1)
             elif flags & _W_NUM:
                 num = self.nparse.parse_at(seq, i, allow_sign=not prev_numeric)
+            single = False
             if exact:
                 matches = scanner._phrases_at(seq, i)
             elif flags & _W_FIRST:
-                matches = self.single.get(f) or _walk(self.trie, seq, v, i)
+                if wid >= 0:
+                    matches = <object>self.wsingle[wid] if self.wsingle[wid] != NULL else None
+                    single = matches is not None
+                else:
+                    matches = self.single.get(f)
+                if not matches:
+                    matches = _walk(self.trie, seq, v, i)
             else:
                 matches = None
+            kinds = None
             if matches:
                 # the longest entry is taken as it is unless a unit or a postfix needs a look
                 pick = <tuple>matches[0]
-                if id(pick[1]) not in self.plain_cats:
+                if single and self.wplain[wid]:
+                    if self.wkinds[wid] != NULL:
+                        kinds = <tuple>self.wkinds[wid]
+                elif single or id(pick[1]) not in self.plain_cats:
                     pick = self._pick(seq, v, i, prev, prev_type, matches)
             else:
                 pick = None
@@ -372,6 +448,8 @@ cdef class Pass3:
                 nlen = 0
             if num is not None and (pick is None or nlen > plen or (nlen == plen and not (
                     "UNIT" in pick[1] and prev_type == "NUMBER"))):
+                if rec.kind != KIND_NUM and txt is None:
+                    txt = v.text(seq, i)
                 prev = self._tok("NUMBER", start, v.recs[num_end - 1].end, None,
                                  (<tuple>num)[0], None, rec.kind == KIND_NUM or txt in self.signs)
                 prev_type = "NUMBER"
@@ -381,7 +459,8 @@ cdef class Pass3:
                 continue
             if pick is not None:
                 cats = pick[1]
-                kinds = <tuple>self.tok_kinds.get(id(cats))
+                if kinds is None:
+                    kinds = <tuple>self.tok_kinds.get(id(cats))
                 if kinds is None:
                     prev = scanner._tok(cats, start, v.recs[i + plen - 1].end, prev_numeric)
                     typ = prev.type

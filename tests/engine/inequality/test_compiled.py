@@ -22,6 +22,7 @@ import os
 import subprocess
 import sys
 import textwrap
+import types
 from decimal import Decimal
 from pathlib import Path
 
@@ -333,6 +334,14 @@ def test_compiled_pass3_equals_the_python_loop():
         # class without slots is called instead
         assert sc._pass3 is not sc._pass3_py and sc._pass3.direct and native.direct
         assert not called.direct and not other_defaults.direct
+        # pass 3 indexes its word tables by the raw scanner's: one lacking a word it asks
+        # about (or no compiled raw scanner) is refused, never misread
+        real_raw = sc._raw
+        for raw in (None, types.SimpleNamespace(word_ids=lambda: ({}, 8))):
+            sc._raw = raw
+            with pytest.raises(TypeError):
+                _scanloop.Pass3(sc, Tok, parse_digits, *consts)
+        sc._raw = real_raw
         for text in texts:
             raws, nums, anchors, known = _reference_raws(sc, text)
             want = sc._pass3_py(text, raws, nums, anchors, bytearray(known))
