@@ -118,7 +118,7 @@ class OptionalBuildExt(build_ext):
         # install, the build folder for a wheel)
         out = Path(self.get_ext_fullpath(self.extensions[0].name)).parent
         sources = {m: f"{m}.py" for m in MODULES} | NATIVE
-        manifest = {m: _GUARD.source_digest(FOLDER / src) for m, src in sources.items()}
+        manifest = {m: _GUARD.module_digest(FOLDER, m) for m in sources}
         (out / MANIFEST).write_text(json.dumps(manifest, indent=1, sort_keys=True) + "\n",
                                     encoding="utf-8")
 

@@ -22,8 +22,9 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["COMPILED_MODULES", "NATIVE_MODULES", "MANIFEST", "PURE_ENV", "CompiledStatus",
-           "install_guard", "check_build", "native_pass3", "native_raw_scanner", "source_digest"]
+__all__ = ["COMPILED_MODULES", "NATIVE_MODULES", "NATIVE_INCLUDES", "MANIFEST", "PURE_ENV",
+           "CompiledStatus", "install_guard", "check_build", "native_pass3", "native_raw_scanner",
+           "source_digest", "module_digest"]
 
 #: the modules setup.py compiles from their `.py` (setup.py reads these lists from this file)
 COMPILED_MODULES = ("interval", "numbers", "scanner", "refine", "bound_plan", "lr_memo", "parser")
@@ -32,6 +33,9 @@ COMPILED_MODULES = ("interval", "numbers", "scanner", "refine", "bound_plan", "l
 NATIVE_MODULES = {"_rawscan": "_rawscan.pyx", "_scanloop": "_scanloop.pyx",
                   "_slotfill": "_slotfill.pyx", "_refineloop": "_refineloop.pyx",
                   "_parsewin": "_parsewin.pyx"}
+#: files a compiled-only module includes (Cython `include`): recorded with its source, so an
+#: edit of a shared include makes every module that includes it stale
+NATIVE_INCLUDES = {"_rawscan": ("_rawview.pxi",), "_scanloop": ("_rawview.pxi",)}
 MANIFEST = "_compiled_sources.json"
 PURE_ENV = "ENTREC_PURE_PYTHON"
 
@@ -66,8 +70,22 @@ def _compiled_file(folder: Path, module: str) -> Path | None:
 
 
 def source_digest(path: Path) -> str:
-    """What the build records per source and the guard compares (setup.py uses it too)."""
+    """The SHA-256 of one source file."""
     return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def module_digest(folder: Path, module: str) -> str:
+    """What the build records per module and the guard compares (setup.py uses it too): its
+    source's digest, or for a module with includes the digest of its source and each
+    include in turn. Raises OSError when a file is missing."""
+    source = folder / NATIVE_MODULES.get(module, f"{module}.py")
+    includes = NATIVE_INCLUDES.get(module, ())
+    if not includes:
+        return source_digest(source)
+    digest = hashlib.sha256(source.read_bytes())
+    for name in includes:
+        digest.update(b"\0" + name.encode() + b"\0" + (folder / name).read_bytes())
+    return digest.hexdigest()
 
 
 def check_build(folder: Path, environ: dict[str, str] | None = None) -> CompiledStatus:
@@ -96,13 +114,15 @@ def _check_build(folder: Path, env: dict[str, str]) -> CompiledStatus:
         return CompiledStatus((), f"no readable {MANIFEST} beside the compiled files")
     native = tuple(m for m in NATIVE_MODULES if _compiled_file(folder, m) is not None)
     for module in present + native:
-        source = folder / NATIVE_MODULES.get(module, f"{module}.py")
+        files = (NATIVE_MODULES.get(module, f"{module}.py"), *NATIVE_INCLUDES.get(module, ()))
         try:
-            digest = source_digest(source)
+            digest = module_digest(folder, module)
         except OSError:
-            return CompiledStatus((), f"{source.name} is missing")
+            missing = next(f for f in files if not (folder / f).is_file())
+            return CompiledStatus((), f"{missing} is missing")
         if recorded.get(module) != digest:
-            return CompiledStatus((), f"{source.name} changed since it was compiled (rebuild: make compile)")
+            return CompiledStatus((), f"{' or '.join(files)} changed since it was compiled "
+                                      "(rebuild: make compile)")
     return CompiledStatus(present + native, "compiled")
 
 

@@ -29,37 +29,9 @@ cdef extern from "Python.h":
     void PyTuple_SET_ITEM(PyObject* p, Py_ssize_t pos, PyObject* o)
 
 
-# ---------------------------------------------------------------- shared with _scanloop
-# `_scanloop.Pass3` reads a `RawSeq` through `RawView` (a capsule named `VIEW_NAME`); it
-# declares the same two structs and checks both sizes, and the layout version in the name
-cdef enum:
-    KIND_WORD = 0
-    KIND_NUM = 1
-    KIND_SYM = 2
+# the records and the view `_scanloop.Pass3` reads them through (a capsule named VIEW_NAME)
+include "_rawview.pxi"
 
-cdef struct RawRec:
-    Py_ssize_t start
-    Py_ssize_t end
-    Py_ssize_t wid  # the token's entry in the word table, or -1
-    unsigned char kind  # KIND_*
-    unsigned char known  # the lexicon may make it something other than OTHER
-    unsigned char anchor  # a number word (pass 3 looks at the tokens around it)
-    unsigned char blocked  # a digit run that is not a quantity (pass 2)
-
-ctypedef object (*ItemFn)(object seq, Py_ssize_t i)
-
-cdef struct RawView:
-    Py_ssize_t view_size  # sizeof(RawView)
-    Py_ssize_t rec_size  # sizeof(RawRec)
-    Py_ssize_t n
-    RawRec* recs
-    ItemFn item  # seq[i]: the RawTok, built on first read
-    ItemFn text  # seq[i].text, without building the RawTok
-    ItemFn fold  # seq[i].f, without building the RawTok
-
-VIEW_NAME = b"entrec.engine.inequality._rawscan.RawView.v1"
-cdef bytes _VIEW_NAME = VIEW_NAME
-# ---------------------------------------------------------------------------------------
 
 #: what a word or mark is to the scanner (`WordTable` flags)
 cdef enum:
@@ -581,16 +553,3 @@ def has_trigger(str text) -> bool:
         elif c == u"≤" or c == u"≥" or c == u"≠" or c == u"⩽" or c == u"⩾" or Py_UNICODE_ISDECIMAL(c):
             return True
     return False
-
-
-def layout():
-    """Sizes and field offsets of `RawRec` and `RawView`: `_scanloop` declares both again
-    and refuses to read a sequence whose layout differs from its own."""
-    cdef RawRec r
-    cdef RawView v
-    cdef size_t base = <size_t>&r, vbase = <size_t>&v
-    return (sizeof(RawRec), <size_t>&r.start - base, <size_t>&r.end - base, <size_t>&r.wid - base,
-            <size_t>&r.kind - base, <size_t>&r.known - base, <size_t>&r.anchor - base,
-            <size_t>&r.blocked - base, sizeof(RawView), <size_t>&v.view_size - vbase,
-            <size_t>&v.rec_size - vbase, <size_t>&v.n - vbase, <size_t>&v.recs - vbase,
-            <size_t>&v.item - vbase, <size_t>&v.text - vbase, <size_t>&v.fold - vbase, KIND_WORD, KIND_NUM, KIND_SYM, VIEW_NAME)

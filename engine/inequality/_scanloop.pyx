@@ -26,46 +26,8 @@ cdef extern from "Python.h":
         allocfunc tp_alloc
 
 
-# ---------------------------------------------------------------- `_rawscan`'s layout
-# declared as in `_rawscan.pyx`; `Pass3.__init__` compares `_layout()` with `_rawscan.layout()`
-cdef enum:
-    KIND_WORD = 0
-    KIND_NUM = 1
-    KIND_SYM = 2
-
-cdef struct RawRec:
-    Py_ssize_t start
-    Py_ssize_t end
-    Py_ssize_t wid
-    unsigned char kind
-    unsigned char known
-    unsigned char anchor
-    unsigned char blocked
-
-ctypedef object (*ItemFn)(object seq, Py_ssize_t i)
-
-cdef struct RawView:
-    Py_ssize_t view_size
-    Py_ssize_t rec_size
-    Py_ssize_t n
-    RawRec* recs
-    ItemFn item
-    ItemFn text
-    ItemFn fold
-
-VIEW_NAME = b"entrec.engine.inequality._rawscan.RawView.v1"
-cdef bytes _VIEW_NAME = VIEW_NAME
-
-
-def _layout():
-    cdef RawRec r
-    cdef RawView v
-    cdef size_t base = <size_t>&r, vbase = <size_t>&v
-    return (sizeof(RawRec), <size_t>&r.start - base, <size_t>&r.end - base, <size_t>&r.wid - base,
-            <size_t>&r.kind - base, <size_t>&r.known - base, <size_t>&r.anchor - base,
-            <size_t>&r.blocked - base, sizeof(RawView), <size_t>&v.view_size - vbase,
-            <size_t>&v.rec_size - vbase, <size_t>&v.n - vbase, <size_t>&v.recs - vbase,
-            <size_t>&v.item - vbase, <size_t>&v.text - vbase, <size_t>&v.fold - vbase, KIND_WORD, KIND_NUM, KIND_SYM, VIEW_NAME)
+# the records `_rawscan.RawSeq` holds and the view they are read through
+include "_rawview.pxi"
 
 
 cdef RawView* _view(object seq) except NULL:
@@ -151,9 +113,9 @@ cdef class Pass3:
 
     def __init__(self, scanner, tok, parse_digits, tuple window, frozenset signs):
         """`window`: (tokens before, tokens after) each number; `signs`: the minus signs."""
-        from ._rawscan import layout
+        from . import _rawscan
 
-        if layout() != _layout():  # a build whose two modules disagree: refuse, not misread
+        if _rawscan.layout() != layout():  # a build whose two modules disagree: refuse, not misread
             raise TypeError("_rawscan's raw token records have another layout than _scanloop's")
         self.scanner = scanner
         self.before, self.after = window

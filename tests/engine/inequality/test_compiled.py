@@ -29,8 +29,8 @@ from pathlib import Path
 import pytest
 
 from entrec.engine.inequality import InequalityExtractor, compiled_status
-from entrec.engine.inequality._compiled import (COMPILED_MODULES, MANIFEST, NATIVE_MODULES, PURE_ENV,
-                                                check_build)
+from entrec.engine.inequality._compiled import (COMPILED_MODULES, MANIFEST, NATIVE_INCLUDES, NATIVE_MODULES,
+                                                PURE_ENV, check_build, module_digest, source_digest)
 
 from .test_fast_paths import _conformance, _generated
 
@@ -67,6 +67,29 @@ def test_an_edited_source_makes_the_whole_build_stale(tmp_path):
     status = check_build(tmp_path, environ={})
     assert status.modules == ()
     assert status.reason == "parser.py changed since it was compiled (rebuild: make compile)"
+
+
+def test_an_edited_or_missing_include_makes_the_build_stale(tmp_path):
+    # `_rawscan` and `_scanloop` both include `_rawview.pxi`: it is hashed with each of them
+    _build(tmp_path)
+    includers = [m for m in NATIVE_MODULES if NATIVE_INCLUDES.get(m)]
+    assert includers == ["_rawscan", "_scanloop"]
+    for m in includers:
+        (tmp_path / NATIVE_MODULES[m]).write_text(f"# {m}\n", encoding="utf-8")
+        (tmp_path / f"{m}{SUFFIX}").write_bytes(b"not really a shared object")
+    (tmp_path / "_rawview.pxi").write_text("# shared\n", encoding="utf-8")
+    manifest = json.loads((tmp_path / MANIFEST).read_text(encoding="utf-8"))
+    manifest.update({m: module_digest(tmp_path, m) for m in includers})
+    (tmp_path / MANIFEST).write_text(json.dumps(manifest), encoding="utf-8")
+    assert check_build(tmp_path, environ={}).modules == ("scanner", "parser", *includers)
+    assert module_digest(tmp_path, "_rawscan") != source_digest(tmp_path / "_rawscan.pyx")
+    assert module_digest(tmp_path, "parser") == source_digest(tmp_path / "parser.py")
+    (tmp_path / "_rawview.pxi").write_text("# edited\n", encoding="utf-8")
+    status = check_build(tmp_path, environ={})
+    assert status.modules == ()
+    assert status.reason == "_rawscan.pyx or _rawview.pxi changed since it was compiled (rebuild: make compile)"
+    (tmp_path / "_rawview.pxi").unlink()
+    assert check_build(tmp_path, environ={}).reason == "_rawview.pxi is missing"
 
 
 def test_no_record_or_pure_env_means_pure_python(tmp_path):
