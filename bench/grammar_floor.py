@@ -8,8 +8,10 @@ microseconds per text (best of `--repeat`, systems run round-robin):
     source's own time inside the default engine's `pipe`;
   - the grammar budget: what rules + grammar may cost per text for default / rules-only to
     reach 0.85, minus what rules-only costs;
-  - the grammar's own stages, each timed alone on the same texts: fold, scan, refine, parse,
-    values (bounds -> `Candidate`s with their value dicts, as `extract` builds them);
+  - the grammar's own stages, each timed alone on the same texts: fold, scan (in a compiled
+    build split into passes 1+2, text -> C records, and the rest: pass 3 and `_post`),
+    refine, parse, values (bounds -> `Candidate`s with their value dicts, as `extract`
+    builds them);
   - two ceilings: the ratio when the grammar's `extract` is free (a look-up of its answers:
     what is left is the engine's handling of grammar candidates), and when scan, refine and
     parse are free (a look-up of the parsed bounds: what is left is building values and
@@ -129,6 +131,10 @@ def main() -> None:
         "grammar extract alone": lambda: _each(lambda t: ex.extract(t, lang), texts),
         "fold": lambda: _each(fold, texts),
         "scan": lambda: _each(scanner.scan, texts, folds),
+        # compiled builds: the scan's passes 1 and 2 alone (text -> C records), so the rest of
+        # the scan row is pass 3 and `_post`
+        **({"scan: passes 1+2": lambda: _each(scanner._raw, texts, folds)}
+           if scanner._raw is not None else {}),
         "scan+refine": rescan_and_refine,
         "parse": lambda: _each(parser.parse_all, refined),
         "values": values,
@@ -159,6 +165,10 @@ def main() -> None:
     print(f"grammar extract alone            : {us['grammar extract alone']:8.1f}")
     for k in ("fold", "scan", "refine", "parse", "values"):
         print(f"  {k:31s}: {us[k]:8.1f}   {us[k] / budget:.2f}x the budget")
+        if k == "scan" and "scan: passes 1+2" in us:
+            p12 = us["scan: passes 1+2"]
+            print(f"    {'passes 1+2 (C records)':29s}: {p12:8.1f}")
+            print(f"    {'pass 3 and _post':29s}: {us['scan'] - p12:8.1f}")
     for k in ("ceiling: extract free", "ceiling: scan+refine+parse free"):
         print(f"{k:33s}: {us[k]:8.1f}   ratio {r / us[k]:.2f}")
 
