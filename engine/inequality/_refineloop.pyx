@@ -7,9 +7,10 @@ the tokens' slots read and written directly (offsets from `_slotfill.slot_offset
 attribute look-ups, with C indices. Some regexes are asked only after a C test of what they
 need: `_YEAR` is read in C exactly ("19dd"/"20dd"); `_CLOCK_AFTER` needs one of
 `_CLOCK_AFTER_FIRST` after the spaces; the Refiner's `after_date` needs an ordinal mark or the
-first two letters of "de", "of" or a month there. Steps 5 and 6 (parenthesised duplicates,
-commas) are `_drop_noise` ported the same way; they call the reference's `_same_value` and
-`_unit_prefix`. A call whose tokens are not all `Tok` runs the reference.
+first two letters of "de", "of" or a month there; its `before_any` needs a month or identifier
+word behind a run of tail characters (`_gate`, tables from `refine._gate_tables`). Steps 5
+and 6 (parenthesised duplicates, commas) are `_drop_noise` ported the same way; they call the
+reference's `_same_value` and `_unit_prefix`. A call whose tokens are not all `Tok` runs the reference.
 `tests/engine/inequality/test_compiled.py` checks both agree token for token.
 """
 from cpython.object cimport PyObject
@@ -58,6 +59,8 @@ cdef class RefineLoop:
     cdef object after_date, before_date, before_id, before_clock, before_year, change_rx, before_any
     cdef object clock_after, hhmm, hrs_after, zero_padded, range_join
     cdef object same_value, unit_prefix, date_pairs
+    cdef object gate_tail, gate_trie  # the refiner's: see `refine._gate_tables`
+    cdef unsigned char gate_ascii[128]  # per ASCII character: 1 a tail character, 2 a word's first
     cdef str clock_first, date_firsts, date_marks
     cdef Py_ssize_t o_type, o_start, o_end, o_op
 
@@ -91,6 +94,72 @@ cdef class RefineLoop:
         else:
             self.date_pairs, self.date_firsts = None, None
         self.date_marks = "ºª°o."
+        self.gate_tail, self.gate_trie = rf.gate_tail, rf.gate_trie
+        cdef Py_UCS4 c
+        for c in range(128):
+            self.gate_ascii[c] = 0
+            if self.gate_trie is not None:
+                ch = chr(c)
+                if ch.isspace() or ch.isdecimal() or ch in self.gate_tail:
+                    self.gate_ascii[c] |= 1
+                if ch in self.gate_trie:
+                    self.gate_ascii[c] |= 2
+
+    def gate(self, str folded, Py_ssize_t start) -> bool:
+        """`_gate` (for tests): False only where `before_any` cannot match before `start`."""
+        return self._gate(folded, start)
+
+    cdef bint _gate(self, str folded, Py_ssize_t start) except -1:
+        # `before_any` reads the 40 folded characters before the number backwards: a tail of
+        # characters from `gate_tail` (or whitespace, or digits), then a word of `gate_trie`.
+        # A word is tried after every such prefix: True whenever the regex can match
+        cdef Py_ssize_t lo = start - 40 if start > 40 else 0, k = start - 1
+        cdef Py_UCS4 c
+        cdef unsigned char fl
+        if self.gate_trie is None:
+            return True
+        while k >= lo:  # (no word is empty: none starts before `lo`)
+            c = folded[k]
+            if c < 128:  # the same two questions, from the table
+                fl = self.gate_ascii[c]
+                if fl & 2 and self._word_at(folded, k, lo):
+                    return True
+                if not fl & 1:
+                    return False
+            else:
+                if c in <dict>self.gate_trie and self._word_at(folded, k, lo):
+                    return True
+                if not (Py_UNICODE_ISSPACE(c) or Py_UNICODE_ISDECIMAL(c) or c in self.gate_tail):
+                    return False
+            k -= 1
+        return False
+
+    cdef bint _word_at(self, str folded, Py_ssize_t k, Py_ssize_t lo) except -1:
+        # a word of `gate_trie` spelled backwards from folded[k] (not before folded[lo]); a
+        # " " in it is a run of whitespace, as `\s+` in the regex
+        cdef object node = self.gate_trie
+        cdef Py_UCS4 c
+        while True:
+            if "" in <dict>node:
+                return True
+            if k < lo:
+                return False
+            c = folded[k]
+            if Py_UNICODE_ISSPACE(c):
+                node = (<dict>node).get(" ")
+                if node is None:
+                    return False
+                while k >= lo and Py_UNICODE_ISSPACE(folded[k]):
+                    k -= 1
+                continue
+            node = (<dict>node).get(c)
+            if node is None:
+                return False
+            k -= 1
+
+    cdef str _before(self, str folded, Py_ssize_t start):
+        # what the before_* regexes read: the 40 folded characters before `start`, backwards
+        return folded[start - 40 if start > 40 else 0:start][::-1]
 
     cdef inline void _other(self, object t):
         _set(t, self.o_type, "OTHER")
@@ -202,8 +271,13 @@ cdef class RefineLoop:
         cdef Py_ssize_t start = _get(t, self.o_start), end = _get(t, self.o_end), j, k
         cdef bint has_j, near
         cdef str raw = text[start:end]
-        cdef str before = folded[start - 40 if start > 40 else 0:start][::-1]
-        near = self.before_any is not None and self.before_any.match(before) is not None
+        # the reversed text before the number is made only for a regex that reads it: the
+        # date/identifier gate only after its C test (`_gate`)
+        cdef str before = None
+        near = False
+        if self.before_any is not None and self._gate(folded, start):
+            before = self._before(folded, start)
+            near = self.before_any.match(before) is not None
         cdef str after = folded[end:end + 30]
         # 1. dates
         if (self.after_date is not None and self._may_be_date(after) and self.after_date.match(after)) or (
@@ -216,7 +290,7 @@ cdef class RefineLoop:
             return 0
         if (self.before_year is not None and _is_year_text(raw)
                 and not (i + 1 < n and self._type(toks, i + 1) == "UNIT")
-                and self.before_year.match(before)):
+                and self.before_year.match(before if before is not None else self._before(folded, start))):
             self._other(t)  # "a partir de 2026", "until 2030": a year
             return 0
         # the number that ends a range started here ("4 a 9", "10-13"), if any
@@ -235,7 +309,8 @@ cdef class RefineLoop:
         # 2. clock times
         k = _skip_spaces(after)
         if self.before_clock is not None and k < len(after) and after[k] in self.clock_first \
-                and self.clock_after.match(after) and self.before_clock.match(before):
+                and self.clock_after.match(after) and self.before_clock.match(
+                    before if before is not None else self._before(folded, start)):
             self._other(t)
             if has_j:
                 self._other(toks[j])

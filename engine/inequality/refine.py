@@ -93,6 +93,29 @@ _HRS_AFTER = re.compile(r"\s*hrs\b")
 _ZERO_PADDED = re.compile(r"0\d+")
 
 
+def _gate_tables(words: frozenset[str], tails: str) -> tuple[frozenset | None, dict | None]:
+    """What the compiled loop asks before the `before_any` gate regex (a C test that is False
+    only where the regex cannot match): (the characters its tails can hold, a trie of the
+    gate's words spelled backwards). The regex reads, backwards from the number, a tail of
+    marks, digits, spaces and short words, then a month or identifier word. The characters
+    are over-counted (every character of the tail patterns, plus any whitespace or decimal
+    digit there), which keeps the test exact. In the trie "" ends a word and " " is a run of
+    whitespace (`\s+`). (None, None) where a C walk would not read the words or tails as the
+    regex does: a word with an edge, doubled or non-" " space, or a tail with a class other
+    than \s \d \b, or an unescaped dot."""
+    if not words or re.search(r"(?<!\\)\.|\\[^sdb.]", tails) or not all(
+            w and w == w.strip() and "  " not in w and not any(c.isspace() and c != " " for c in w)
+            for w in words):
+        return None, None
+    trie: dict = {}
+    for w in words:
+        node = trie
+        for c in reversed(w):
+            node = node.setdefault(c, {})
+        node[""] = {}
+    return frozenset(tails), trie
+
+
 def _is_year(t: Tok) -> bool:
     v = t.value
     return (v is not None and v == v.to_integral_value() and _YEAR_MIN <= v <= _YEAR_MAX
@@ -134,6 +157,8 @@ class Refiner:
         # run only after a cheap check of the number itself or what follows it)
         befores = [p.pattern for p in (self.before_date, self.before_id) if p is not None]
         self.before_any = re.compile("|".join(f"(?:{p})" for p in befores)) if befores else None
+        self.gate_tail, self.gate_trie = _gate_tables(months | ids, date_tail + id_tail) \
+            if self.before_any is not None else (None, None)
         #: first words of the comma phrases: no comma token without one of them in the text
         self.comma_words = tuple(w[0] for w, cats in lex.phrases.items() if "COMMA" in cats)
         words = sorted(set(self.comma_words), key=len, reverse=True)

@@ -474,6 +474,70 @@ def test_compiled_refine_equals_the_python_loop():
     assert checked > 15_000 and changed > 4_000
 
 
+def _gate_texts(lex, n: int = 3000, seed: int = 73) -> list[str]:
+    """A month or identifier word, then pieces of the gate regex's tails in any order and
+    number, then a number: the regex matches some of these and not others."""
+    import random
+
+    rnd = random.Random(seed)
+    ctx = lex.context_words
+    words = sorted((ctx.get("months") or frozenset()) | (ctx.get("identifier_nouns") or frozenset()))
+    pieces = [" ", "  ", "\t", "\u00a0", ".", ",", "de ", "of ", "12", "3", "th", "st", "nd", "rd", "nº",
+              "n°", "no", "nos", "entre ", "from ", "between ", "º", "°", "x", "-", "item", "e"]
+    out = []
+    for _ in range(n):
+        w = rnd.choice(words)
+        if rnd.random() < 0.3:
+            w = w.upper() if rnd.random() < 0.5 else "x" + w  # cased (not folded) or glued
+        w = w.replace(" ", rnd.choice([" ", "  ", "\t", " \u00a0"]))  # the regex reads \s+
+        tail = "".join(rnd.choice(pieces) for _ in range(rnd.randint(0, 4)))
+        head = "".join(rnd.choice(["a ", "texto ", "", "9", "("]) for _ in range(rnd.randint(0, 2)))
+        out.append(head + w + tail + "2024")
+    return out
+
+
+@pytest.mark.skipif(not compiled_status().uses("_refineloop"),
+                    reason=f"no current compiled build ({compiled_status().reason})")
+def test_compiled_refine_gate_is_false_only_where_the_regex_cannot_match():
+    # the C test asked before `before_any` must never say no where the regex would match
+    # (that would change the output), and must say no often (else it costs for nothing)
+    from entrec.engine.inequality import refine
+    from entrec.engine.textfold import fold
+
+    from .test_scanner_fast_path import _texts as salads
+
+    checked = matched = rejected = 0
+    for lang, lex in InequalityExtractor.load().lexicons.items():
+        rf = refine.Refiner(lex)
+        assert rf.gate_trie is not None and rf._run is not refine._refine
+        texts = _gate_texts(lex) + _context_numbers(1500) + [t for t, _ in salads(1000, seed=79)]
+        for text in texts:
+            folded = fold(text)
+            for start in range(len(folded) + 1):
+                hit = rf.before_any.match(folded[max(0, start - 40):start][::-1]) is not None
+                gate = rf._run.gate(folded, start)
+                assert gate or not hit, (lang, text, start)
+                checked += 1
+                matched += hit
+                rejected += not gate
+    # with ../shared about 320,000 positions, 19,000+ of them matched by the regex; the
+    # gate refuses 75% (the regex still runs at the other 25%)
+    assert checked > 300_000 and matched > 5_000 and rejected > 0.7 * checked
+
+
+def test_refine_gate_tables_refuse_what_a_c_walk_would_misread():
+    from entrec.engine.inequality.refine import _gate_tables
+
+    tails = r"(?:\s*+,?\d{1,2})?\s*+\.?"
+    tail_chars, trie = _gate_tables(frozenset({"maio", "unidade geradora"}), tails)
+    assert trie["o"]["i"]["a"]["m"] == {"": {}} and " " in trie["a"]["r"]["o"]["d"]["a"]["r"]["e"]["g"]
+    assert {",", ".", "1", "2"} <= tail_chars
+    for words in ({"a  b"}, {" a"}, {"a\u00a0b"}, {""}, set()):
+        assert _gate_tables(frozenset(words), tails) == (None, None), words
+    for bad_tail in (tails + r"\w", tails + ".", tails + r"\S"):
+        assert _gate_tables(frozenset({"maio"}), bad_tail) == (None, None), bad_tail
+
+
 @pytest.mark.skipif(not compiled_status().uses("_rawscan"),
                     reason=f"no current compiled build ({compiled_status().reason})")
 def test_compiled_raw_sequence_owns_exactly_its_references():
