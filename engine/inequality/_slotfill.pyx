@@ -132,11 +132,21 @@ cdef class SlotCodes:
         self.field = field
 
     def __call__(self, list objs, dict codes, str default):
-        cdef Py_ssize_t n = len(objs), k
+        cdef Py_ssize_t n = len(objs), k, j, seen = 0
         cdef PyObject* v
         cdef list parts = None
         cdef bytearray out = bytearray(n)
         cdef unsigned char* buf = out
+        # the values already looked up in this call, by identity: the objects share a few
+        # type strings. Only when every object is a `cls` (slots read, no Python code runs,
+        # so no value is freed during the call) and for exact `str`s (their look-up runs none)
+        cdef PyObject* seen_values[8]
+        cdef unsigned char seen_codes[8]
+        cdef bint cache = True
+        for k in range(n):
+            if type(objs[k]) is not self.cls:
+                cache = False
+                break
         for k in range(n):
             o = objs[k]
             if type(o) is self.cls:
@@ -144,7 +154,22 @@ cdef class SlotCodes:
                 value = getattr(o, self.field) if v == NULL else <object>v
             else:
                 value = getattr(o, self.field)
+            if cache and parts is None:
+                for j in range(seen):
+                    if seen_values[j] == <PyObject*>value:
+                        buf[k] = seen_codes[j]
+                        break
+                else:
+                    j = -1
+                if j >= 0:
+                    continue
             code = codes.get(value, default)
+            if (cache and parts is None and seen < 8 and type(value) is str and type(code) is str
+                    and len(<str>code) == 1 and ord(<str>code) <= 127):
+                # (`value` is held by its object in `objs` for the whole call)
+                seen_values[seen] = <PyObject*>value
+                seen_codes[seen] = ord(<str>code)
+                seen += 1
             if parts is None and (type(code) is not str or len(<str>code) != 1
                                   or ord(<str>code) > 127):
                 parts = [chr(buf[j]) for j in range(k)]  # not one ASCII character: general path

@@ -157,5 +157,17 @@ def test_slot_codes_equal_the_joined_look_ups(slotfill):
     assert read(mixed, codes, "x") == "anbo"
     odd = {**codes, "UNIT": "é", "OTHER": "oo"}
     assert read(toks, odd, "?") == _type_code_string_py(toks, odd, "?") == "anéoo?n"
+    # values seen earlier in a call are reused by identity: equal strings that are other
+    # objects, str subclasses, more distinct values than the cache holds, a code that
+    # changes the path midway
+    class Name(str):
+        pass
+
+    many = {f"T{k}": chr(ord("a") + k) for k in range(12)}
+    for values, table in ((["NUMBER", "".join(["NUM", "BER"]), Name("NUMBER"), "CMP", "NUMBER"], codes),
+                          ([f"T{k % 12}" for k in range(40)], many),
+                          (["CMP", "UNIT", "CMP", "OTHER", "UNIT"], odd)):
+        objs = [Tok(v, 0, 1) for v in values]
+        assert read(objs, table, "x") == _type_code_string_py(objs, table, "x"), values
     with pytest.raises(TypeError, match="no slots to read"):
         slotfill.SlotCodes(_NoSlots, "a")
