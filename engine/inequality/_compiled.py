@@ -118,7 +118,7 @@ def _check_build(folder: Path, env: dict[str, str]) -> CompiledStatus:
         try:
             digest = module_digest(folder, module)
         except OSError:
-            missing = next(f for f in files if not (folder / f).is_file())
+            missing = next((f for f in files if not (folder / f).is_file()), files[0])
             return CompiledStatus((), f"{missing} is missing")
         if recorded.get(module) != digest:
             return CompiledStatus((), f"{' or '.join(files)} changed since it was compiled "

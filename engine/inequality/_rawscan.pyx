@@ -42,7 +42,6 @@ cdef enum:
     _F_CARDINAL = 16  # a cardinal number word
 
 cdef tuple _KINDS = ("word", "num", "sym")
-cdef tuple _PAIRS = ("<=", ">=", "=<", "=>", "<>", "!=", "==", "''")
 
 
 cdef inline object _raw(PyTypeObject* tp, object kind, Py_ssize_t a, Py_ssize_t b, object text,
@@ -98,7 +97,8 @@ cdef inline bint _letter(Py_UCS4 c):
 
 
 cdef inline bint _pair(Py_UCS4 a, Py_UCS4 b):
-    # text[i:i + 2] in _PAIRS
+    # a + b is one of the two-character marks of `scanner._TOKEN_ALTS`:
+    # <= >= =< => <> != == ''
     if b == u"=":
         return a == u"<" or a == u">" or a == u"!" or a == u"="
     if a == u"=":
@@ -140,16 +140,14 @@ cdef class WordTable:
         memset(self.entries, 0, size * sizeof(_Entry))
         self.mask = size - 1
         self.words = []
-        for w, fl in flags.items():
-            k = self._find(w, 0, len(w))
-            if k >= 0:
-                self.entries[k].flags |= <unsigned int>fl
-                continue
-            k = <Py_ssize_t>(_hash(w, 0, len(w)) & <uint64_t>self.mask)
+        cdef uint64_t h
+        for w, fl in flags.items():  # (a dict: each word once)
+            h = _hash(w, 0, len(w))
+            k = <Py_ssize_t>(h & <uint64_t>self.mask)
             while self.entries[k].word != NULL:
                 k = (k + 1) & self.mask
             self.words.append(w)
-            self.entries[k].hash = _hash(w, 0, len(w))
+            self.entries[k].hash = h
             self.entries[k].length = len(w)
             self.entries[k].word = <PyObject*>w
             self.entries[k].flags = <unsigned int>fl

@@ -30,17 +30,3 @@ cdef struct RawView:
 #: the capsule name of a `RawSeq.view` (the layout's version is part of it)
 VIEW_NAME = b"entrec.engine.inequality._rawscan.RawView.v1"
 cdef bytes _VIEW_NAME = VIEW_NAME
-
-
-def layout():
-    """Sizes and field offsets of `RawRec` and `RawView` as this module was compiled:
-    `Pass3` compares its own with `_rawscan`'s and refuses a build where they differ."""
-    cdef RawRec r
-    cdef RawView v
-    cdef size_t base = <size_t>&r, vbase = <size_t>&v
-    return (sizeof(RawRec), <size_t>&r.start - base, <size_t>&r.end - base, <size_t>&r.wid - base,
-            <size_t>&r.kind - base, <size_t>&r.known - base, <size_t>&r.anchor - base,
-            <size_t>&r.blocked - base, sizeof(RawView), <size_t>&v.view_size - vbase,
-            <size_t>&v.rec_size - vbase, <size_t>&v.n - vbase, <size_t>&v.recs - vbase,
-            <size_t>&v.item - vbase, <size_t>&v.text - vbase, <size_t>&v.fold - vbase,
-            KIND_WORD, KIND_NUM, KIND_SYM, VIEW_NAME)

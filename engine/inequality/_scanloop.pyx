@@ -12,7 +12,7 @@ sequence. `tests/engine/inequality/test_compiled.py` checks both agree token for
 from cpython.object cimport PyObject, PyTypeObject
 from cpython.pycapsule cimport PyCapsule_GetPointer
 from cpython.ref cimport Py_DECREF, Py_INCREF
-from libc.stdlib cimport free, malloc
+from libc.stdlib cimport calloc, free, malloc
 from libc.string cimport memset
 
 import dataclasses
@@ -36,7 +36,6 @@ cdef RawView* _view(object seq) except NULL:
     if v.view_size != sizeof(RawView) or v.rec_size != sizeof(RawRec):
         raise TypeError("raw token records of another layout")
     return v
-# ---------------------------------------------------------------------------------------
 
 
 cdef object _MISSING = object()
@@ -75,6 +74,17 @@ cdef list _walk(dict trie, object seq, RawView* v, Py_ssize_t i):
     return out
 
 
+cdef struct _Word:
+    # what pass 3's tables say of one word of the raw scanner's table: its `info` flags, its
+    # `fast_words` entry, its `single` matches, whether that one entry is plain, and its
+    # `tok_kinds` (borrowed: `Pass3`'s dicts hold them; NULL where a dict has none)
+    int flags
+    PyObject* fast
+    PyObject* single
+    unsigned char plain
+    PyObject* kinds
+
+
 cdef inline void _put(PyObject* obj, Py_ssize_t offset, object value):
     # a fresh instance's slot (NULL): stores a new reference
     Py_INCREF(value)
@@ -94,29 +104,13 @@ cdef class Pass3:
     cdef PyTypeObject* tok_type
     cdef Py_ssize_t offsets[7]
     cdef readonly bint direct  # Toks are built by filling their slots (else by calling the class)
-    # per word of the raw scanner's table (by `RawRec.wid`): its `info` flags, its
-    # `fast_words` entry, its `single` matches, whether that one entry is plain and its
-    # `tok_kinds` (borrowed: the dicts above hold them; NULL where the dict has none)
-    cdef Py_ssize_t nwords
-    cdef int* wflags
-    cdef PyObject** wfast
-    cdef PyObject** wsingle
-    cdef unsigned char* wplain
-    cdef PyObject** wkinds
+    cdef _Word* words  # by the raw scanner's word-table index (`RawRec.wid`)
 
     def __dealloc__(self):
-        free(self.wflags)
-        free(self.wfast)
-        free(self.wsingle)
-        free(self.wplain)
-        free(self.wkinds)
+        free(self.words)
 
     def __init__(self, scanner, tok, parse_digits, tuple window, frozenset signs):
         """`window`: (tokens before, tokens after) each number; `signs`: the minus signs."""
-        from . import _rawscan
-
-        if _rawscan.layout() != layout():  # a build whose two modules disagree: refuse, not misread
-            raise TypeError("_rawscan's raw token records have another layout than _scanloop's")
         self.scanner = scanner
         self.before, self.after = window
         self.signs = signs
@@ -155,34 +149,27 @@ cdef class Pass3:
         # the per-word look-ups of `_loop`, indexed by the records' table index instead of
         # hashing the word's string (same answers: built from the same dicts)
         cdef Py_ssize_t k, size
+        cdef _Word* e
         if raw is None:
             raise TypeError("pass 3 reads the records of the compiled raw scanner")
         ids, size = raw.word_ids()
-        self.nwords = size
-        self.wflags = <int*>malloc(size * sizeof(int))
-        self.wfast = <PyObject**>malloc(size * sizeof(PyObject*))
-        self.wsingle = <PyObject**>malloc(size * sizeof(PyObject*))
-        self.wplain = <unsigned char*>malloc(size)
-        self.wkinds = <PyObject**>malloc(size * sizeof(PyObject*))
-        if (self.wflags == NULL or self.wfast == NULL or self.wsingle == NULL or self.wplain == NULL
-                or self.wkinds == NULL):
+        self.words = <_Word*>calloc(size, sizeof(_Word))  # zero: no flags, NULL entries
+        if self.words == NULL:
             raise MemoryError()
-        for k in range(size):
-            self.wflags[k], self.wfast[k], self.wsingle[k] = 0, NULL, NULL
-            self.wplain[k], self.wkinds[k] = 0, NULL
         for w, k in ids.items():
-            self.wflags[k] = self.info.get(w, 0)
+            e = &self.words[k]
+            e.flags = self.info.get(w, 0)
             fast = self.fast_words.get(w)
             if fast is not None:
-                self.wfast[k] = <PyObject*>fast
+                e.fast = <PyObject*>fast
             matches = self.single.get(w)
             if matches:
-                self.wsingle[k] = <PyObject*>matches
+                e.single = <PyObject*>matches
                 cats = matches[0][1]
-                self.wplain[k] = id(cats) in self.plain_cats
+                e.plain = id(cats) in self.plain_cats
                 kinds = self.tok_kinds.get(id(cats))
                 if kinds is not None:
-                    self.wkinds[k] = <PyObject*>kinds
+                    e.kinds = <PyObject*>kinds
         missing = sorted(w for w in self.info if w and w not in ids)  # "" is never a token
         if missing:
             raise TypeError(f"the raw scanner's word table lacks {missing[:5]}")
@@ -345,7 +332,7 @@ cdef class Pass3:
                 flags = 0 if fl is None else <int>fl
             elif rec.wid >= 0:
                 wid = rec.wid
-                flags = self.wflags[wid]
+                flags = self.words[wid].flags
             else:
                 flags = 0  # not in the word table, which holds every word of `info`
             exact = False
@@ -353,7 +340,7 @@ cdef class Pass3:
                 txt = v.text(seq, i)
                 exact = txt in self.exact_first
             if flags & _W_FAST and not exact:
-                fast = <tuple>(<object>self.wfast[wid]) if wid >= 0 else <tuple>self.fast_words[f]
+                fast = <tuple>(<object>self.words[wid].fast) if wid >= 0 else <tuple>self.fast_words[f]
                 # a one-word connector ("de", "e", "ou", ","): its token needs no look-ahead
                 typ = fast[0] if prev_numeric else fast[1]
                 prev = self._tok(typ, start, rec.end, fast[2])
@@ -383,7 +370,7 @@ cdef class Pass3:
                 matches = scanner._phrases_at(seq, i)
             elif flags & _W_FIRST:
                 if wid >= 0:
-                    matches = <object>self.wsingle[wid] if self.wsingle[wid] != NULL else None
+                    matches = <object>self.words[wid].single if self.words[wid].single != NULL else None
                     single = matches is not None
                 else:
                     matches = self.single.get(f)
@@ -395,9 +382,9 @@ cdef class Pass3:
             if matches:
                 # the longest entry is taken as it is unless a unit or a postfix needs a look
                 pick = <tuple>matches[0]
-                if single and self.wplain[wid]:
-                    if self.wkinds[wid] != NULL:
-                        kinds = <tuple>self.wkinds[wid]
+                if single and self.words[wid].plain:
+                    if self.words[wid].kinds != NULL:
+                        kinds = <tuple>self.words[wid].kinds
                 elif single or id(pick[1]) not in self.plain_cats:
                     pick = self._pick(seq, v, i, prev, prev_type, matches)
             else:

@@ -45,14 +45,19 @@ def _words_rx(words: frozenset[str]) -> str:
     """A regex matching exactly `words` (a space in a phrase matches any whitespace), as a
     character trie: one branch per distinct prefix, so a miss costs a character or two
     instead of one attempt per word. Only used where any match will do (no capture)."""
+    return _trie_rx(_char_trie(words))
+
+
+def _char_trie(words) -> dict:
+    """The words as a character trie: "" ends a word, " " stands for a run of whitespace
+    (what `_words_rx` writes `\s+`)."""
     trie: dict = {}
     for w in words:
         node = trie
-        for unit in re.split(r"( )", w):  # words and single spaces
-            for c in ([unit] if unit == " " else unit):
-                node = node.setdefault(c, {})
+        for c in w:
+            node = node.setdefault(c, {})
         node[""] = {}  # end of a word
-    return _trie_rx(trie)
+    return trie
 
 
 def _trie_rx(node: dict) -> str:
@@ -107,13 +112,7 @@ def _gate_tables(words: frozenset[str], tails: str) -> tuple[frozenset | None, d
             w and w == w.strip() and "  " not in w and not any(c.isspace() and c != " " for c in w)
             for w in words):
         return None, None
-    trie: dict = {}
-    for w in words:
-        node = trie
-        for c in reversed(w):
-            node = node.setdefault(c, {})
-        node[""] = {}
-    return frozenset(tails), trie
+    return frozenset(tails), _char_trie(w[::-1] for w in words)
 
 
 def _is_year(t: Tok) -> bool:
