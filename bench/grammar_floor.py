@@ -103,7 +103,7 @@ def main() -> None:
 
     def values_only():
         ceiling_ex.__dict__.pop("extract", None)
-        ceiling_ex._matches_one = lambda text, lang: parsed[text]
+        ceiling_ex._matches_one = lambda text, lang, folded=None: parsed[text]
         return engine_run(ceiling)()
 
     for e in (rules_only, full, ceiling):  # warm caches and lazily built pipelines

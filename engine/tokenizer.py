@@ -14,8 +14,9 @@ from spacy.tokens import Doc
 from spacy.util import compile_infix_regex, compile_prefix_regex, compile_suffix_regex, get_lang_class
 
 from .text_guard import make_doc as guarded_make_doc
+from .textfold import fold
 
-__all__ = ["make_nlp", "make_doc", "doc_text", "customize_tokenizer", "SUPPORTED_LANGS", "MAX_TEXT_CHARS"]
+__all__ = ["make_nlp", "make_doc", "doc_text", "doc_folded", "customize_tokenizer", "SUPPORTED_LANGS", "MAX_TEXT_CHARS"]
 
 SUPPORTED_LANGS = ("pt", "en")
 MAX_TEXT_CHARS = 10_000_000
@@ -94,6 +95,7 @@ def make_nlp(lang: str = "pt") -> Language:
 
 
 _TEXT_KEY = "entrec.text"
+_FOLDED_KEY = "entrec.folded"
 
 
 def make_doc(nlp: Language, text: str) -> Doc:
@@ -108,3 +110,13 @@ def doc_text(doc: Doc) -> str:
     """`doc.text`, read from where `make_doc` kept it when it can be."""
     text = doc.user_data.get(_TEXT_KEY)
     return text if text is not None else doc.text
+
+
+def doc_folded(doc: Doc) -> str:
+    """`fold(doc_text(doc))`, folded once per Doc: the rule source (phrases, context checks)
+    and the grammar both read the folded text, and the first to ask keeps it on the Doc."""
+    data = doc.user_data
+    folded = data.get(_FOLDED_KEY)
+    if folded is None:
+        folded = data[_FOLDED_KEY] = fold(doc_text(doc))
+    return folded

@@ -148,13 +148,15 @@ class InequalityExtractor:
         """Every inequality in `text`, in order. Never raises."""
         return [self._to_match(b) for b in self._bounds(text, lang)]
 
-    def _bounds(self, text: str, lang: str) -> list[Bound]:
+    def _bounds(self, text: str, lang: str, folded: str | None = None) -> list[Bound]:
         """The parsed bounds of `matches`, in order and apart. Never raises."""
         if not isinstance(text, str) or not text:
             return []
+        if folded is None or len(folded) != len(text):
+            folded = fold(text)
         if lang in self.lexicons:
             try:
-                found = self._matches_one(text, lang)
+                found = self._matches_one(text, lang, folded)
             except Exception:  # pragma: no cover - defensive: extraction never raises
                 return []
             # one parse pass yields its matches in order and apart; checked, not assumed
@@ -167,7 +169,7 @@ class InequalityExtractor:
         starts: list[int] = []
         for lg in langs:
             try:
-                found = self._matches_one(text, lg)
+                found = self._matches_one(text, lg, folded)
             except Exception:  # pragma: no cover - defensive: extraction never raises
                 found = []
             for m in found:
@@ -180,8 +182,7 @@ class InequalityExtractor:
         out.sort(key=lambda m: (m.start, m.end))
         return out
 
-    def _matches_one(self, text: str, lang: str) -> list[Bound]:
-        folded = fold(text)
+    def _matches_one(self, text: str, lang: str, folded: str) -> list[Bound]:
         if not _has_trigger(text):
             # no digit or comparator symbol: only number words can start an inequality
             words = self._word_triggers[lang]
@@ -201,12 +202,14 @@ class InequalityExtractor:
         return m
 
     def extract(self, text: str, lang: str = "pt", *,
-                exclude_ops: frozenset[str] | tuple[str, ...] = ()) -> list[Candidate]:
+                exclude_ops: frozenset[str] | tuple[str, ...] = (),
+                folded: str | None = None) -> list[Candidate]:
         """`Candidate`s (label INEQUALITY, source grammar) for the engine, the same as
         `m.to_candidate(self.priority)` for each of `matches` whose operator is not in
-        `exclude_ops`. Never raises."""
+        `exclude_ops`. `folded`: `fold(text)` when the caller has it (the engine's Doc
+        does). Never raises."""
         try:
-            return self._candidates(self._bounds(text, lang), exclude_ops)
+            return self._candidates(self._bounds(text, lang, folded), exclude_ops)
         except Exception:  # pragma: no cover - defensive
             return []
 

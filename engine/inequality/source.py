@@ -8,7 +8,7 @@ from spacy.tokens import Doc
 
 from ..entity import Candidate
 from ..textfold import fold
-from ..tokenizer import doc_text
+from ..tokenizer import doc_folded, doc_text
 from .extractor import InequalityExtractor
 
 __all__ = ["InequalitySource", "VALUE_OPS"]
@@ -37,6 +37,9 @@ class InequalitySource:
         #: per language: the verbs that lead a range into the span ("varia de 24 a 43")
         self._lead_in_words = {lang: lex.context_words.get("range_lead_in") or frozenset()
                                for lang, lex in extractor.lexicons.items()}
+        #: per language: (the verbs as a tuple, for `str.endswith`; the longest one's length)
+        self._lead_in_ends = {lang: (tuple(ws), max(map(len, ws)))
+                              for lang, ws in self._lead_in_words.items() if ws}
 
     def find(self, doc: Doc) -> list[Candidate]:
         return self._find(doc, doc.lang_)  # the doc's language: a look-up in spaCy's strings
@@ -44,20 +47,37 @@ class InequalitySource:
     def _find(self, doc: Doc, lang: str) -> list[Candidate]:
         try:
             text = doc_text(doc)
-            cands = self.extractor.extract(text, lang, exclude_ops=self.exclude_ops)
+            folded = doc_folded(doc)
+            cands = self.extractor.extract(text, lang, exclude_ops=self.exclude_ops, folded=folded)
         except Exception:  # pragma: no cover - extract itself never raises
             return []
-        if not cands or not self._lead_in_words.get(lang):
+        if not cands or lang not in self._lead_in_ends:
             return cands
-        return [self._lead_in(text, c, lang) if c.value["op"] == "between" else c for c in cands]
+        return [self._lead_in(text, c, lang, folded) if c.value["op"] == "between" else c
+                for c in cands]
 
-    def _lead_in(self, text: str, c: Candidate, lang: str) -> Candidate:
-        """"varia de 24 a 43 meses": a verb leading a range belongs to the entity span."""
+    def _lead_in(self, text: str, c: Candidate, lang: str, folded: str | None = None) -> Candidate:
+        """"varia de 24 a 43 meses": a verb leading a range belongs to the entity span.
+        `folded`: `fold(text)`, when the caller has it."""
         if (c.value or {}).get("op") != "between":
             return c
         words = self._lead_in_words.get(lang)
         if not words:
             return c
+        ends, longest = self._lead_in_ends[lang]
+        # a test every lead-in passes, cheaper than finding the word: whitespace before the
+        # span, and the folded text before that whitespace ends with one of the verbs (the
+        # word found below ends there, and folding keeps lengths); a whitespace run longer
+        # than the slice leaves nothing to test, so the full search decides
+        lo = max(0, c.start - longest - 8)
+        before = text[lo:c.start]
+        kept = before.rstrip()
+        if len(kept) == len(before):
+            return c  # no whitespace before the span: no word "followed by whitespace"
+        if kept or lo == 0:
+            tail = folded[lo:lo + len(kept)] if folded is not None else fold(kept)
+            if not tail.endswith(ends):
+                return c
         start = _last_word_start(text, c.start)
         if start is not None and fold(text[start:c.start].rstrip()) in words:
             return replace(c, start=start)

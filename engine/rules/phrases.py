@@ -236,11 +236,18 @@ class MergedPhrases:
             raise ValueError("not a MergedPhrases state")
         return cls(tuple(state), owners)
 
-    def match(self, text: str) -> list[tuple[int, int, object, str | None]]:
+    @property
+    def folds_default(self) -> bool:
+        """Does a mode read the default fold (lower case, no accents) of the text?"""
+        return any(lower and strip for lower, strip, *_ in self._modes)
+
+    def match(self, text: str, folded: str | None = None) -> list[tuple[int, int, object, str | None]]:
+        """`folded`: `fold(text)` (the default mode) when the caller has it already."""
         out: list[tuple[int, int, object, str | None]] = []
         owners = self._owners
+        default = folded
         for lower, strip, table, firsts, singles, pairs in self._modes:
-            folded = fold(text, lower, strip)
+            folded = default if lower and strip and default is not None else fold(text, lower, strip)
             parts = _SPLIT(folded)  # [gap, word, gap, word, ..., gap]
             ws = parts[1::2]
             starts = list(compress(count(), map(firsts.__contains__, ws)))

@@ -21,7 +21,7 @@ from spacy.vocab import Vocab
 
 from ..entity import Candidate
 from ..textfold import fold, slug, words
-from ..tokenizer import doc_text
+from ..tokenizer import doc_folded, doc_text
 from .automaton import TokenAutomaton
 from .coordination import compile_coordinators, extend_coordinated
 from .phrases import MergedPhrases, PhraseIndex
@@ -170,6 +170,8 @@ class RuleSource:
             self._phrases = phrases.with_owners(phrase_info)
         else:
             self._phrases = MergedPhrases.build([r.phrase_index for r in phrase_rules], phrase_info)
+        #: the phrases read the default fold: the Doc's shared one (`doc_folded`) is handed in
+        self._folds_default = self._phrases is not None and self._phrases.folds_default
         self._coordinators = compile_coordinators(self.rules)
         self._normalize = {r.id: r.model.normalize for r in self.rules}
 
@@ -202,7 +204,7 @@ class RuleSource:
         text = doc_text(doc)
         out: list[tuple[int, int, Any, str | None]] = []
         if self._phrases is not None:
-            out.extend(self._phrases.match(text))
+            out.extend(self._phrases.match(text, doc_folded(doc) if self._folds_default else None))
         if self._regex_rules:
             self._regex_matches(text, out)
         if self._automaton is not None:
@@ -213,8 +215,9 @@ class RuleSource:
 
     def find(self, doc: Doc) -> list[Candidate]:
         text = doc_text(doc)
+        phrases = self._phrases
         char_hits: list[tuple[int, int, _RuleInfo, str | None]] = (
-            self._phrases.match(text) if self._phrases is not None else [])
+            [] if phrases is None else phrases.match(text, doc_folded(doc) if self._folds_default else None))
         if self._regex_rules:
             self._regex_matches(text, char_hits)
         matches = self._automaton.match(doc) if self._automaton is not None else []
@@ -310,7 +313,7 @@ class _DocView:
     @property
     def folded(self) -> str:
         if self._folded is None:
-            self._folded = fold(self.text)
+            self._folded = doc_folded(self.doc)
         return self._folded
 
     def possible(self, rule_id: str, ctx: _Context) -> bool:

@@ -203,6 +203,41 @@ def test_last_word_before_span_equals_plain_search():
         assert _last_word_start(text, end) == (m.start(1) if m else None), (text, end)
 
 
+def test_lead_in_precheck_keeps_every_lead_in(ext):
+    """`InequalitySource._lead_in` tests the folded text before the whitespace with
+    `endswith` before searching for the word: on generated texts (lead-in verbs cased,
+    accented, glued, after long whitespace runs, at the text start) it moves exactly the
+    spans the plain rule (the word before the span, folded, is a lead-in verb) moves."""
+    from dataclasses import replace
+
+    from entrec.engine.entity import Candidate
+    from entrec.engine.inequality import InequalitySource
+    from entrec.engine.inequality.source import _last_word_start
+    from entrec.engine.textfold import fold
+
+    src = InequalitySource(ext)
+    rnd = random.Random(11)
+    bits = ["varia", "VARIA", "Variará", "oscila", "vão", "vao", "ranges", "varying", "xvaria",
+            "de", "é", "_", "-", "2", "\n", " ", "  ", "\t", " " * 40, "a" * 30, "ção"]
+    moved = 0
+    for _ in range(6000):
+        lang = rnd.choice(["pt", "en"])
+        words = src._lead_in_words[lang]
+        head = "".join(rnd.choice(bits) for _ in range(rnd.randint(0, 6)))
+        if rnd.random() < 0.5:  # most spans follow a word and a space
+            head += rnd.choice(bits[:9]) + rnd.choice([" ", "  ", "\n", " " * 40])
+        text = head + "10 a 20"
+        c = Candidate(len(head), len(text), "INEQUALITY", "grammar", "inequality.bare_range", 7,
+                      value={"op": "between"})
+        start = _last_word_start(text, c.start)
+        want = (replace(c, start=start) if start is not None
+                and fold(text[start:c.start].rstrip()) in words else c)
+        for folded in (fold(text), None):
+            assert src._lead_in(text, c, lang, folded) == want, (text, lang)
+        moved += want is not c
+    assert moved > 300  # the generated texts do exercise the lead-in
+
+
 # -- parser: window plans vs the step-by-step search ----------------------------------------
 
 def test_type_codes_are_one_character_per_terminal_of_the_grammar(ext):
