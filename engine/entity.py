@@ -1,7 +1,7 @@
 """The values that flow through the engine: candidates in, entities out (DESIGN §2)."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any, Literal
 
 Source = Literal["rule", "grammar", "model"]
@@ -54,11 +54,21 @@ class Candidate:
                          self.score, self.id, self.value)
 
     def to_entity(self, text: str) -> "Entity":
-        return Entity(
-            start=self.start, end=self.end, label=self.label, text=text[self.start:self.end],
-            source=self.source, rule_id=self.rule_id, score=self.score, id=self.id,
-            value=self.value,
-        )
+        # `Entity(start=..., ...)` with its slots set directly: the frozen dataclass's
+        # `__init__` sets each field through `object.__setattr__`, three times the cost, and
+        # every kept candidate becomes an entity (tests/engine/test_entity.py checks equality)
+        e = _new(Entity)
+        start, end = self.start, self.end
+        _set_start(e, start)
+        _set_end(e, end)
+        _set_label(e, self.label)
+        _set_text(e, text[start:end])
+        _set_source(e, self.source)
+        _set_rule_id(e, self.rule_id)
+        _set_score(e, self.score)
+        _set_id(e, self.id)
+        _set_value(e, self.value)
+        return e
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,3 +96,13 @@ class Entity:
     def from_dict(cls, d: dict[str, Any]) -> "Entity":
         return cls(**{k: d.get(k) for k in ("start", "end", "label", "text", "source",
                                              "rule_id", "score", "id", "value")})
+
+
+_new = object.__new__
+#: the slot setters of `Entity`'s fields, in field order (`to_entity` sets all of them; an
+#: `Entity` with another field list, a `__post_init__` or no slots fails right here)
+(_set_start, _set_end, _set_label, _set_text, _set_source, _set_rule_id, _set_score, _set_id,
+ _set_value) = [Entity.__dict__[f.name].__set__ for f in fields(Entity)]
+if [f.name for f in fields(Entity)] != ["start", "end", "label", "text", "source", "rule_id",
+                                        "score", "id", "value"] or hasattr(Entity, "__post_init__"):
+    raise TypeError("Entity's fields changed: update Candidate.to_entity")  # pragma: no cover

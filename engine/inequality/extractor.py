@@ -216,10 +216,17 @@ class InequalityExtractor:
     def _candidates(self, bounds: list[Bound], exclude_ops=()) -> list[Candidate]:
         # straight from the bounds: no `Match` in between, and in a compiled build the
         # candidate's slots are filled directly (`_slotfill`: a sixth of the class's cost)
+        # a plain loop: a comprehension's own set-up costs as much as a candidate's fields
+        out: list[Candidate] = []
+        if not bounds:
+            return out
         make = _fill_candidate or Candidate
         priority = self.priority
-        return [make(b.start, b.end, LABEL, "grammar", "inequality." + b.production, priority,
-                     1.0, None, b.value()) for b in bounds if b.op not in exclude_ops]
+        for b in bounds:
+            if b.op not in exclude_ops:
+                out.append(make(b.start, b.end, LABEL, "grammar", "inequality." + b.production,
+                                priority, 1.0, None, b.value()))
+        return out
 
 
 def _overlap(a: Bound, b: Bound) -> bool:

@@ -10,7 +10,6 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any, NamedTuple
 
-from .numbers import to_json_number
 
 __all__ = ["Bound", "from_op", "negate_op", "union_ops", "merge", "merge_list", "make_range"]
 
@@ -48,15 +47,15 @@ class Bound(NamedTuple):
         return None
 
     def value(self) -> dict[str, Any]:
-        return {
-            "op": self.op,
-            "low": None if self.low is None else to_json_number(self.low),
-            "high": None if self.high is None else to_json_number(self.high),
-            "low_inclusive": self.low_inclusive,
-            "high_inclusive": self.high_inclusive,
-            "unit": self.unit,
-            "negated": self.negated,
-        }
+        # `to_json_number` written out (this runs once per candidate; in a compiled build a
+        # call to another module's function costs as much as the test itself)
+        op, low, high, low_inclusive, high_inclusive, unit, negated = self[:7]
+        if low is not None:
+            low = int(low) if low == low.to_integral_value() else float(low)
+        if high is not None:
+            high = int(high) if high == high.to_integral_value() else float(high)
+        return {"op": op, "low": low, "high": high, "low_inclusive": low_inclusive,
+                "high_inclusive": high_inclusive, "unit": unit, "negated": negated}
 
 
 #: `Bound(*fields)` as the named tuple's own `__new__` builds it (tuple.__new__ of the class
