@@ -86,13 +86,19 @@ def _extensions() -> list:
         return []
     # -g0: no debug sections (2.2 MB -> a few hundred KB per module)
     sources = {m: f"{m}.py" for m in MODULES} | NATIVE
-    exts = [Extension(f"{PACKAGE}.{m}", [f"engine/inequality/{src}"], extra_compile_args=["-g0"])
+    # -include: the grammar's string equality helper replaces Cython's (see _streq.h)
+    streq = str(FOLDER / _GUARD.FORCED_HEADER)
+    # (depends: an edited header recompiles every module, as the guard expects)
+    exts = [Extension(f"{PACKAGE}.{m}", [f"engine/inequality/{src}"], depends=[streq],
+                      extra_compile_args=["-g0", "-include", streq])
             for m, src in sources.items()]
     # annotation_typing off: annotations stay hints, as in CPython (with it on, Cython turns
     # `x: str` into an exact-type check that rejects str subclasses such as lark's Token)
     directives = {"language_level": 3, "annotation_typing": False}
-    # cythonize regenerates C only for a newer .py: other directives get another folder
-    tag = hashlib.sha256(json.dumps(directives, sort_keys=True).encode()).hexdigest()[:8]
+    # cythonize regenerates C only for a newer .py: other directives, or another Cython,
+    # get another folder
+    from Cython import __version__ as cython_version
+    tag = hashlib.sha256(json.dumps([directives, cython_version], sort_keys=True).encode()).hexdigest()[:8]
     return cythonize(exts, build_dir=f"build/cython-{tag}", quiet=True, compiler_directives=directives)
 
 

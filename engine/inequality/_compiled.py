@@ -22,9 +22,9 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["COMPILED_MODULES", "NATIVE_MODULES", "NATIVE_INCLUDES", "MANIFEST", "PURE_ENV",
+__all__ = ["COMPILED_MODULES", "NATIVE_MODULES", "NATIVE_INCLUDES", "FORCED_HEADER", "MANIFEST", "PURE_ENV",
            "CompiledStatus", "install_guard", "check_build", "native_pass3", "native_raw_scanner",
-           "source_digest", "module_digest"]
+           "source_digest", "module_digest", "module_files"]
 
 #: the modules setup.py compiles from their `.py` (setup.py reads these lists from this file)
 COMPILED_MODULES = ("interval", "numbers", "scanner", "refine", "bound_plan", "lr_memo", "parser")
@@ -36,6 +36,9 @@ NATIVE_MODULES = {"_rawscan": "_rawscan.pyx", "_scanloop": "_scanloop.pyx",
 #: files a compiled-only module includes (Cython `include`): recorded with its source, so an
 #: edit of a shared include makes every module that includes it stale
 NATIVE_INCLUDES = {"_rawscan": ("_rawview.pxi",), "_scanloop": ("_rawview.pxi",)}
+#: a C header setup.py forces into every compiled module (`-include`: the string equality
+#: of `_streq.h`): recorded with each module's source, so editing it makes the build stale
+FORCED_HEADER = "_streq.h"
 MANIFEST = "_compiled_sources.json"
 PURE_ENV = "ENTREC_PURE_PYTHON"
 
@@ -74,15 +77,17 @@ def source_digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+def module_files(module: str) -> tuple[str, ...]:
+    """The files a compiled module is built from: its source, its includes, the forced header."""
+    return (NATIVE_MODULES.get(module, f"{module}.py"), *NATIVE_INCLUDES.get(module, ()), FORCED_HEADER)
+
+
 def module_digest(folder: Path, module: str) -> str:
-    """What the build records per module and the guard compares (setup.py uses it too): its
-    source's digest, or for a module with includes the digest of its source and each
-    include in turn. Raises OSError when a file is missing."""
-    source = folder / NATIVE_MODULES.get(module, f"{module}.py")
-    includes = NATIVE_INCLUDES.get(module, ())
-    if not includes:
-        return source_digest(source)
-    digest = hashlib.sha256(source.read_bytes())
+    """What the build records per module and the guard compares (setup.py uses it too): the
+    digest of its source and of each file it includes, in turn (`module_files`). Raises
+    OSError when a file is missing."""
+    source, *includes = module_files(module)
+    digest = hashlib.sha256((folder / source).read_bytes())
     for name in includes:
         digest.update(b"\0" + name.encode() + b"\0" + (folder / name).read_bytes())
     return digest.hexdigest()
@@ -114,7 +119,7 @@ def _check_build(folder: Path, env: dict[str, str]) -> CompiledStatus:
         return CompiledStatus((), f"no readable {MANIFEST} beside the compiled files")
     native = tuple(m for m in NATIVE_MODULES if _compiled_file(folder, m) is not None)
     for module in present + native:
-        files = (NATIVE_MODULES.get(module, f"{module}.py"), *NATIVE_INCLUDES.get(module, ()))
+        files = module_files(module)
         try:
             digest = module_digest(folder, module)
         except OSError:

@@ -180,3 +180,32 @@ cdef class SlotCodes:
         if parts is not None:
             return "".join(parts)
         return out.decode("ascii")
+
+
+# -- the build's string equality (`_streq.h`, forced into every compiled module) ------------
+
+cdef extern from *:
+    """
+    #ifdef ENTREC_STREQ_H
+    #define ENTREC_FORCED_STREQ 1
+    #else
+    #define ENTREC_FORCED_STREQ 0
+    #endif
+    """
+    int ENTREC_FORCED_STREQ
+
+
+def forced_streq() -> bool:
+    """Was this module compiled with `_streq.h`? (setup.py gives every module the same flags.)"""
+    return ENTREC_FORCED_STREQ == 1
+
+
+def str_compare(a, str b) -> tuple:
+    """(a == b, a != b) as compiled code runs them, as values and as conditions (each has
+    its own helper in `_streq.h`), for its tests."""
+    return (a == b, a != b, True if a == b else False, True if a != b else False)
+
+
+def str_compare_typed(str a, str b) -> tuple:
+    """`str_compare` for two values typed `str`."""
+    return (a == b, a != b, True if a == b else False, True if a != b else False)

@@ -29,7 +29,7 @@ from pathlib import Path
 import pytest
 
 from entrec.engine.inequality import InequalityExtractor, compiled_status
-from entrec.engine.inequality._compiled import (COMPILED_MODULES, MANIFEST, NATIVE_INCLUDES, NATIVE_MODULES,
+from entrec.engine.inequality._compiled import (COMPILED_MODULES, FORCED_HEADER, MANIFEST, NATIVE_INCLUDES, NATIVE_MODULES,
                                                 PURE_ENV, check_build, module_digest, source_digest)
 
 from .test_fast_paths import _conformance, _generated
@@ -39,10 +39,13 @@ SUFFIX = importlib.machinery.EXTENSION_SUFFIXES[0]
 
 def _build(folder: Path, modules=("scanner", "parser"), record: bool = True) -> None:
     manifest = {}
+    (folder / FORCED_HEADER).write_text("/* forced */\n", encoding="utf-8")
     for m in modules:
         (folder / f"{m}.py").write_text(f"NAME = {m!r}\n", encoding="utf-8")
         (folder / f"{m}{SUFFIX}").write_bytes(b"not really a shared object")
-        manifest[m] = hashlib.sha256((folder / f"{m}.py").read_bytes()).hexdigest()
+        manifest[m] = hashlib.sha256((folder / f"{m}.py").read_bytes()
+                                     + b"\0" + FORCED_HEADER.encode() + b"\0"
+                                     + (folder / FORCED_HEADER).read_bytes()).hexdigest()
     if record:
         (folder / MANIFEST).write_text(json.dumps(manifest), encoding="utf-8")
 
@@ -66,7 +69,19 @@ def test_an_edited_source_makes_the_whole_build_stale(tmp_path):
     (tmp_path / "parser.py").write_text("NAME = 'edited'\n", encoding="utf-8")
     status = check_build(tmp_path, environ={})
     assert status.modules == ()
-    assert status.reason == "parser.py changed since it was compiled (rebuild: make compile)"
+    assert status.reason == "parser.py or _streq.h changed since it was compiled (rebuild: make compile)"
+
+
+def test_an_edited_or_missing_forced_header_makes_the_whole_build_stale(tmp_path):
+    # setup.py compiles every module with `-include _streq.h`: it is hashed with each source
+    _build(tmp_path)
+    assert module_digest(tmp_path, "parser") != source_digest(tmp_path / "parser.py")
+    (tmp_path / FORCED_HEADER).write_text("/* edited */\n", encoding="utf-8")
+    status = check_build(tmp_path, environ={})
+    assert status.modules == ()
+    assert status.reason == "scanner.py or _streq.h changed since it was compiled (rebuild: make compile)"
+    (tmp_path / FORCED_HEADER).unlink()
+    assert check_build(tmp_path, environ={}).reason == "_streq.h is missing"
 
 
 def test_an_edited_or_missing_include_makes_the_build_stale(tmp_path):
@@ -83,11 +98,11 @@ def test_an_edited_or_missing_include_makes_the_build_stale(tmp_path):
     (tmp_path / MANIFEST).write_text(json.dumps(manifest), encoding="utf-8")
     assert check_build(tmp_path, environ={}).modules == ("scanner", "parser", *includers)
     assert module_digest(tmp_path, "_rawscan") != source_digest(tmp_path / "_rawscan.pyx")
-    assert module_digest(tmp_path, "parser") == source_digest(tmp_path / "parser.py")
     (tmp_path / "_rawview.pxi").write_text("# edited\n", encoding="utf-8")
     status = check_build(tmp_path, environ={})
     assert status.modules == ()
-    assert status.reason == "_rawscan.pyx or _rawview.pxi changed since it was compiled (rebuild: make compile)"
+    assert status.reason == ("_rawscan.pyx or _rawview.pxi or _streq.h changed since it was compiled "
+                             "(rebuild: make compile)")
     (tmp_path / "_rawview.pxi").unlink()
     assert check_build(tmp_path, environ={}).reason == "_rawview.pxi is missing"
 
@@ -116,7 +131,8 @@ def test_guard_imports_a_stale_module_from_its_source(tmp_path):
     out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True,
                          env={**os.environ, "PYTHONPATH": str(tmp_path)})
     assert out.returncode == 0, out.stderr[-2000:]
-    assert out.stdout.strip() == "from source True scanner.py changed since it was compiled (rebuild: make compile)"
+    assert out.stdout.strip() == ("from source True scanner.py or _streq.h changed since it was compiled "
+                                  "(rebuild: make compile)")
 
 
 def test_guard_imports_a_compiled_module_the_build_does_not_list_from_its_source(tmp_path):
