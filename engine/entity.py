@@ -98,11 +98,11 @@ class Entity:
                                              "rule_id", "score", "id", "value")})
 
 
-_new = object.__new__
-#: the slot setters of `Entity`'s fields, in field order (`to_entity` sets all of them; an
-#: `Entity` with another field list, a `__post_init__` or no slots fails right here)
-(_set_start, _set_end, _set_label, _set_text, _set_source, _set_rule_id, _set_score, _set_id,
- _set_value) = [Entity.__dict__[f.name].__set__ for f in fields(Entity)]
+# `to_entity` sets every field of `Entity` through its slot: an `Entity` with another field
+# list or a `__post_init__` fails right here, at import
 if [f.name for f in fields(Entity)] != ["start", "end", "label", "text", "source", "rule_id",
                                         "score", "id", "value"] or hasattr(Entity, "__post_init__"):
     raise TypeError("Entity's fields changed: update Candidate.to_entity")  # pragma: no cover
+_new = object.__new__
+(_set_start, _set_end, _set_label, _set_text, _set_source, _set_rule_id, _set_score, _set_id,
+ _set_value) = [Entity.__dict__[f.name].__set__ for f in fields(Entity)]

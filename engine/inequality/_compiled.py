@@ -22,8 +22,8 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["COMPILED_MODULES", "NATIVE_MODULES", "NATIVE_INCLUDES", "FORCED_HEADER", "MANIFEST", "PURE_ENV",
-           "CompiledStatus", "install_guard", "check_build", "native_pass3", "native_raw_scanner",
+__all__ = ["COMPILED_MODULES", "NATIVE_MODULES", "NATIVE_INCLUDES", "FORCED_HEADER", "MANIFEST",
+           "PURE_ENV", "CompiledStatus", "install_guard", "check_build", "native_pass3", "native_raw_scanner",
            "source_digest", "module_digest", "module_files"]
 
 #: the modules setup.py compiles from their `.py` (setup.py reads these lists from this file)
@@ -79,7 +79,8 @@ def source_digest(path: Path) -> str:
 
 def module_files(module: str) -> tuple[str, ...]:
     """The files a compiled module is built from: its source, its includes, the forced header."""
-    return (NATIVE_MODULES.get(module, f"{module}.py"), *NATIVE_INCLUDES.get(module, ()), FORCED_HEADER)
+    return (NATIVE_MODULES.get(module, f"{module}.py"), *NATIVE_INCLUDES.get(module, ()),
+            FORCED_HEADER)
 
 
 def module_digest(folder: Path, module: str) -> str:
