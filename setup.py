@@ -77,6 +77,7 @@ def _extensions() -> list:
         print(f"entrec: no C compiler usable ({why}); building pure Python", file=sys.stderr)
         return []
     try:
+        from Cython import __version__ as cython_version
         from Cython.Build import cythonize
         from setuptools import Extension
     except ImportError as exc:
@@ -97,7 +98,6 @@ def _extensions() -> list:
     directives = {"language_level": 3, "annotation_typing": False}
     # cythonize regenerates C only for a newer .py: other directives, or another Cython,
     # get another folder
-    from Cython import __version__ as cython_version
     tag = hashlib.sha256(json.dumps([directives, cython_version], sort_keys=True).encode()).hexdigest()[:8]
     return cythonize(exts, build_dir=f"build/cython-{tag}", quiet=True, compiler_directives=directives)
 

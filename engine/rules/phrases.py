@@ -245,10 +245,9 @@ class MergedPhrases:
         """`folded`: `fold(text)` (the default mode) when the caller has it already."""
         out: list[tuple[int, int, object, str | None]] = []
         owners = self._owners
-        default = folded
         for lower, strip, table, firsts, singles, pairs in self._modes:
-            folded = default if lower and strip and default is not None else fold(text, lower, strip)
-            parts = _SPLIT(folded)  # [gap, word, gap, word, ..., gap]
+            mode_text = folded if lower and strip and folded is not None else fold(text, lower, strip)
+            parts = _SPLIT(mode_text)  # [gap, word, gap, word, ..., gap]
             ws = parts[1::2]
             starts = list(compress(count(), map(firsts.__contains__, ws)))
             if not starts:

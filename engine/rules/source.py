@@ -199,12 +199,16 @@ class RuleSource:
                 if e > s:
                     out.append((s, e, info, None))
 
+    def _phrase_hits(self, doc: Doc, text: str) -> list:
+        """The phrase tables' matches, on the Doc's shared fold when a mode reads it."""
+        return self._phrases.match(text, doc_folded(doc) if self._folds_default else None)
+
     def raw_matches(self, doc: Doc) -> list[tuple[int, int, CompiledRule, str | None]]:
         """(char start, char end, rule, id) before token alignment and context filters."""
         text = doc_text(doc)
         out: list[tuple[int, int, Any, str | None]] = []
         if self._phrases is not None:
-            out.extend(self._phrases.match(text, doc_folded(doc) if self._folds_default else None))
+            out.extend(self._phrase_hits(doc, text))
         if self._regex_rules:
             self._regex_matches(text, out)
         if self._automaton is not None:
@@ -215,9 +219,8 @@ class RuleSource:
 
     def find(self, doc: Doc) -> list[Candidate]:
         text = doc_text(doc)
-        phrases = self._phrases
         char_hits: list[tuple[int, int, _RuleInfo, str | None]] = (
-            [] if phrases is None else phrases.match(text, doc_folded(doc) if self._folds_default else None))
+            self._phrase_hits(doc, text) if self._phrases is not None else [])
         if self._regex_rules:
             self._regex_matches(text, char_hits)
         matches = self._automaton.match(doc) if self._automaton is not None else []
@@ -279,14 +282,13 @@ class _DocView:
     all. Folded token texts are slices of the folded text (folding keeps offsets), so a
     context check never builds spaCy Token objects."""
 
-    __slots__ = ("doc", "text", "_starts", "_ends", "_folded", "_possible")
+    __slots__ = ("doc", "text", "_starts", "_ends", "_possible")
 
     def __init__(self, doc: Doc, text: str):
         self.doc = doc
         self.text = text
         self._starts: list[int] | None = None
         self._ends: list[int] = []
-        self._folded: str | None = None
         self._possible: dict[str, bool] = {}
 
     def _arrays(self) -> None:
@@ -312,9 +314,7 @@ class _DocView:
 
     @property
     def folded(self) -> str:
-        if self._folded is None:
-            self._folded = doc_folded(self.doc)
-        return self._folded
+        return doc_folded(self.doc)  # kept on the Doc, shared with the grammar
 
     def possible(self, rule_id: str, ctx: _Context) -> bool:
         ok = self._possible.get(rule_id)
