@@ -113,7 +113,7 @@ cdef struct _Entry:
     unsigned int flags
 
 
-cdef inline uint64_t _hash(str s, Py_ssize_t a, Py_ssize_t b):
+cdef inline uint64_t _hash(str s, Py_ssize_t a, Py_ssize_t b) noexcept:
     # FNV-1a over the code points of s[a:b]
     cdef uint64_t h = 14695981039346656037ULL
     cdef Py_ssize_t k
@@ -155,7 +155,7 @@ cdef class WordTable:
     def __dealloc__(self):
         PyMem_Free(self.entries)
 
-    cdef Py_ssize_t _find(self, str s, Py_ssize_t a, Py_ssize_t b):
+    cdef Py_ssize_t _find(self, str s, Py_ssize_t a, Py_ssize_t b) noexcept:
         """The entry of s[a:b], or -1."""
         cdef uint64_t h = _hash(s, a, b)
         cdef Py_ssize_t k = <Py_ssize_t>(h & <uint64_t>self.mask), j
@@ -353,12 +353,15 @@ cdef class RawScanner:
     cdef object chunk_is_whole
     cdef str whole_any, whole_seps
     cdef Py_ssize_t whole_min
+    cdef str whole_joins, whole_free
 
-    def __init__(self, scanner, raw_tok, str whole_any, str whole_seps, Py_ssize_t whole_min):
+    def __init__(self, scanner, raw_tok, str whole_any, str whole_seps, Py_ssize_t whole_min,
+                 str whole_joins, str whole_free):
         """`raw_tok`: the tuple subclass of the tokens (`numbers.RawTok`). A chunk of glued
         tokens is asked whether it is a date, time or phone number as a whole (the scanner's
         `_chunk_is_whole`) only with one of `whole_any`, two of one of `whole_seps`, or one of
-        them in a chunk of `whole_min` characters or more (what its regexes need)."""
+        them in a chunk of `whole_min` characters or more, and besides one of `whole_free`
+        anywhere or one of `whole_joins` between two decimal digits (what its regexes need)."""
         if not issubclass(raw_tok, tuple) or (<PyTypeObject*>raw_tok).tp_itemsize != sizeof(PyObject*):
             raise TypeError("raw_tok must be a tuple subclass")
         self.tp = <PyTypeObject*>raw_tok
@@ -380,6 +383,7 @@ cdef class RawScanner:
         self.table = WordTable(flags)
         self.chunk_is_whole = scanner._chunk_is_whole
         self.whole_any, self.whole_seps, self.whole_min = whole_any, whole_seps, whole_min
+        self.whole_joins, self.whole_free = whole_joins, whole_free
 
     def word_ids(self) -> tuple:
         """(word -> `RawRec.wid` for every word of the table, the table's size): what a
@@ -474,6 +478,19 @@ cdef class RawScanner:
         # the word's folded form is in the scanner's set `flag` stands for
         return r.wid >= 0 and (self.table.entries[r.wid].flags & flag) != 0
 
+    cdef bint _may_be_whole(self, str text, Py_ssize_t a, Py_ssize_t b) noexcept:
+        # text[a:b] holds one of `whole_free`, or one of `whole_joins` between two decimal digits
+        cdef Py_ssize_t k
+        cdef Py_UCS4 c
+        for k in range(a, b):
+            c = text[k]
+            if c in self.whole_free:
+                return True
+            if (a < k < b - 1 and c in self.whole_joins and Py_UNICODE_ISDECIMAL(text[k - 1])
+                    and Py_UNICODE_ISDECIMAL(text[k + 1])):
+                return True
+        return False
+
     cdef int _chunk(self, RawSeq seq, Py_ssize_t i, Py_ssize_t j) except -1:
         cdef RawRec* recs = seq.recs
         cdef str text = seq.text
@@ -499,7 +516,7 @@ cdef class RawScanner:
                 if count >= 2 or (count == 1 and b - a >= self.whole_min):
                     ask = True
                     break
-        if ask and self.chunk_is_whole(text, seq, i, j):
+        if ask and self._may_be_whole(text, a, b) and self.chunk_is_whole(text, seq, i, j):
             for k in range(i, j):
                 if recs[k].kind == KIND_NUM:
                     seq.block(k)

@@ -26,7 +26,7 @@ cdef inline object _get(object t, Py_ssize_t off):
     return <object>v
 
 
-cdef inline void _set(object t, Py_ssize_t off, object value):
+cdef inline void _set(object t, Py_ssize_t off, object value) noexcept:
     cdef PyObject** slot = <PyObject**>(<char*><PyObject*>t + off)
     cdef PyObject* old = slot[0]
     Py_INCREF(value)
@@ -161,7 +161,7 @@ cdef class RefineLoop:
         # what the before_* regexes read: the 40 folded characters before `start`, backwards
         return folded[start - 40 if start > 40 else 0:start][::-1]
 
-    cdef inline void _other(self, object t):
+    cdef inline void _other(self, object t) noexcept:
         _set(t, self.o_type, "OTHER")
         _set(t, self.o_op, None)
 

@@ -5,10 +5,13 @@ Same result as `Scanner._pass3_py`, which stays the reference and the fallback: 
 decisions in the same order, over the records of `_rawscan.RawSeq` (kind, offsets, known,
 blocked read in C through its `RawView`) and the `RawTok`s it makes when a token is read
 (only the tokens near numbers), with the look mask as a byte array and the previous token's
-type in a local, instead of attribute look-ups per token. The rare paths (phrase
-look-aheads, units and postfixes, number parsing) call the scanner's own methods with the
+type in a local, instead of attribute look-ups per token. Phrase look-ups
+(`_phrases_at`, `_extends`) walk the scanner's tries here too, and `starts_number` is
+answered from the records unless the token is a mark or a number word; number parsing and
+the rare token kinds call the scanner's and the number parser's own methods with the
 sequence. `tests/engine/inequality/test_compiled.py` checks both agree token for token.
 """
+from cpython.long cimport PyLong_FromVoidPtr
 from cpython.object cimport PyObject, PyTypeObject
 from cpython.pycapsule cimport PyCapsule_GetPointer
 from cpython.ref cimport Py_DECREF, Py_INCREF
@@ -56,14 +59,15 @@ _TOK_FIELDS = ("type", "start", "end", "op", "value", "unit", "digits")
 _TOK_DEFAULTS = (None, None, None, True)
 
 
-cdef list _walk(dict trie, object seq, RawView* v, Py_ssize_t i):
-    """`scanner._walk(trie, raws, i)` over the folded words: (length, categories) of every
-    trie entry spelled by raws[i:], longest first."""
+cdef list _walk(dict trie, object seq, RawView* v, Py_ssize_t i, bint written=False):
+    """`scanner._walk(trie, raws, i)` over the folded words (with `written`, the words as
+    written: `_walk(..., _WRITTEN)`): (length, categories) of every trie entry spelled by
+    raws[i:], longest first."""
     cdef list out = []
     cdef object node = trie, cats
     cdef Py_ssize_t k = i, n = v.n
     while k < n:
-        node = (<dict>node).get(v.fold(seq, k))
+        node = (<dict>node).get(v.text(seq, k) if written else v.fold(seq, k))
         if node is None:
             break
         k += 1
@@ -72,6 +76,16 @@ cdef list _walk(dict trie, object seq, RawView* v, Py_ssize_t i):
             out.append((k - i, cats))
     out.reverse()
     return out
+
+
+def _minus_length(entry):
+    """The sort key of `Scanner._phrases_at` (longest first, stable)."""
+    return -entry[0]
+
+
+cdef inline object _id(object obj):
+    # id(obj), without calling the builtin
+    return PyLong_FromVoidPtr(<void*>obj)
 
 
 cdef struct _Word:
@@ -85,7 +99,7 @@ cdef struct _Word:
     PyObject* kinds
 
 
-cdef inline void _put(PyObject* obj, Py_ssize_t offset, object value):
+cdef inline void _put(PyObject* obj, Py_ssize_t offset, object value) noexcept:
     # a fresh instance's slot (NULL): stores a new reference
     Py_INCREF(value)
     (<PyObject**>(<char*>obj + offset))[0] = <PyObject*>value
@@ -95,7 +109,7 @@ cdef class Pass3:
     """Built once per `Scanner` (its tables); called as `scanner._pass3`."""
 
     cdef object scanner, tok, parse_digits, nparse, nw
-    cdef dict trie
+    cdef dict trie, exact_trie
     cdef object exact_first, signs, digits, num_next
     cdef Py_ssize_t before, after  # the window around each number, in raw tokens
     cdef dict single, tok_kinds, fast_words, info, digits_memo
@@ -117,6 +131,7 @@ cdef class Pass3:
         self.tok = tok
         self.parse_digits = parse_digits
         self.trie = scanner._trie
+        self.exact_trie = scanner._exact_trie
         self.nparse = scanner.numbers
         self.nw = scanner.lex.numbers
         self.exact_first = scanner.exact_first
@@ -239,6 +254,42 @@ cdef class Pass3:
             look[k] = look[k] & (v.recs[k].known != 0)
         return 0
 
+    cdef bint _starts_number(self, object seq, RawView* v, Py_ssize_t i) except -1:
+        """`numbers.starts_number(seq, i)`, answered from the records where they settle it:
+        past the end, a digit run (not blocked), a word no number can start with (every word
+        that can is in `scanner._num_words`, so it has _W_NUM; a word the table lacks has no
+        flags). Marks and number words ask the parser."""
+        cdef RawRec* r
+        if i >= v.n:
+            return False
+        r = &v.recs[i]
+        if r.kind == KIND_NUM:
+            return not r.blocked
+        if r.kind == KIND_WORD and (r.wid < 0 or not (self.words[r.wid].flags & _W_NUM)):
+            return False
+        return bool(self.nparse.starts_number(seq, i))
+
+    cdef list _phrases_at(self, object seq, RawView* v, Py_ssize_t i):
+        """`Scanner._phrases_at(seq, i)`: every lexicon match starting at raws[i], longest
+        first (the case-sensitive unit symbols read on the words as written)."""
+        cdef list out = _walk(self.trie, seq, v, i)
+        if i < v.n and v.text(seq, i) in self.exact_first:
+            out += _walk(self.exact_trie, seq, v, i, True)
+            if len(out) > 1:
+                out.sort(key=_minus_length)
+        return out
+
+    cdef bint _extends(self, object seq, RawView* v, Py_ssize_t i, Py_ssize_t L) except -1:
+        """`Scanner._extends(seq, i, L)`: does a phrase starting inside raws[i+1 : i+L] run
+        past i+L?"""
+        cdef Py_ssize_t k
+        cdef tuple m
+        for k in range(i + 1, i + L):
+            for m in self._phrases_at(seq, v, k):
+                if k + <Py_ssize_t>m[0] > i + L and "UNIT" not in m[1]:
+                    return True
+        return False
+
     cdef tuple _pick(self, object seq, RawView* v, Py_ssize_t i, object prev, object prev_type,
                      list matches):
         """`Scanner._pick`: the first of `matches` a unit or a bare postfix may take here."""
@@ -246,22 +297,21 @@ cdef class Pass3:
         cdef tuple m
         cdef RawRec* r = &v.recs[i]
         cdef bint prev_num, prefix, ok, short, glued, spaced
-        nparse = self.nparse
         for m in matches:
             L = m[0]
             cats = m[1]
             if "POST" in cats and "CMP" not in cats:
-                if nparse.starts_number(seq, i + L) or self.scanner._extends(seq, i, L):
+                if self._starts_number(seq, v, i + L) or self._extends(seq, v, i, L):
                     continue
             if "UNIT" in cats:
                 prev_num = prev_type == "NUMBER" and prev.end <= r.start
                 prefix = cats["UNIT"] in self.prefix_units
-                ok = prev_num or (prefix and nparse.starts_number(seq, i + L))
+                ok = prev_num or (prefix and self._starts_number(seq, v, i + L))
                 short = L == 1 and r.end - r.start <= 2 and r.kind == KIND_WORD
                 glued = prev_num and prev.end == r.start
                 spaced = i + L < n and v.recs[i + L].start > v.recs[i + L - 1].end
                 if ok and short and spaced and not glued and not prefix and (
-                        nparse.starts_number(seq, i + L)):
+                        self._starts_number(seq, v, i + L)):
                     ok = False  # "more than 30000 in 2009": "in" is not inches here
                 if not ok:
                     cats = {key: val for key, val in cats.items() if key != "UNIT"}  # the lexicon's own: copy
@@ -367,7 +417,7 @@ cdef class Pass3:
                 num = self.nparse.parse_at(seq, i, allow_sign=not prev_numeric)
             single = False
             if exact:
-                matches = scanner._phrases_at(seq, i)
+                matches = self._phrases_at(seq, v, i)
             elif flags & _W_FIRST:
                 if wid >= 0:
                     matches = <object>self.words[wid].single if self.words[wid].single != NULL else None
@@ -385,7 +435,7 @@ cdef class Pass3:
                 if single and self.words[wid].plain:
                     if self.words[wid].kinds != NULL:
                         kinds = <tuple>self.words[wid].kinds
-                elif single or id(pick[1]) not in self.plain_cats:
+                elif single or _id(pick[1]) not in self.plain_cats:
                     pick = self._pick(seq, v, i, prev, prev_type, matches)
             else:
                 pick = None
@@ -409,7 +459,7 @@ cdef class Pass3:
             if pick is not None:
                 cats = pick[1]
                 if kinds is None:
-                    kinds = <tuple>self.tok_kinds.get(id(cats))
+                    kinds = <tuple>self.tok_kinds.get(_id(cats))
                 if kinds is None:
                     prev = scanner._tok(cats, start, v.recs[i + plen - 1].end, prev_numeric)
                     typ = prev.type
@@ -425,7 +475,7 @@ cdef class Pass3:
                 continue
             # "a dollar", "an hour": the article is the number one before a unit word
             if flags & _W_ART and i + 1 < n:
-                matches = scanner._phrases_at(seq, i + 1)
+                matches = self._phrases_at(seq, v, i + 1)
                 if matches and "UNIT" in (<tuple>matches[0])[1] and v.recs[i + 1].end - v.recs[i + 1].start >= 3:
                     prev = self._tok("NUMBER", start, rec.end, None, _ONE)
                     prev_type = "NUMBER"

@@ -66,7 +66,7 @@ def fillable(cls) -> str | None:
     return None
 
 
-cdef inline void _put(PyObject* obj, Py_ssize_t offset, object value):
+cdef inline void _put(PyObject* obj, Py_ssize_t offset, object value) noexcept:
     # a fresh instance's slot (NULL): stores a new reference
     Py_INCREF(value)
     (<PyObject**>(<char*>obj + offset))[0] = <PyObject*>value

@@ -52,6 +52,11 @@ _SIGNS = frozenset({"-", "−"})
 _WHOLE_ANY = ":h+"
 _WHOLE_SEPS = "/-"
 _WHOLE_MIN = 6
+#: and besides, each form but the phone number's needs one of `_WHOLE_JOINS` between two
+#: decimal digits (`_TIME`'s ":" or "h", the dates' "/" or "-"); the phone number needs one
+#: of `_WHOLE_FREE` ("+"), wherever it is
+_WHOLE_JOINS = ":h/-"
+_WHOLE_FREE = "+"
 _NUMERIC = frozenset({"NUMBER", "UNIT"})  # token types after which units and postfixes read
 # window around each number, in raw tokens: comparator phrases and negations come before it,
 # units and postfix phrases after it
@@ -178,7 +183,8 @@ class Scanner:
             self._raw = None
             self._pass3 = self._pass3_py
         else:
-            self._raw = native_raw(self, RawTok, _WHOLE_ANY, _WHOLE_SEPS, _WHOLE_MIN)
+            self._raw = native_raw(self, RawTok, _WHOLE_ANY, _WHOLE_SEPS, _WHOLE_MIN, _WHOLE_JOINS,
+                                   _WHOLE_FREE)
             self._pass3 = native3(self, Tok, parse_digits, (_BEFORE, _AFTER), _SIGNS)
 
     @staticmethod
@@ -216,7 +222,8 @@ class Scanner:
     @staticmethod
     def _chunk_is_whole(text: str, raws: list[RawTok], i: int, j: int) -> bool:
         """Is raws[i:j] (glued tokens) a date, a time or a phone number as a whole? Each
-        form needs what `_WHOLE_ANY`, `_WHOLE_SEPS` and `_WHOLE_MIN` say (the compiled pass 2
+        form needs what `_WHOLE_ANY`, `_WHOLE_SEPS`, `_WHOLE_MIN`, `_WHOLE_JOINS` and
+        `_WHOLE_FREE` say (the compiled pass 2
         asks this only then)."""
         s = text[raws[i].start:raws[j - 1].end]
         core = s.rstrip(_CHUNK_STRIP_R).lstrip(_CHUNK_STRIP_L)

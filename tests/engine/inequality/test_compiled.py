@@ -406,7 +406,10 @@ def _glued_codes(n: int = 4000, seed: int = 53) -> list[str]:
     rnd = random.Random(seed)
     # the shortest forms each of `Scanner._chunk_is_whole`'s regexes accepts, and one more
     edges = ["2024-3", "2024/3", "3/2024", "12/2024", "(2024-3)", "2024-3.", "1-2-3", "1/2/3", "1-2/3",
-             "9h30", "9:30", "+5-1", "2199-12", "1799-1", "2024-13", "2024-03-", "x2024-3"]
+             "9h30", "9:30", "+5-1", "2199-12", "1799-1", "2024-13", "2024-03-", "x2024-3",
+             # a join needs a decimal digit on each side, any script's (as `\d`); "+" needs none
+             "٢٠٢٤-٣", "٣/٢٠٢٤", "९h३०", "1٢/2024", "AB-12/2024", "12/2024-AB", "x+5-1", "(+5-1)",
+             "2024-x3", "9h-30", "9:h30", "12//2024", "1-/2-3"]
     return edges + [" ".join("".join(rnd.choice(pool) for _ in range(rnd.randint(1, 6)))
                              for _ in range(rnd.randint(1, 4))) for _ in range(n)]
 
@@ -582,7 +585,7 @@ def test_compiled_raw_sequence_owns_exactly_its_references():
     # "tensão": one token's text; "4.000": one token's text and f
     assert (sys.getrefcount(text_), sys.getrefcount(num_text)) == (held[0] - 1, held[1] - 2)
     with pytest.raises(TypeError):
-        _rawscan.RawScanner(sc, list, ":", "/", 6)
+        _rawscan.RawScanner(sc, list, ":", "/", 6, ":/", "+")
     assert RawTok is type(table_word)
 
 
