@@ -5,17 +5,21 @@ Same result as `refine._refine`, which stays the reference and the fallback: the
 in the same order with the same regexes (the `Refiner`'s and the refine module's own), over
 the tokens' slots read and written directly (offsets from `_slotfill.slot_offsets`) instead of
 attribute look-ups, with C indices. Some regexes are asked only after a C test of what they
-need: `_YEAR` is read in C exactly ("19dd"/"20dd"); `_CLOCK_AFTER` needs one of
-`_CLOCK_AFTER_FIRST` after the spaces; the Refiner's `after_date` needs an ordinal mark or the
-first two letters of "de", "of" or a month there; its `before_any` needs a month or identifier
-word behind a run of tail characters (`_gate`, tables from `refine._gate_tables`). Steps 5
+need: `_YEAR` and `_HHMM` are read in C exactly ("19dd"/"20dd", `_is_hhmm`); `_CLOCK_AFTER`
+needs one of `_CLOCK_AFTER_FIRST` after the spaces; the Refiner's `after_date` needs an
+ordinal mark or the first two letters of "de", "of" or a month there; its `before_any` needs
+a month or identifier word behind a run of tail characters (`_gate`, tables from
+`refine._gate_tables`, and a table of the character pairs its words can start with). Steps 5
 and 6 (parenthesised duplicates, commas) are `_drop_noise` ported the same way; they call the
 reference's `_same_value` and `_unit_prefix`. A call whose tokens are not all `Tok` runs the reference.
 `tests/engine/inequality/test_compiled.py` checks both agree token for token.
 """
+import re
+
 from cpython.object cimport PyObject
 from cpython.ref cimport Py_INCREF, Py_XDECREF
 from cpython.unicode cimport Py_UNICODE_ISDECIMAL, Py_UNICODE_ISSPACE
+from libc.string cimport memset
 
 
 cdef inline object _get(object t, Py_ssize_t off):
@@ -43,6 +47,24 @@ cdef inline bint _is_year_text(str raw):
         and Py_UNICODE_ISDECIMAL(raw[2]) and Py_UNICODE_ISDECIMAL(raw[3])
 
 
+#: the one `_HHMM` pattern `_is_hhmm` reads in C (another pattern is asked as a regex)
+_HHMM_PATTERN = r"[0-2]\d[0-5]\d"
+
+
+cdef inline bint _is_hhmm(str raw):
+    # _HHMM.fullmatch(raw) for `_HHMM_PATTERN` (`\d`: a Unicode decimal digit, as in `re`)
+    if len(raw) != 4:
+        return False
+    cdef Py_UCS4 a = raw[0], c = raw[2]
+    return (u"0" <= a <= u"2" and Py_UNICODE_ISDECIMAL(raw[1]) and u"0" <= c <= u"5"
+            and Py_UNICODE_ISDECIMAL(raw[3]))
+
+
+def is_hhmm(str raw) -> bool:
+    """`_is_hhmm` (for tests)."""
+    return _is_hhmm(raw)
+
+
 cdef inline Py_ssize_t _skip_spaces(str s):
     # the index of the first character of `s` that `\s` does not match (len(s) if none)
     cdef Py_ssize_t k = 0, n = len(s)
@@ -58,9 +80,13 @@ cdef class RefineLoop:
     cdef object tok, exact_units, reference, value_types, has_comma_word, is_year
     cdef object after_date, before_date, before_id, before_clock, before_year, change_rx, before_any
     cdef object clock_after, hhmm, hrs_after, zero_padded, range_join
+    cdef readonly bint hhmm_in_c  # `_HHMM` is `_HHMM_PATTERN`: `_is_hhmm` answers for it
     cdef object same_value, unit_prefix, date_pairs
     cdef object gate_tail, gate_trie  # the refiner's: see `refine._gate_tables`
     cdef unsigned char gate_ascii[128]  # per ASCII character: 1 a tail character, 2 a word's first
+    # per ASCII pair (c, c2), a bit: a gate word spelled backwards may start "c" then "c2"
+    # (its trie node after "c" ends a word, goes on with "c2", or with " " and c2 is a space)
+    cdef unsigned char gate_pairs[128][16]
     cdef str clock_first, date_firsts, date_marks
     cdef Py_ssize_t o_type, o_start, o_end, o_op
 
@@ -77,6 +103,7 @@ cdef class RefineLoop:
         self.before_clock, self.before_year = rf.before_clock, rf.before_year
         self.change_rx, self.before_any = rf.change_rx, rf.before_any
         self.clock_after, self.hhmm = module._CLOCK_AFTER, module._HHMM
+        self.hhmm_in_c = self.hhmm.pattern == _HHMM_PATTERN and self.hhmm.flags == re.UNICODE
         self.hrs_after, self.zero_padded = module._HRS_AFTER, module._ZERO_PADDED
         self.range_join = module._RANGE_JOIN
         self.o_type, self.o_start, self.o_end, self.o_op = (
@@ -96,6 +123,8 @@ cdef class RefineLoop:
         self.date_marks = "ºª°o."
         self.gate_tail, self.gate_trie = rf.gate_tail, rf.gate_trie
         cdef Py_UCS4 c
+        cdef unsigned int c2
+        memset(self.gate_pairs, 0, sizeof(self.gate_pairs))
         for c in range(128):
             self.gate_ascii[c] = 0
             if self.gate_trie is not None:
@@ -104,6 +133,11 @@ cdef class RefineLoop:
                     self.gate_ascii[c] |= 1
                 if ch in self.gate_trie:
                     self.gate_ascii[c] |= 2
+                    node = self.gate_trie[ch]
+                    for c2 in range(128):
+                        ch2 = chr(c2)
+                        if "" in node or ch2 in node or (ch2.isspace() and " " in node):
+                            self.gate_pairs[c][c2 >> 3] |= 1 << (c2 & 7)
 
     def gate(self, str folded, Py_ssize_t start) -> bool:
         """`_gate` (for tests): False only where `before_any` cannot match before `start`."""
@@ -122,7 +156,7 @@ cdef class RefineLoop:
             c = folded[k]
             if c < 128:  # the same two questions, from the table
                 fl = self.gate_ascii[c]
-                if fl & 2 and self._word_at(folded, k, lo):
+                if fl & 2 and self._pair_may(folded, k, lo) and self._word_at(folded, k, lo):
                     return True
                 if not fl & 1:
                     return False
@@ -133,6 +167,18 @@ cdef class RefineLoop:
                     return False
             k -= 1
         return False
+
+    cdef inline bint _pair_may(self, str folded, Py_ssize_t k, Py_ssize_t lo) noexcept:
+        # False only where `_word_at(folded, k, lo)` is False, for an ASCII folded[k]: the
+        # character before it is ASCII too and no gate word (backwards) starts with the pair
+        cdef unsigned int c2, c
+        if k - 1 < lo:
+            return True
+        c2 = <Py_UCS4>folded[k - 1]
+        if c2 >= 128:
+            return True
+        c = <Py_UCS4>folded[k]
+        return (self.gate_pairs[c][c2 >> 3] >> (c2 & 7)) & 1
 
     cdef bint _word_at(self, str folded, Py_ssize_t k, Py_ssize_t lo) except -1:
         # a word of `gate_trie` spelled backwards from folded[k] (not before folded[lo]); a
@@ -316,7 +362,8 @@ cdef class RefineLoop:
                 self._other(toks[j])
             return 0
         cdef Py_UCS4 lead = raw[0]
-        if (lead == u"0" or lead == u"1" or lead == u"2") and self.hhmm.fullmatch(raw) \
+        if (lead == u"0" or lead == u"1" or lead == u"2") and (
+                _is_hhmm(raw) if self.hhmm_in_c else self.hhmm.fullmatch(raw) is not None) \
                 and self.hrs_after.match(after):
             self._other(t)
             return 0

@@ -15,6 +15,7 @@ reference counts against the class itself.
 import dataclasses
 
 from cpython.object cimport PyObject, PyTypeObject
+from cpython.mem cimport PyMem_Free, PyMem_Malloc
 from cpython.ref cimport Py_DECREF, Py_INCREF
 
 
@@ -116,70 +117,116 @@ def slot_offsets(cls) -> dict[str, int]:
             for f in dataclasses.fields(cls)}
 
 
+cdef extern from "Python.h":
+    # the dict's version: CPython gives a dict a new one on every change (PEP 509)
+    ctypedef struct _VersionedDict "PyDictObject":
+        unsigned long long ma_version_tag
+    object PyUnicode_DecodeASCII(const char* s, Py_ssize_t size, const char* errors)
+
+
+cdef enum:
+    # how many (value, code) pairs a `SlotCodes` remembers between calls (the parser's
+    # token types are about twenty strings)
+    _KEEP = 48
+
+
 cdef class SlotCodes:
     """`SlotCodes(cls, field)(objs, codes, default)` ==
     `"".join([codes.get(o.<field>, default) for o in objs])` for a list of `cls` instances
     whose codes are one character each (the parser's token-type string): the slot read
-    directly, one string built. Objects of another class are read by attribute."""
+    directly, one string built. Objects of another class are read by attribute.
+
+    The codes of exact `str` values are remembered between calls, by identity, while `codes`
+    is the same dict unchanged (its PEP 509 version), all its keys exact `str`s (so a look-up
+    runs no Python code and gives the same answer every time), and `default` the same
+    object; each remembered value is held (a reference), so its address cannot be reused
+    meanwhile."""
 
     cdef object cls
     cdef str field
     cdef Py_ssize_t offset
+    cdef object kept_codes, kept_default  # what the remembered codes were looked up in
+    cdef unsigned long long kept_version
+    cdef bint keepable  # every key of `kept_codes` is an exact str
+    cdef PyObject* kept_values[_KEEP]  # (references held)
+    cdef unsigned char kept_chars[_KEEP]
+    cdef Py_ssize_t kept
 
     def __init__(self, cls, str field):
         self.offset = slot_offsets(cls)[field]
         self.cls = cls
         self.field = field
 
+    def __dealloc__(self):
+        self._forget()
+
+    cdef void _forget(self) noexcept:
+        cdef Py_ssize_t j
+        for j in range(self.kept):
+            Py_DECREF(<object>self.kept_values[j])
+        self.kept = 0
+
     def __call__(self, list objs, dict codes, str default):
-        cdef Py_ssize_t n = len(objs), k, j, seen = 0
+        cdef Py_ssize_t n = len(objs)
+        cdef char small[128]
+        cdef char* buf = small
+        if codes is not self.kept_codes or default is not self.kept_default:
+            self._forget()
+            self.kept_codes, self.kept_default = codes, default
+            self.kept_version = 0  # (never a dict's version: checked again below)
+        if n > 128:
+            buf = <char*>PyMem_Malloc(n)
+            if buf == NULL:
+                raise MemoryError()
+        try:
+            return self._codes(objs, n, codes, default, buf)
+        finally:
+            if buf != small:
+                PyMem_Free(buf)
+
+    cdef object _codes(self, list objs, Py_ssize_t n, dict codes, str default, char* buf):
+        cdef Py_ssize_t k, j
         cdef PyObject* v
         cdef list parts = None
-        cdef bytearray out = bytearray(n)
-        cdef unsigned char* buf = out
-        # the values already looked up in this call, by identity: the objects share a few
-        # type strings. Only when every object is a `cls` (slots read, no Python code runs,
-        # so no value is freed during the call) and for exact `str`s (their look-up runs none)
-        cdef PyObject* seen_values[8]
-        cdef unsigned char seen_codes[8]
-        cdef bint cache = True
-        for k in range(n):
-            if type(objs[k]) is not self.cls:
-                cache = False
-                break
+        cdef bint found
         for k in range(n):
             o = objs[k]
             if type(o) is self.cls:
                 v = (<PyObject**>(<char*><PyObject*>o + self.offset))[0]
                 value = getattr(o, self.field) if v == NULL else <object>v
             else:
-                value = getattr(o, self.field)
-            if cache and parts is None:
-                for j in range(seen):
-                    if seen_values[j] == <PyObject*>value:
-                        buf[k] = seen_codes[j]
+                value = getattr(o, self.field)  # (may run code: the version is read after it)
+            if (<_VersionedDict*><PyObject*>codes).ma_version_tag != self.kept_version:
+                self._forget()
+                self.kept_version = (<_VersionedDict*><PyObject*>codes).ma_version_tag
+                self.keepable = all(type(key) is str for key in codes)
+            if parts is None:
+                found = False
+                for j in range(self.kept):
+                    if self.kept_values[j] == <PyObject*>value:
+                        buf[k] = self.kept_chars[j]
+                        found = True
                         break
-                else:
-                    j = -1
-                if j >= 0:
+                if found:
                     continue
             code = codes.get(value, default)
-            if (cache and parts is None and seen < 8 and type(value) is str and type(code) is str
-                    and len(<str>code) == 1 and ord(<str>code) <= 127):
-                # (`value` is held by its object in `objs` for the whole call)
-                seen_values[seen] = <PyObject*>value
-                seen_codes[seen] = ord(<str>code)
-                seen += 1
             if parts is None and (type(code) is not str or len(<str>code) != 1
                                   or ord(<str>code) > 127):
                 parts = [chr(buf[j]) for j in range(k)]  # not one ASCII character: general path
             if parts is not None:
                 parts.append(code)
-            else:
-                buf[k] = ord(<str>code)
+                continue
+            buf[k] = ord(<str>code)
+            if self.keepable and type(value) is str and self.kept < _KEEP:
+                # (an exact str looked up among exact str keys: no code ran, `codes` is as
+                # it was when its version was read)
+                Py_INCREF(value)
+                self.kept_values[self.kept] = <PyObject*>value
+                self.kept_chars[self.kept] = ord(<str>code)
+                self.kept += 1
         if parts is not None:
             return "".join(parts)
-        return out.decode("ascii")
+        return PyUnicode_DecodeASCII(buf, n, NULL)
 
 
 # -- the build's string equality (`_streq.h`, forced into every compiled module) ------------

@@ -544,6 +544,27 @@ def test_compiled_refine_gate_is_false_only_where_the_regex_cannot_match():
     assert checked > 300_000 and matched > 5_000 and rejected > 0.7 * checked
 
 
+@pytest.mark.skipif(not compiled_status().uses("_refineloop"),
+                    reason=f"no current compiled build ({compiled_status().reason})")
+def test_compiled_refine_reads_hhmm_as_the_regex_does():
+    # `_HHMM.fullmatch` is answered in C: same answer on every 3- to 5-character string of
+    # digits (ASCII and other scripts' decimals, which `\d` matches), near-digits and marks
+    import itertools
+
+    from entrec.engine.inequality import _refineloop, refine
+
+    assert all(refine.Refiner(lex)._run.hhmm_in_c for lex in InequalityExtractor.load().lexicons.values())
+    chars = "0123456789" + "٣٠९" + "²½¹" + "h:x "
+    seen = 0
+    for n in (3, 4, 5):
+        for combo in itertools.product(chars, repeat=n) if n < 5 else (
+                "".join(c) for c in itertools.islice(itertools.product("0125679٣", repeat=5), 5000)):
+            raw = "".join(combo)
+            assert _refineloop.is_hhmm(raw) == (refine._HHMM.fullmatch(raw) is not None), raw
+            seen += _refineloop.is_hhmm(raw)
+    assert seen > 1000
+
+
 def test_refine_gate_tables_refuse_what_a_c_walk_would_misread():
     from entrec.engine.inequality.refine import _gate_tables
 

@@ -171,3 +171,54 @@ def test_slot_codes_equal_the_joined_look_ups(slotfill):
         assert read(objs, table, "x") == _type_code_string_py(objs, table, "x"), values
     with pytest.raises(TypeError, match="no slots to read"):
         slotfill.SlotCodes(_NoSlots, "a")
+
+
+def test_slot_codes_remember_codes_only_while_the_table_is_unchanged(slotfill):
+    # codes are remembered between calls (by the value's identity): a changed, another or a
+    # replaced table, another default, and keys that are not plain strings all answer as the
+    # look-up does; the remembered values are held while remembered and released with it
+    from entrec.engine.inequality.parser import _type_code_string_py
+    from entrec.engine.inequality.scanner import Tok
+
+    read = slotfill.SlotCodes(Tok, "type")
+    codes = {"NUMBER": "n", "CMP": "a"}
+    toks = [Tok(t, 0, 1) for t in ("CMP", "NUMBER", "UNIT", "NUMBER")]
+
+    def same(table, default="x"):
+        got = read(toks, table, default)
+        assert got == _type_code_string_py(toks, table, default), (table, default)
+        return got
+
+    assert same(codes) == same(codes) == "anxn"
+    codes["UNIT"] = "b"  # changed in place: its version moves on
+    assert same(codes) == "anbn"
+    codes["NUMBER"] = "m"
+    assert same(codes) == "ambm"
+    assert same(dict(codes), "y") == "ambm" and same({"CMP": "c"}, "y") == "cyyy"
+    assert same(codes, "?") == "ambm" and same({}, "?") == "????"
+
+    class Switch(str):  # a key whose equality is its own (and changes): never remembered
+        on = True
+
+        def __eq__(self, other):
+            return Switch.on and str.__eq__(self, other)
+
+        __hash__ = str.__hash__
+
+    switch = {Switch("NUMBER"): "n"}
+    assert read(toks, switch, "x") == "xnxn"
+    Switch.on = False  # the table is unchanged; its answer is not
+    assert read(toks, switch, "x") == "xxxx"
+
+    value = "".join(["TY", "PE-", str(id(object()))])  # a string no one else holds
+    held = sys.getrefcount(value)
+    mine = [Tok(value, 0, 1)]
+    base = sys.getrefcount(value)
+    assert read(mine, {value: "t"}, "x") == "t"
+    table = {value: "t"}
+    assert read(mine, table, "x") == "t" and sys.getrefcount(value) == base + 2  # table, memory
+    del read
+    gc.collect()
+    assert sys.getrefcount(value) == base + 1  # the table's own
+    del mine, table
+    assert sys.getrefcount(value) == held
