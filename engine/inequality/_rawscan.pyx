@@ -16,12 +16,14 @@ from cpython.mem cimport PyMem_Free, PyMem_Malloc, PyMem_Realloc
 from cpython.object cimport PyObject, PyTypeObject
 from cpython.pycapsule cimport PyCapsule_New
 from cpython.ref cimport Py_DECREF, Py_INCREF, Py_XDECREF
-from cpython.unicode cimport Py_UNICODE_ISALNUM, Py_UNICODE_ISDECIMAL, Py_UNICODE_ISSPACE
+from cpython.unicode cimport (Py_UNICODE_ISALNUM, Py_UNICODE_ISDECIMAL, Py_UNICODE_ISSPACE,
+                             PyUnicode_DATA, PyUnicode_KIND, PyUnicode_READ)
 from libc.stdint cimport uint64_t
 from libc.string cimport memset
 
 
 cdef extern from "Python.h":
+    int PyUnicode_READY(object) except -1
     # the one slot of PyTypeObject this module needs (Cython's own declaration lacks it)
     ctypedef PyObject* (*allocfunc)(PyTypeObject*, Py_ssize_t) except NULL
     ctypedef struct _AllocType "PyTypeObject":
@@ -117,8 +119,10 @@ cdef inline uint64_t _hash(str s, Py_ssize_t a, Py_ssize_t b) noexcept:
     # FNV-1a over the code points of s[a:b]
     cdef uint64_t h = 14695981039346656037ULL
     cdef Py_ssize_t k
+    cdef unsigned int kind = PyUnicode_KIND(s)
+    cdef void* data = PyUnicode_DATA(s)
     for k in range(a, b):
-        h = (h ^ <uint64_t>s[k]) * 1099511628211ULL
+        h = (h ^ <uint64_t>PyUnicode_READ(kind, data, k)) * 1099511628211ULL
     return h
 
 
@@ -162,14 +166,18 @@ cdef class WordTable:
         cdef Py_ssize_t length = b - a
         cdef _Entry* e
         cdef str w
+        cdef unsigned int skind = PyUnicode_KIND(s), wkind
+        cdef void* sdata = PyUnicode_DATA(s)
+        cdef void* wdata
         while True:
             e = &self.entries[k]
             if e.word == NULL:
                 return -1
             if e.hash == h and e.length == length:
                 w = <str>e.word
+                wkind, wdata = PyUnicode_KIND(w), PyUnicode_DATA(w)
                 j = 0
-                while j < length and w[j] == s[a + j]:
+                while j < length and PyUnicode_READ(wkind, wdata, j) == PyUnicode_READ(skind, sdata, a + j):
                     j += 1
                 if j == length:
                     return k
@@ -402,35 +410,41 @@ cdef class RawScanner:
         cdef unsigned int fl
         cdef WordTable table = self.table
         cdef RawSeq seq = RawSeq.__new__(RawSeq)
+        cdef unsigned int kind
+        cdef void* data
         if len(folded) != n:
             raise ValueError("folded must be as long as text")
+        PyUnicode_READY(text)  # (a legacy string gets its code units; any other: no-op)
+        PyUnicode_READY(folded)
+        # the text's code units read in place (`text[i]` calls Cython's index helper)
+        kind, data = PyUnicode_KIND(text), PyUnicode_DATA(text)
         seq.text, seq.folded, seq.table, seq.tp = text, folded, table, self.tp
         seq._raw_tok = self._raw_tok
         while True:
-            while i < n and _space(text[i]):
+            while i < n and _space(PyUnicode_READ(kind, data, i)):
                 i += 1
             if i >= n:
                 break
             a = i
-            c = text[i]
+            c = PyUnicode_READ(kind, data, i)
             if _decimal(c):  # \d+(?:[.,]\d+)*
                 i += 1
-                while i < n and _decimal(text[i]):
+                while i < n and _decimal(PyUnicode_READ(kind, data, i)):
                     i += 1
-                while i + 1 < n and (text[i] == u"." or text[i] == u",") and _decimal(text[i + 1]):
+                while i + 1 < n and (PyUnicode_READ(kind, data, i) == u"." or PyUnicode_READ(kind, data, i) == u",") and _decimal(PyUnicode_READ(kind, data, i + 1)):
                     i += 2
-                    while i < n and _decimal(text[i]):
+                    while i < n and _decimal(PyUnicode_READ(kind, data, i)):
                         i += 1
                 r = seq._add(KIND_NUM, a, i)
                 r.known = 1
                 seq.nums += 1
             elif _letter(c):  # [^\W\d_]+(?:'[^\W\d_]+)?
                 i += 1
-                while i < n and _letter(text[i]):
+                while i < n and _letter(PyUnicode_READ(kind, data, i)):
                     i += 1
-                if i + 1 < n and text[i] == u"'" and _letter(text[i + 1]):
+                if i + 1 < n and PyUnicode_READ(kind, data, i) == u"'" and _letter(PyUnicode_READ(kind, data, i + 1)):
                     i += 2
-                    while i < n and _letter(text[i]):
+                    while i < n and _letter(PyUnicode_READ(kind, data, i)):
                         i += 1
                 r = seq._add(KIND_WORD, a, i)
                 r.wid = table._find(folded, a, i)
@@ -442,9 +456,9 @@ cdef class RawScanner:
             else:
                 if c == u"_":  # _+
                     i += 1
-                    while i < n and text[i] == u"_":
+                    while i < n and PyUnicode_READ(kind, data, i) == u"_":
                         i += 1
-                elif i + 1 < n and _pair(c, text[i + 1]):
+                elif i + 1 < n and _pair(c, PyUnicode_READ(kind, data, i + 1)):
                     i += 2
                 else:  # [^\w\s]: any other single mark
                     i += 1
