@@ -16,7 +16,7 @@ from spacy.util import compile_infix_regex, compile_prefix_regex, compile_suffix
 from .text_guard import make_doc as guarded_make_doc
 from .textfold import fold
 
-__all__ = ["make_nlp", "make_doc", "doc_text", "doc_folded", "customize_tokenizer", "SUPPORTED_LANGS",
+__all__ = ["make_nlp", "make_doc", "doc_text", "doc_folded", "doc_text_folded", "customize_tokenizer", "SUPPORTED_LANGS",
            "MAX_TEXT_CHARS"]
 
 SUPPORTED_LANGS = ("pt", "en")
@@ -121,3 +121,14 @@ def doc_folded(doc: Doc) -> str:
     if folded is None:
         folded = data[_FOLDED_KEY] = fold(doc_text(doc))
     return folded
+
+
+def doc_text_folded(doc: Doc) -> tuple[str, str]:
+    """(`doc_text(doc)`, `doc_folded(doc)`) with one read of the Doc's data: the grammar asks
+    for both on every text."""
+    data = doc.user_data
+    text = data.get(_TEXT_KEY)
+    folded = data.get(_FOLDED_KEY)
+    if text is None or folded is None:
+        return doc_text(doc), doc_folded(doc)
+    return text, folded

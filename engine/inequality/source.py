@@ -8,7 +8,7 @@ from spacy.tokens import Doc
 
 from ..entity import Candidate
 from ..textfold import fold
-from ..tokenizer import doc_folded, doc_text
+from ..tokenizer import doc_text_folded
 from .extractor import InequalityExtractor
 
 __all__ = ["InequalitySource", "VALUE_OPS"]
@@ -46,15 +46,17 @@ class InequalitySource:
 
     def _find(self, doc: Doc, lang: str) -> list[Candidate]:
         try:
-            text = doc_text(doc)
-            folded = doc_folded(doc)
+            text, folded = doc_text_folded(doc)
             cands = self.extractor.extract(text, lang, exclude_ops=self.exclude_ops, folded=folded)
         except Exception:  # pragma: no cover - extract itself never raises
             return []
         if not cands or lang not in self._lead_in_ends:
             return cands
-        return [self._lead_in(text, c, lang, folded) if c.value["op"] == "between" else c
-                for c in cands]
+        # (`extract` made the list: the ranges are replaced in it)
+        for k, c in enumerate(cands):
+            if c.value["op"] == "between":
+                cands[k] = self._lead_in(text, c, lang, folded)
+        return cands
 
     def _lead_in(self, text: str, c: Candidate, lang: str, folded: str | None = None) -> Candidate:
         """"varia de 24 a 43 meses": a verb leading a range belongs to the entity span.

@@ -5,7 +5,7 @@ import pytest
 
 from entrec.engine import Engine
 from entrec.engine.textfold import fold
-from entrec.engine.tokenizer import doc_folded, doc_text, make_doc, make_nlp
+from entrec.engine.tokenizer import doc_folded, doc_text, doc_text_folded, make_doc, make_nlp
 
 TEXT = "Manter a tensão na SE Xingu entre 525 kV e 550 kV quando a geração da UHE Belo Monte for superior a 4.000 MW."
 
@@ -18,6 +18,17 @@ def test_doc_folded_is_the_fold_of_the_text_and_is_kept():
     assert doc_folded(doc) is folded  # kept on the Doc: folded once
     plain = nlp.make_doc("Tensão ÀS 10h")  # a Doc make_doc did not make: read from doc.text
     assert doc_folded(plain) == "tensao as 10h"
+
+
+def test_doc_text_folded_is_both_reads_and_keeps_the_fold():
+    nlp = make_nlp("pt")
+    doc = make_doc(nlp, TEXT)
+    text, folded = doc_text_folded(doc)  # folded here first: kept for the next reader
+    assert text is doc_text(doc) and folded == fold(TEXT) and doc_folded(doc) is folded
+    assert doc_text_folded(doc) == (text, folded) and doc_text_folded(doc)[1] is folded
+    plain = nlp.make_doc("Tensão ÀS 10h")  # not made by make_doc: no text kept on it
+    assert doc_text_folded(plain) == ("Tensão ÀS 10h", "tensao as 10h")
+    assert doc_folded(plain) is doc_text_folded(plain)[1]
 
 
 @pytest.fixture(scope="module")

@@ -284,3 +284,25 @@ def test_window_plans_equal_step_by_step_search(ext):
         code = "".join(ext._parser._codes[t.type] for t in toks)
         hits += _planned_vs_steps(ext, toks, code)
     assert hits > 300
+
+
+def test_extract_with_a_given_fold_equals_the_general_path(ext):
+    # `extract(..., folded=)` skips `_bounds` when the language is known and the fold fits:
+    # the same candidates as without a fold, and as `matches`, on every kind of input
+    from entrec.engine.textfold import fold
+
+    class Text(str):
+        pass
+
+    texts = [t for t, _ in _generated(600)] + ["", "x", "entre 10 e 20 kV, acima de 5 MW e abaixo de 3 MW"]
+    exclude = frozenset({"eq"})
+    checked = 0
+    for text in texts:
+        for lang in ("pt", "en", "xx"):
+            want = [m.to_candidate(ext.priority) for m in ext.matches(text, lang) if m.value["op"] not in exclude]
+            assert ext.extract(text, lang, exclude_ops=exclude) == want, (text, lang)
+            assert ext.extract(text, lang, exclude_ops=exclude, folded=fold(text)) == want, (text, lang)
+            assert ext.extract(Text(text), lang, exclude_ops=exclude, folded=fold(text)) == want
+            assert ext.extract(text, lang, exclude_ops=exclude, folded=fold(text) + "!") == want  # ignored
+            checked += bool(want)
+    assert checked > 300
