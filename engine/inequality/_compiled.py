@@ -27,7 +27,8 @@ __all__ = ["COMPILED_MODULES", "NATIVE_MODULES", "NATIVE_INCLUDES", "FORCED_HEAD
            "source_digest", "module_digest", "module_files"]
 
 #: the modules setup.py compiles from their `.py` (setup.py reads these lists from this file)
-COMPILED_MODULES = ("interval", "numbers", "scanner", "refine", "bound_plan", "lr_memo", "parser")
+COMPILED_MODULES = ("interval", "numbers", "scanner", "refine", "bound_plan", "lr_memo", "parser",
+                    "extractor", "source")
 #: compiled-only modules (C loops with no `.py` twin; the `.py` modules keep the reference
 #: code and use these only in a current compiled build): module -> its Cython source
 NATIVE_MODULES = {"_rawscan": "_rawscan.pyx", "_scanloop": "_scanloop.pyx",
