@@ -128,8 +128,9 @@ def test_guard_imports_a_stale_module_from_its_source(tmp_path):
         """), encoding="utf-8")
     code = ("import stalepkg, stalepkg.scanner as s; "
             "print(s.NAME, s.__file__.endswith('.py'), stalepkg.STATUS.reason)")
+    env = {k: v for k, v in os.environ.items() if k != PURE_ENV}  # (a pure run's env says so first)
     out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True,
-                         env={**os.environ, "PYTHONPATH": str(tmp_path)})
+                         env={**env, "PYTHONPATH": str(tmp_path)})
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.strip() == ("from source True scanner.py or _streq.h changed since it was compiled "
                                   "(rebuild: make compile)")
