@@ -115,6 +115,12 @@ cdef struct _Entry:
     unsigned int flags
 
 
+cdef inline Py_UCS4 _at(unsigned int kind, void* data, Py_ssize_t i) noexcept:
+    # the code unit at i of a string's `PyUnicode_DATA` (`s[i]` compiles to Cython's
+    # out-of-line index helper)
+    return PyUnicode_READ(kind, data, i)
+
+
 cdef inline uint64_t _hash(str s, Py_ssize_t a, Py_ssize_t b) noexcept:
     # FNV-1a over the code points of s[a:b]
     cdef uint64_t h = 14695981039346656037ULL
@@ -122,7 +128,7 @@ cdef inline uint64_t _hash(str s, Py_ssize_t a, Py_ssize_t b) noexcept:
     cdef unsigned int kind = PyUnicode_KIND(s)
     cdef void* data = PyUnicode_DATA(s)
     for k in range(a, b):
-        h = (h ^ <uint64_t>PyUnicode_READ(kind, data, k)) * 1099511628211ULL
+        h = (h ^ <uint64_t>_at(kind, data, k)) * 1099511628211ULL
     return h
 
 
@@ -177,7 +183,7 @@ cdef class WordTable:
                 w = <str>e.word
                 wkind, wdata = PyUnicode_KIND(w), PyUnicode_DATA(w)
                 j = 0
-                while j < length and PyUnicode_READ(wkind, wdata, j) == PyUnicode_READ(skind, sdata, a + j):
+                while j < length and _at(wkind, wdata, j) == _at(skind, sdata, a + j):
                     j += 1
                 if j == length:
                     return k
@@ -416,35 +422,36 @@ cdef class RawScanner:
             raise ValueError("folded must be as long as text")
         PyUnicode_READY(text)  # (a legacy string gets its code units; any other: no-op)
         PyUnicode_READY(folded)
-        # the text's code units read in place (`text[i]` calls Cython's index helper)
+        # the text's code units read in place (`_at`)
         kind, data = PyUnicode_KIND(text), PyUnicode_DATA(text)
         seq.text, seq.folded, seq.table, seq.tp = text, folded, table, self.tp
         seq._raw_tok = self._raw_tok
         while True:
-            while i < n and _space(PyUnicode_READ(kind, data, i)):
+            while i < n and _space(_at(kind, data, i)):
                 i += 1
             if i >= n:
                 break
             a = i
-            c = PyUnicode_READ(kind, data, i)
+            c = _at(kind, data, i)
             if _decimal(c):  # \d+(?:[.,]\d+)*
                 i += 1
-                while i < n and _decimal(PyUnicode_READ(kind, data, i)):
+                while i < n and _decimal(_at(kind, data, i)):
                     i += 1
-                while i + 1 < n and (PyUnicode_READ(kind, data, i) == u"." or PyUnicode_READ(kind, data, i) == u",") and _decimal(PyUnicode_READ(kind, data, i + 1)):
+                while i + 1 < n and (_at(kind, data, i) == u"." or _at(kind, data, i) == u",") \
+                        and _decimal(_at(kind, data, i + 1)):
                     i += 2
-                    while i < n and _decimal(PyUnicode_READ(kind, data, i)):
+                    while i < n and _decimal(_at(kind, data, i)):
                         i += 1
                 r = seq._add(KIND_NUM, a, i)
                 r.known = 1
                 seq.nums += 1
             elif _letter(c):  # [^\W\d_]+(?:'[^\W\d_]+)?
                 i += 1
-                while i < n and _letter(PyUnicode_READ(kind, data, i)):
+                while i < n and _letter(_at(kind, data, i)):
                     i += 1
-                if i + 1 < n and PyUnicode_READ(kind, data, i) == u"'" and _letter(PyUnicode_READ(kind, data, i + 1)):
+                if i + 1 < n and _at(kind, data, i) == u"'" and _letter(_at(kind, data, i + 1)):
                     i += 2
-                    while i < n and _letter(PyUnicode_READ(kind, data, i)):
+                    while i < n and _letter(_at(kind, data, i)):
                         i += 1
                 r = seq._add(KIND_WORD, a, i)
                 r.wid = table._find(folded, a, i)
@@ -456,9 +463,9 @@ cdef class RawScanner:
             else:
                 if c == u"_":  # _+
                     i += 1
-                    while i < n and PyUnicode_READ(kind, data, i) == u"_":
+                    while i < n and _at(kind, data, i) == u"_":
                         i += 1
-                elif i + 1 < n and _pair(c, PyUnicode_READ(kind, data, i + 1)):
+                elif i + 1 < n and _pair(c, _at(kind, data, i + 1)):
                     i += 2
                 else:  # [^\w\s]: any other single mark
                     i += 1
