@@ -157,7 +157,7 @@ def main() -> None:
     from entrec.engine.inequality import compiled_status
     print(f"grammar modules: {compiled_status().describe()}")
     print(f"rules-only engine                : {r:8.1f}")
-    print(f"default engine                   : {dflt:8.1f}   ratio {r / dflt:.2f} (target >= {TARGET})")
+    print(f"default engine                   : {dflt:8.1f}   ratio {r / dflt:.3f} (target >= {TARGET}; {'met' if r / dflt >= TARGET else 'NOT met'})")
     print(f"grammar budget at {TARGET}          : {budget:8.1f}   (default may cost {r / TARGET:.1f})")
     print(f"grammar cost in the engine       : {dflt - r:8.1f}   {(dflt - r) / budget:.1f}x the budget")
     print(f"  of which the grammar source    : {inside['best'] / len(texts) * 1e6:8.1f}   "

@@ -168,7 +168,8 @@ def main() -> None:
     print(f"entrec default engine (rules+grammar): {wps['default']:11,.0f} words/s")
     print(f"ratio rules-only / span_ruler       : {wps['rules'] / wps['span']:12.2f}   (target >= 1.0)")
     print(f"ratio rules-only / tokenizer        : {wps['rules'] / wps['tok']:12.3f}   (stretch >= 0.1)")
-    print(f"ratio default / rules-only          : {wps['default'] / wps['rules']:12.2f}   (target >= 0.85)")
+    ratio = wps['default'] / wps['rules']  # three decimals: 0.846 must not read "0.85"
+    print(f"ratio default / rules-only          : {ratio:12.3f}   (target >= 0.85; {'met' if ratio >= 0.85 else 'NOT met'})")
     print(f"start-up cold (no cache) + 1st text : {cold:12.2f} s")
     print(f"start-up cached + 1st text          : {cached:12.2f} s wall, {cached_cpu:.2f} s CPU (target <= 1 s)")
     print(f"  of which `import spacy` alone     : {spacy_import:12.2f} s wall, {spacy_cpu:.2f} s CPU (floor)")
