@@ -488,4 +488,22 @@ cdef class Pass3:
             toks.append(prev)
             prev_numeric = False
             i += 1
-        return toks, units_at
+        return toks, self._post_units(toks, units_at)
+
+    cdef list _post_units(self, list toks, list units_at):
+        """`scanner._post_units`: the UNITs followed by a NUMBER or an AND (the type slot
+        read directly when the tokens are filled by slot)."""
+        cdef list out = []
+        cdef Py_ssize_t u, n = len(toks)
+        cdef PyObject* typ
+        for u in units_at:
+            if u + 1 >= n:
+                continue
+            if self.direct:
+                typ = (<PyObject**>(<char*><PyObject*>toks[u + 1] + self.offsets[0]))[0]
+                following = <object>typ
+            else:
+                following = toks[u + 1].type
+            if following == "NUMBER" or following == "AND":
+                out.append(u)
+        return out

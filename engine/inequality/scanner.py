@@ -330,9 +330,9 @@ class Scanner:
 
     def _pass3_py(self, text: str, raws: list[RawTok], nums: list[int], word_anchors: list[int],
                   known: bytearray) -> tuple[list[Tok], list[int]]:
-        """Pass 3 of `scan`: (tokens, indices of the UNIT tokens) before `_post`. A compiled
-        build runs the same as a typed loop (`_scanloop.Pass3`, checked equal by
-        tests/engine/inequality/test_compiled.py)."""
+        """Pass 3 of `scan`: (tokens, indices of the UNIT tokens `_post` may change: those
+        followed by a NUMBER or an AND) before `_post`. A compiled build runs the same as a
+        typed loop (`_scanloop.Pass3`, checked equal by tests/engine/inequality/test_compiled.py)."""
         toks: list[Tok] = []
         n = len(raws)
         i = 0
@@ -451,7 +451,7 @@ class Scanner:
             emit(prev)
             prev_numeric = False
             i += 1
-        return toks, units_at
+        return toks, _post_units(toks, units_at)
 
     def _tok(self, cats: dict, start: int, end: int, prev_numeric: bool) -> Tok:
         if "CMP" in cats and "POST" in cats:
@@ -468,7 +468,8 @@ class Scanner:
     def _post(self, toks: list[Tok], units_at: list[int] | None = None) -> list[Tok]:
         """Units next to numbers: "1 dollar and 42 cents" -> one NUMBER 1.42 with unit $;
         a prefix unit before a number ("$ 10", "R$ 5") -> PUNIT. Only the tokens around
-        UNITs are visited. `units_at`: their indices in `toks`, when known."""
+        UNITs are visited. `units_at`: their indices in `toks` (all, or those `_post_units`
+        keeps), when known."""
         if units_at is None:
             units_at = [i for i, t in enumerate(toks) if t.type == "UNIT"]
         if not units_at:
@@ -508,6 +509,14 @@ class Scanner:
             k = i + 5
         out.extend(toks[k:])
         return out
+
+
+def _post_units(toks: list[Tok], units_at: list[int]) -> list[int]:
+    """The UNITs of `units_at` that `Scanner._post` may change: a merge ("1 dollar and 42
+    cents") needs an AND after the unit, a prefix unit ("$ 10") a NUMBER; at any other unit
+    `_post` changes nothing and keeps its state, so leaving it out gives the same tokens."""
+    n = len(toks)
+    return [u for u in units_at if u + 1 < n and toks[u + 1].type in ("NUMBER", "AND")]
 
 
 def _trie_values(trie: dict):

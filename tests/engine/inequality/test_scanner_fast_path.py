@@ -98,3 +98,38 @@ def test_scan_equals_stored_streams_of_the_previous_scanner(ext, lang):
         assert got == e[1][lang], text
         numbers += got.count("NUMBER:")
     assert numbers > 400  # the generated text does produce numbers
+
+
+def test_post_sees_the_same_with_only_the_units_it_may_change():
+    # pass 3 hands `_post` only the UNITs followed by a NUMBER or an AND: `_post` gives the
+    # same tokens as with every UNIT, on texts with merges ("1 dollar and 42 cents"),
+    # prefix units ("$ 10", "R$ 5") and units everywhere else
+    import dataclasses
+
+    from entrec.engine.inequality import InequalityExtractor
+    from entrec.engine.inequality.scanner import _post_units
+
+    from .test_compiled import _reference_raws
+
+    ext = InequalityExtractor.load()
+    rnd = random.Random(71)
+    pieces = ["1 dollar and 42 cents", "2 reais e 50 centavos", "$ 10", "R$ 5", "US$ 3,5", "10 kV", "kV",
+              "e", "and", "5", "MW", "acima de", "between", "to", "-", "%", "horas", "R$", "$"]
+    texts = [" ".join(rnd.choice(pieces) for _ in range(rnd.randint(1, 8))) for _ in range(3000)]
+    texts += [t for t, _ in _texts(1500, seed=72)]
+    changed = kept_any = 0
+    for lang, lex in ext.lexicons.items():
+        sc = ext._scanners[lang]
+        for text in texts:
+            raws, nums, anchors, known = _reference_raws(sc, text)
+            if not raws:
+                continue
+            toks, kept = sc._pass3_py(text, raws, nums, anchors, bytearray(known))
+            every = [i for i, t in enumerate(toks) if t.type == "UNIT"]
+            assert kept == _post_units(toks, every) and set(kept) <= set(every)
+            want = sc._post([dataclasses.replace(t) for t in toks], every)
+            got = sc._post([dataclasses.replace(t) for t in toks], kept)
+            assert got == want, (lang, text)
+            changed += want != toks
+            kept_any += bool(kept)
+    assert changed > 300 and kept_any > 1000
