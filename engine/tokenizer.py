@@ -16,8 +16,8 @@ from spacy.util import compile_infix_regex, compile_prefix_regex, compile_suffix
 from .text_guard import make_doc as guarded_make_doc
 from .textfold import fold
 
-__all__ = ["make_nlp", "make_doc", "doc_text", "doc_folded", "doc_text_folded", "customize_tokenizer", "SUPPORTED_LANGS",
-           "MAX_TEXT_CHARS"]
+__all__ = ["make_nlp", "make_doc", "doc_text", "doc_folded", "doc_text_folded", "customize_tokenizer",
+           "SUPPORTED_LANGS", "MAX_TEXT_CHARS"]
 
 SUPPORTED_LANGS = ("pt", "en")
 MAX_TEXT_CHARS = 10_000_000

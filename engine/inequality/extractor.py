@@ -211,13 +211,6 @@ class InequalityExtractor:
         `exclude_ops`. `folded`: `fold(text)` when the caller has it (the engine's Doc
         does). Never raises."""
         try:
-            if (lang in self.lexicons and type(text) is str and type(folded) is str and text
-                    and len(folded) == len(text)):
-                # `_bounds`' own first step, without its call: the text's language is known
-                # and its fold given (the engine's case); the general path otherwise
-                found = self._matches_one(text, lang, folded)
-                if len(found) < 2 or all(a.end <= b.start for a, b in zip(found, found[1:])):
-                    return self._candidates(found, exclude_ops) if found else []
             return self._candidates(self._bounds(text, lang, folded), exclude_ops)
         except Exception:  # pragma: no cover - defensive
             return []

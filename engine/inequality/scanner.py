@@ -223,8 +223,7 @@ class Scanner:
     def _chunk_is_whole(text: str, raws: list[RawTok], i: int, j: int) -> bool:
         """Is raws[i:j] (glued tokens) a date, a time or a phone number as a whole? Each
         form needs what `_WHOLE_ANY`, `_WHOLE_SEPS`, `_WHOLE_MIN`, `_WHOLE_JOINS` and
-        `_WHOLE_FREE` say (the compiled pass 2
-        asks this only then)."""
+        `_WHOLE_FREE` say (the compiled pass 2 asks this only then)."""
         s = text[raws[i].start:raws[j - 1].end]
         core = s.rstrip(_CHUNK_STRIP_R).lstrip(_CHUNK_STRIP_L)
         if _DATE_MULTI.search(core) or _TIME.search(core) or core.startswith("+") and (
