@@ -33,7 +33,7 @@ COMPILED_MODULES = ("interval", "numbers", "scanner", "refine", "bound_plan", "l
 #: code and use these only in a current compiled build): module -> its Cython source
 NATIVE_MODULES = {"_rawscan": "_rawscan.pyx", "_scanloop": "_scanloop.pyx",
                   "_slotfill": "_slotfill.pyx", "_refineloop": "_refineloop.pyx",
-                  "_parsewin": "_parsewin.pyx"}
+                  "_parsewin": "_parsewin.pyx", "_triggers": "_triggers.pyx"}
 #: files a compiled-only module includes (Cython `include`): recorded with its source, so an
 #: edit of a shared include makes every module that includes it stale
 NATIVE_INCLUDES = {"_rawscan": ("_rawview.pxi",), "_scanloop": ("_rawview.pxi",)}
@@ -177,8 +177,13 @@ def _native(module: str, name: str):
 
 
 def native_has_trigger():
-    """`_rawscan.has_trigger` (a digit or comparator in a text, in C), or None."""
-    return _native("_rawscan", "has_trigger")
+    """`_triggers.has_trigger` (a digit or comparator in a text, in C), or None."""
+    return _native("_triggers", "has_trigger")
+
+
+def native_has_word():
+    """`_triggers.has_word` (a number word in a text, in C), or None."""
+    return _native("_triggers", "has_word")
 
 
 def native_raw_scanner():

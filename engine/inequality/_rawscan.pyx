@@ -577,15 +577,3 @@ cdef inline bint _mark(str text, RawRec* r, bint joiner):
         return c == u"-" or c == u"." or c == u"/" or c == u"_"
     return c == u"_"
 
-
-def has_trigger(str text) -> bool:
-    """`extractor._TRIGGER.search(text) is not None`: a decimal digit or a comparator symbol
-    (< > = ≤ ≥ ≠ ⩽ ⩾) anywhere in `text`, without the regex engine."""
-    cdef Py_UCS4 c
-    for c in text:
-        if c < 128:
-            if _ASCII[c] & _DECIMAL or c == u"<" or c == u">" or c == u"=":
-                return True
-        elif c == u"≤" or c == u"≥" or c == u"≠" or c == u"⩽" or c == u"⩾" or Py_UNICODE_ISDECIMAL(c):
-            return True
-    return False

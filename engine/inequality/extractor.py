@@ -17,7 +17,7 @@ from ..errors import LexiconError
 from ..diagnostics import Diagnostic
 from ..textfold import fold
 from .interval import Bound
-from ._compiled import native_has_trigger, native_slot_filler
+from ._compiled import native_has_trigger, native_has_word, native_slot_filler
 from .lexicon import Lexicon
 from .lexicon_cache import load_lexicon_cached
 from .parser import InequalityParser
@@ -32,6 +32,9 @@ _TRIGGER = re.compile(r"[\d<>=≤≥≠⩽⩾]")
 #: does a text hold a digit or a comparator? (`_TRIGGER` searched, or the same test in C)
 _has_trigger = native_has_trigger() or (lambda text: _TRIGGER.search(text) is not None)
 _WORDS = re.compile(r"[^\W\d_]+")
+#: is one of `words` (none longer than `longest`) a word of the folded text? (`_WORDS`'
+#: runs against the set, or the same test in C without the list of every word)
+_has_word = native_has_word() or (lambda folded, words, longest: not words.isdisjoint(_WORDS.findall(folded)))
 _new_object = object.__new__
 #: builds a `Candidate` from all its fields by filling its slots, in a compiled build
 _fill_candidate = native_slot_filler(Candidate)
@@ -74,6 +77,8 @@ class InequalityExtractor:
         self._scanners = {lang: Scanner(lex) for lang, lex in self.lexicons.items()}
         self._refiners = {lang: Refiner(lex) for lang, lex in self.lexicons.items()}
         self._word_triggers = {lang: self._trigger_words(lex) for lang, lex in self.lexicons.items()}
+        #: per language: the longest number word's length (longer words are not looked up)
+        self._word_longest = {lang: max(map(len, ws), default=0) for lang, ws in self._word_triggers.items()}
 
     @staticmethod
     def _trigger_words(lex: Lexicon) -> frozenset[str]:
@@ -187,8 +192,7 @@ class InequalityExtractor:
     def _matches_one(self, text: str, lang: str, folded: str) -> list[Bound]:
         if not _has_trigger(text):
             # no digit or comparator symbol: only number words can start an inequality
-            words = self._word_triggers[lang]
-            if words.isdisjoint(_WORDS.findall(folded)):
+            if not _has_word(folded, self._word_triggers[lang], self._word_longest[lang]):
                 return []
         toks = self._refiners[lang](text, self._scanners[lang].scan(text, folded), folded)
         return self._parser.parse_all(toks)

@@ -289,10 +289,10 @@ def test_compiled_raw_sequence_is_a_sequence():
         sc._raw(text, text[:-1])  # `folded` must be `fold(text)`: as long as the text
 
 
-@pytest.mark.skipif(not compiled_status().uses("_rawscan"),
+@pytest.mark.skipif(not compiled_status().uses("_triggers"),
                     reason=f"no current compiled build ({compiled_status().reason})")
 def test_compiled_trigger_test_equals_the_regex():
-    from entrec.engine.inequality import _rawscan
+    from entrec.engine.inequality import _triggers
     from entrec.engine.inequality.extractor import _TRIGGER
 
     chars = [chr(c) for c in range(0x3000)] + ["\U0001d7d8", "\U0001f600", "⩽", "⩾"]
@@ -300,9 +300,42 @@ def test_compiled_trigger_test_equals_the_regex():
     hits = 0
     for text in texts:
         want = _TRIGGER.search(text) is not None
-        assert _rawscan.has_trigger(text) == want, repr(text)
+        assert _triggers.has_trigger(text) == want, repr(text)
         hits += want
     assert hits > 2000  # digits of many scripts and the comparators
+
+
+@pytest.mark.skipif(not compiled_status().uses("_triggers"),
+                    reason=f"no current compiled build ({compiled_status().reason})")
+def test_compiled_number_word_test_equals_the_regex():
+    import random
+
+    from entrec.engine.inequality import InequalityExtractor, _triggers
+    from entrec.engine.inequality.extractor import _WORDS
+
+    words = InequalityExtractor.load()._word_triggers["pt"]
+    longest = max(map(len, words))
+    rnd = random.Random(7)
+    picks = sorted(words)
+    # number words glued to what the regex does or does not count as a letter, in other
+    # scripts, cut short, and inside longer words
+    glue = ["", " ", "_", "3", "٣", "²", "é", "ß", "字", "\u0301", "-", "'", "x", "\U0001d7d8", "\n"]
+    texts = _unicode_salad() + ["", "mil", "mil_", "_mil", "mil3", "3mil", "milé", "cemx", "cem",
+                                "dez²", "²dez", "quinhentosx", "quinhentos", "mi", "xx"]
+    for _ in range(3000):
+        w = rnd.choice(picks)
+        texts.append(rnd.choice(glue) + rnd.choice([w, w[:-1], w.upper(), w + w]) + rnd.choice(glue)
+                     + rnd.choice(["", " ", " e ", "."]) + rnd.choice(_unicode_salad(1, rnd.randint(0, 99))))
+    hits = 0
+    for text in texts:
+        want = not words.isdisjoint(_WORDS.findall(text))
+        assert _triggers.has_word(text, words, longest) == want, repr(text)
+        hits += want
+    assert 200 < hits < len(texts) - 2000  # both answers, many times
+    # `longest` bounds the words looked up: a mutant bound misses the longest words
+    long_word = max(picks, key=len)
+    assert _triggers.has_word(f"x {long_word} y", words, longest)
+    assert not _triggers.has_word(f"x {long_word} y", words, longest - 1)
 
 
 @pytest.mark.skipif(not compiled_status().uses("_parsewin"),
