@@ -38,11 +38,16 @@ class EngineSpec:
 
 @functools.lru_cache(maxsize=2)
 def load_engine(spec: EngineSpec):
-    """The engine for `spec`, built once per process."""
+    """The engine for `spec`, built once per process. The batch runners own their process:
+    everything loaded so far is frozen out of the collector's reach (`freeze_loaded`; a
+    fork-pool's workers then also share those pages instead of copying them)."""
     from entrec.engine import Engine
+    from entrec.engine.loaded_objects import freeze_loaded
 
-    return Engine.load(rules=list(spec.rules) if spec.rules else None, model=spec.model,
-                       lang=spec.lang, half_open=spec.half_open)
+    engine = Engine.load(rules=list(spec.rules) if spec.rules else None, model=spec.model,
+                         lang=spec.lang, half_open=spec.half_open)
+    freeze_loaded()
+    return engine
 
 
 def _hash_tree(paths: Iterable[Path]) -> str:

@@ -114,12 +114,15 @@ def _results(engine, records: Iterator[dict], explain: bool) -> Iterator[tuple[d
 
 def run(args) -> int:
     from entrec.engine import Engine
+    from entrec.engine.loaded_objects import freeze_loaded
     from ._render import entity_table, highlight
 
     # load (and validate) rules and model first: a broken rule file is reported before
     # anything is read from stdin
     engine = Engine.load(rules=args.rules, model=args.model, lang=args.lang, half_open=args.half_open,
                          allow_outside_paths=args.allow_outside_paths)
+    # what was loaded stays loaded: the collector's full passes stop walking it
+    freeze_loaded()
     pretty = args.display or (not args.json and sys.stdout.isatty())
     color = pretty and not args.no_color and sys.stdout.isatty()
     for rec, ents, discarded in _results(engine, _records(args), args.explain):

@@ -40,13 +40,13 @@ which would copy the shared pages into each worker (docs/serving.md has the PSS 
 """
 from __future__ import annotations
 
-import gc
 import os
 import sys
 from functools import partial
 from pathlib import Path
 from typing import Any, Mapping
 
+from entrec.engine.loaded_objects import freeze_loaded
 from entrec.serving.logs import LOGCONFIG_DICT
 
 __all__ = ["settings", "default_workers", "freeze_gc", "memory_limit_bytes", "WORKER_RSS_MB_DEFAULT",
@@ -130,8 +130,7 @@ def _env_float(env: Mapping[str, str], name: str) -> float | None:
 def freeze_gc(server: Any = None) -> None:
     """gunicorn `when_ready` hook (master, after the preload, before the first fork): collect
     once, then freeze every object alive into the permanent generation."""
-    gc.collect()
-    gc.freeze()
+    freeze_loaded()
 
 
 def _set_switch_interval(seconds: float, worker: Any = None) -> None:

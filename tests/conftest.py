@@ -1,6 +1,7 @@
 """Shared test configuration: paths and a per-session phrase cache directory."""
 from __future__ import annotations
 
+import gc
 import os
 from pathlib import Path
 
@@ -21,6 +22,16 @@ def _isolated_cache(tmp_path_factory):
         os.environ.pop("ENTREC_CACHE_DIR", None)
     else:
         os.environ["ENTREC_CACHE_DIR"] = old
+
+
+@pytest.fixture(autouse=True)
+def _unfrozen_collector():
+    """Shells freeze what they loaded (`freeze_loaded`: the batch runners' `load_engine`, the
+    CLI's extract); in the test process that would keep every later test's objects of the
+    moment out of the collector, so each test ends with nothing frozen."""
+    yield
+    if gc.get_freeze_count():
+        gc.unfreeze()
 
 
 @pytest.fixture(scope="session")

@@ -185,3 +185,17 @@ def test_docs_show_the_schema_as_defined():
 
     doc = (ROOT / "docs" / "documents-at-scale.md").read_text(encoding="utf-8")
     assert describe() in doc, "docs/documents-at-scale.md: paste `entrec batch --schema` again"
+
+
+def test_load_engine_freezes_what_was_loaded():
+    """The batch runners own their process: after the engine is built, everything alive is
+    out of the collector's generations (fork-pool workers share those pages)."""
+    import gc
+
+    from entrec.batch.core import EngineSpec, load_engine
+
+    gc.unfreeze()
+    # past the per-process cache: an engine another test built would come back unbuilt
+    engine = load_engine.__wrapped__(EngineSpec(half_open=True))
+    assert gc.get_freeze_count() > 1000
+    assert not any(o is engine for o in gc.get_objects())
