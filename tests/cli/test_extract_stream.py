@@ -9,13 +9,13 @@ from entrec.engine import Engine
 
 def test_jsonl_stream_equals_per_text_extract(tmp_path, capsys):
     texts = [f"Manter a SE Xingu entre {500 + i} kV e {550 + i} kV." if i % 3 else "nada aqui"
-             for i in range(150)]  # more than one pipe batch
+             for i in range(600)]  # more than two pipe batches
     inp = tmp_path / "in.jsonl"
     inp.write_text("".join(json.dumps({"id": i, "text": t}) + "\n" for i, t in enumerate(texts)), encoding="utf-8")
     assert main(["extract", "--format", "jsonl", "--json", str(inp)]) == 0
     out = [json.loads(x) for x in capsys.readouterr().out.splitlines()]
     engine = Engine.load()
-    assert [r["id"] for r in out] == list(range(150))
+    assert [r["id"] for r in out] == list(range(600))
     assert [r["entities"] for r in out] == [[e.to_dict() for e in engine.extract(t)] for t in texts]
 
 
