@@ -62,7 +62,12 @@ def test_extract_freezes_the_loaded_engine_before_reading(tmp_path, pack, capsys
     gc.unfreeze()
     counts = []
     read = extract._records
-    monkeypatch.setattr(extract, "_records", lambda args: (counts.append(gc.get_freeze_count()), read(args))[1])
+
+    def records(args):  # what is frozen when the input starts being read
+        counts.append(gc.get_freeze_count())
+        return read(args)
+
+    monkeypatch.setattr(extract, "_records", records)
     inp = tmp_path / "in.txt"
     inp.write_text("SE Xingu\n", encoding="utf-8")
     assert main(["extract", "--rules", str(pack), "--lines", "--json", str(inp)]) == 0
