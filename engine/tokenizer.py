@@ -17,7 +17,7 @@ from .text_guard import make_doc as guarded_make_doc
 from .textfold import fold
 
 __all__ = ["make_nlp", "make_doc", "doc_text", "doc_folded", "doc_text_folded", "customize_tokenizer",
-           "SUPPORTED_LANGS", "MAX_TEXT_CHARS"]
+           "SUPPORTED_LANGS", "MAX_TEXT_CHARS", "DOC_TEXT_KEY", "DOC_FOLDED_KEY"]
 
 SUPPORTED_LANGS = ("pt", "en")
 MAX_TEXT_CHARS = 10_000_000
@@ -95,21 +95,23 @@ def make_nlp(lang: str = "pt") -> Language:
     return nlp
 
 
-_TEXT_KEY = "entrec.text"
-_FOLDED_KEY = "entrec.folded"
+#: where `make_doc` keeps a Doc's text and `doc_folded` its fold, in `Doc.user_data` (read
+#: there directly by the grammar source's per-batch loop)
+DOC_TEXT_KEY = "entrec.text"
+DOC_FOLDED_KEY = "entrec.folded"
 
 
 def make_doc(nlp: Language, text: str) -> Doc:
     """Tokenize once (through `text_guard`); the Doc remembers its text, which every source
     reads (spaCy rebuilds `Doc.text` from the tokens on each access, a Python loop per token)."""
     doc = guarded_make_doc(nlp, text)  # linear even for long whitespace-free runs
-    doc.user_data[_TEXT_KEY] = text
+    doc.user_data[DOC_TEXT_KEY] = text
     return doc
 
 
 def doc_text(doc: Doc) -> str:
     """`doc.text`, read from where `make_doc` kept it when it can be."""
-    text = doc.user_data.get(_TEXT_KEY)
+    text = doc.user_data.get(DOC_TEXT_KEY)
     return text if text is not None else doc.text
 
 
@@ -117,9 +119,9 @@ def doc_folded(doc: Doc) -> str:
     """`fold(doc_text(doc))`, folded once per Doc: the rule source (phrases, context checks)
     and the grammar both read the folded text, and the first to ask keeps it on the Doc."""
     data = doc.user_data
-    folded = data.get(_FOLDED_KEY)
+    folded = data.get(DOC_FOLDED_KEY)
     if folded is None:
-        folded = data[_FOLDED_KEY] = fold(doc_text(doc))
+        folded = data[DOC_FOLDED_KEY] = fold(doc_text(doc))
     return folded
 
 
@@ -127,8 +129,8 @@ def doc_text_folded(doc: Doc) -> tuple[str, str]:
     """(`doc_text(doc)`, `doc_folded(doc)`) with one read of the Doc's data: the grammar asks
     for both on every text."""
     data = doc.user_data
-    text = data.get(_TEXT_KEY)
-    folded = data.get(_FOLDED_KEY)
+    text = data.get(DOC_TEXT_KEY)
+    folded = data.get(DOC_FOLDED_KEY)
     if text is None or folded is None:
         return doc_text(doc), doc_folded(doc)
     return text, folded

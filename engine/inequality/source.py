@@ -8,7 +8,7 @@ from spacy.tokens import Doc
 
 from ..entity import Candidate
 from ..textfold import fold
-from ..tokenizer import doc_text_folded
+from ..tokenizer import DOC_FOLDED_KEY, DOC_TEXT_KEY, doc_text_folded
 from .extractor import InequalityExtractor
 
 __all__ = ["InequalitySource", "VALUE_OPS"]
@@ -42,21 +42,7 @@ class InequalitySource:
                               for lang, ws in self._lead_in_words.items() if ws}
 
     def find(self, doc: Doc) -> list[Candidate]:
-        return self._find(doc, doc.lang_)  # the doc's language: a look-up in spaCy's strings
-
-    def _find(self, doc: Doc, lang: str) -> list[Candidate]:
-        try:
-            text, folded = doc_text_folded(doc)
-            cands = self.extractor.extract(text, lang, exclude_ops=self.exclude_ops, folded=folded)
-        except Exception:  # pragma: no cover - extract itself never raises
-            return []
-        if not cands or lang not in self._lead_in_ends:
-            return cands
-        # (`extract` made the list: the ranges are replaced in it)
-        for k, c in enumerate(cands):
-            if c.value["op"] == "between":
-                cands[k] = self._lead_in(text, c, lang, folded)
-        return cands
+        return self.find_many((doc,))[0]
 
     def _lead_in(self, text: str, c: Candidate, lang: str, folded: str | None = None) -> Candidate:
         """"varia de 24 a 43 meses": a verb leading a range belongs to the entity span.
@@ -86,13 +72,35 @@ class InequalitySource:
         return c
 
     def find_many(self, docs) -> list[list[Candidate]]:
-        """`find` of each doc; the language (the vocabulary's) is read once per vocabulary."""
+        """`find` of each doc. One loop per batch: the language (the vocabulary's) is read
+        once per vocabulary, the text and its fold straight from where `make_doc` and the
+        rule source left them, and a range is handed to `_lead_in` only when whitespace
+        precedes it (what every lead-in needs)."""
         out = []
         vocab = lang = None
+        extract = self.extractor.extract
+        exclude = self.exclude_ops
+        leads = False
         for d in docs:
             if d.vocab is not vocab:
-                vocab, lang = d.vocab, d.lang_
-            out.append(self._find(d, lang))
+                vocab, lang = d.vocab, d.lang_  # a look-up in spaCy's strings
+                leads = lang in self._lead_in_ends
+            data = d.user_data
+            text = data.get(DOC_TEXT_KEY)
+            folded = data.get(DOC_FOLDED_KEY)
+            if text is None or folded is None:
+                text, folded = doc_text_folded(d)
+            try:
+                cands = extract(text, lang, exclude_ops=exclude, folded=folded)
+            except Exception:  # pragma: no cover - extract itself never raises
+                cands = []
+            if cands and leads:
+                # (`extract` made the list: the ranges are replaced in it)
+                for k, c in enumerate(cands):
+                    start = c.start
+                    if start and c.value["op"] == "between" and text[start - 1].isspace():
+                        cands[k] = self._lead_in(text, c, lang, folded)
+            out.append(cands)
         return out
 
 

@@ -238,6 +238,40 @@ def test_lead_in_precheck_keeps_every_lead_in(ext):
     assert moved > 300  # the generated texts do exercise the lead-in
 
 
+def test_find_many_hands_every_lead_in_to_lead_in(ext):
+    """`find_many` calls `_lead_in` only on ranges with whitespace right before them: on
+    generated texts (verbs before ranges, after every kind of whitespace or none, at the
+    text start) its candidates equal `extract`'s with `_lead_in` applied to every range,
+    for Docs from `make_doc` (text and fold read from the Doc's data) and bare spaCy Docs
+    (read from the tokens), and `find` of one Doc equals its row."""
+    from entrec.engine.inequality import InequalitySource
+    from entrec.engine.tokenizer import doc_folded, make_doc, make_nlp
+
+    src = InequalitySource(ext)
+    nlp = make_nlp("pt")
+    rnd = random.Random(17)
+    verbs = ["varia", "Variam", "OSCILA", "vão", "vai", "xvaria", "variação", "de", "", "2"]
+    spaces = [" ", "  ", "\t", "\n", "\u00a0", "\u2003", "", " \u00a0"]
+    ranges = ["de 24 a 43 meses", "entre 10 e 20 kV", "10 a 20 kV", "20-30%", "superior a 5 MW"]
+    texts = []
+    for _ in range(1500):
+        parts = [rnd.choice(["", "A tensão ", "x", "("])]
+        for _ in range(rnd.randint(1, 3)):
+            parts += [rnd.choice(verbs), rnd.choice(spaces), rnd.choice(ranges), rnd.choice([" e ", "; ", ""])]
+        texts.append("".join(parts))
+    raw = [ext.extract(t, "pt", exclude_ops=src.exclude_ops) for t in texts]
+    want = [[src._lead_in(t, c, "pt") if c.value["op"] == "between" else c for c in cands]
+            for t, cands in zip(texts, raw)]
+    made = [make_doc(nlp, t) for t in texts]
+    for d in made[::2]:
+        doc_folded(d)  # half the Docs carry their fold, as after the rule source
+    assert src.find_many(made) == want
+    assert src.find_many([nlp.make_doc(t) for t in texts]) == want
+    assert [src.find(d) for d in made[:300]] == want[:300]
+    moved = sum(a.start != b.start for r, w in zip(raw, want) for a, b in zip(r, w))
+    assert moved > 200  # the lead-in does move spans here
+
+
 # -- parser: window plans vs the step-by-step search ----------------------------------------
 
 def test_type_codes_are_one_character_per_terminal_of_the_grammar(ext):
