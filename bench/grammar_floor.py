@@ -9,7 +9,7 @@ microseconds per text (best of `--repeat`, systems run round-robin):
     the grammar source's own time inside the default engine's `pipe`;
   - the same source called a second time on the same Docs right after (in a run of its own,
     so the rows above stay untouched): its caches are warm then, so first minus second is
-    what starting cold after the rules' pass costs, the part a noisy machine inflates;
+    what starting cold after the rules' pass costs;
   - the grammar budget: what rules + grammar may cost per text for default / rules-only to
     reach 0.85, minus what rules-only costs;
   - the grammar's own stages, each timed alone on the same texts: fold, scan (in a compiled
