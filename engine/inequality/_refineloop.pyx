@@ -11,7 +11,7 @@ ordinal mark or the first two letters of "de", "of" or a month there; its `befor
 a month or identifier word behind a run of tail characters (`_gate`, tables from
 `refine._gate_tables`, and a table of the character pairs its words can start with). Steps 5
 and 6 (parenthesised duplicates, commas) are `_drop_noise` ported the same way; they call the
-reference's `_same_value` and `_unit_prefix`. A call whose tokens are not all `Tok` runs the reference.
+reference's `_duplicate` (only where a "(" follows a number or its unit) and `_unit_prefix`. A call whose tokens are not all `Tok` runs the reference.
 `tests/engine/inequality/test_compiled.py` checks both agree token for token.
 """
 import re
@@ -81,7 +81,7 @@ cdef class RefineLoop:
     cdef object after_date, before_date, before_id, before_clock, before_year, change_rx, before_any
     cdef object clock_after, hhmm, hrs_after, zero_padded, range_join
     cdef readonly bint hhmm_in_c  # `_HHMM` is `_HHMM_PATTERN`: `_is_hhmm` answers for it
-    cdef object same_value, unit_prefix, date_pairs
+    cdef object unit_prefix, duplicate, date_pairs
     cdef object gate_tail, gate_trie  # the refiner's: see `refine._gate_tables`
     cdef unsigned char gate_ascii[128]  # per ASCII character: 1 a tail character, 2 a word's first
     # per ASCII pair (c, c2), a bit: a gate word spelled backwards may start "c" then "c2"
@@ -108,7 +108,7 @@ cdef class RefineLoop:
         self.range_join = module._RANGE_JOIN
         self.o_type, self.o_start, self.o_end, self.o_op = (
             slots["type"], slots["start"], slots["end"], slots["op"])
-        self.same_value, self.unit_prefix = module._same_value, module._unit_prefix
+        self.unit_prefix, self.duplicate = module._unit_prefix, module._duplicate
         self.clock_first = module._CLOCK_AFTER_FIRST
         # `after_date` = ^ord-mark? \s* (de\s+|of\s+)? month \b: after the spaces it needs an
         # ordinal mark (or "."), or the first two letters of "de", "of" or a month. Exact
@@ -211,6 +211,11 @@ cdef class RefineLoop:
         _set(t, self.o_type, "OTHER")
         _set(t, self.o_op, None)
 
+    cdef inline bint _is_open(self, str text, list toks, Py_ssize_t i) except -1:
+        # toks[i] is the one character "("
+        cdef Py_ssize_t start = self._start(toks, i)
+        return self._end(toks, i) == start + 1 and text[start] == u"("
+
     cdef inline object _type(self, list toks, Py_ssize_t i):
         return _get(toks[i], self.o_type)
 
@@ -269,14 +274,18 @@ cdef class RefineLoop:
         while i < n:
             t = toks[i]
             typ = _get(t, self.o_type)
-            # 5. "80 (oitenta)": drop the parenthesised duplicate
-            if (typ == "NUMBER" and i + 3 < n
-                    and text[self._start(toks, i + 1):self._end(toks, i + 1)] == "("
-                    and self._type(toks, i + 2) == "NUMBER" and self.same_value(t, toks[i + 2])
-                    and text[self._start(toks, i + 3):self._end(toks, i + 3)] == ")"):
-                out.append(t)
-                i += 4
-                if i < n and self._type(toks, i) == "OTHER":
+            # 5. "80 (oitenta)", "2.000 MW (dois mil megawatts)": drop the parenthesised
+            # duplicate (the reference's `_duplicate` decides, asked only where a "(" follows
+            # the number or its unit)
+            dup = None
+            if typ == "NUMBER" and i + 3 < n and (
+                    self._is_open(text, toks, i + 1)
+                    or (self._type(toks, i + 1) == "UNIT" and self._is_open(text, toks, i + 2))):
+                dup = self.duplicate(text, toks, i)
+            if dup is not None:
+                kept, i = dup
+                out.extend(kept)
+                if len(kept) == 1 and i < n and self._type(toks, i) == "OTHER":
                     split = self.unit_prefix(text, toks[i], rf.lex)
                     if split:
                         out.extend(split)

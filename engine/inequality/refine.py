@@ -17,7 +17,8 @@ What it does, in order:
    4.9", "os lotes de 10 a 13", "etapas de 120 a 130") with the range's other end, and
    zero-padded codes ("0976");
 4. a change is not a condition: "passar de 60 para 80 MW" (the numbers around "para");
-5. a spelled-out duplicate in parentheses is dropped: "80 (oitenta) horas" reads as "80 horas";
+5. a spelled-out duplicate in parentheses is dropped: "80 (oitenta) horas" reads as "80 horas",
+   "2.000 MW (dois mil megawatts) ou menos" as "2.000 MW ou menos";
 6. a comma between a value and a post-posed comparator, or between a comparator and its
    value, is dropped: "trinta segundos, no mínimo", "no máximo, 2 minutos".
 Dropped tokens leave the span intact (spans run from the first to the last terminal).
@@ -314,6 +315,32 @@ def _unit_prefix(text: str, tok: Tok, lex: Lexicon) -> list[Tok] | None:
     return None
 
 
+def _duplicate(text: str, toks: list[Tok], i: int) -> tuple[list[Tok], int] | None:
+    """Step 5 at the NUMBER toks[i]: its value restated in parentheses right after it, with
+    or without its unit: "80 (oitenta)", "2.000 MW (dois mil megawatts)", "30 dias (trinta
+    dias)", "2.000 MW (dois mil)". Returns the tokens kept (the number, and its unit when it
+    has one outside) and the index after the ")"; None when there is no such duplicate. A
+    unit inside must be the same as the one outside ("5 kV (5 V)" is no duplicate); a unit
+    only inside is not taken out of the parentheses ("30 (trinta dias)" stays as it is)."""
+    n = len(toks)
+    j = i + 1
+    unit = None
+    if j < n and toks[j].type == "UNIT":
+        unit = toks[j]
+        j += 1
+    if not (j + 2 < n and text[toks[j].start:toks[j].end] == "("
+            and toks[j + 1].type == "NUMBER" and _same_value(toks[i], toks[j + 1])):
+        return None
+    k = j + 2
+    if toks[k].type == "UNIT":
+        if unit is None or toks[k].op != unit.op:
+            return None
+        k += 1
+    if k < n and text[toks[k].start:toks[k].end] == ")":
+        return toks[i:j], k + 1
+    return None
+
+
 def _drop_noise(text: str, toks: list[Tok], lex: Lexicon, comma_words: tuple[str, ...],
                 folded: str) -> list[Tok]:
     if "(" not in text and (not any(w in text or w in folded for w in comma_words)
@@ -324,13 +351,12 @@ def _drop_noise(text: str, toks: list[Tok], lex: Lexicon, comma_words: tuple[str
     n = len(toks)
     while i < n:
         t = toks[i]
-        # 5. "80 (oitenta)": drop the parenthesised duplicate
-        if (t.type == "NUMBER" and i + 3 < n and text[toks[i + 1].start:toks[i + 1].end] == "("
-                and toks[i + 2].type == "NUMBER" and _same_value(t, toks[i + 2])
-                and text[toks[i + 3].start:toks[i + 3].end] == ")"):
-            out.append(t)
-            i += 4
-            if i < n and toks[i].type == "OTHER":
+        # 5. "80 (oitenta)", "2.000 MW (dois mil megawatts)": drop the parenthesised duplicate
+        dup = _duplicate(text, toks, i) if t.type == "NUMBER" else None
+        if dup is not None:
+            kept, i = dup
+            out.extend(kept)
+            if len(kept) == 1 and i < n and toks[i].type == "OTHER":
                 split = _unit_prefix(text, toks[i], lex)
                 if split:
                     out.extend(split)

@@ -27,6 +27,7 @@ _PT = ["Manter a tensão entre {a} kV e {b} kV.", "O fluxo deve ser menor ou igu
        "não deve ultrapassar {a} MW por mais de {d} minutos", "de {a} a {b} kV", "{a}-{b} MW",
        "no mínimo {d}% e no máximo {b}%", "até 15 de março de {y}", "a partir de {y}",
        "itens {d} a {b}", "passar de {a} para {b} MW", "das {d} às {e} horas", "{a} (oitenta) horas",
+       "{a} MW ({a} MW) ou menos", "{d} dias ({d} dias), no mínimo",
        "trinta segundos, no mínimo", "cerca de {a} a {b} MW", "mil e quinhentos MW ou mais",
        "R$ {a} ou menos", "igual ou superior a uma", "superior a {a},5 kV ou igual"]
 _EN = ["between {a} and {b} kV", "at least {d} MW and at most {b} MW", "more than {c} in {y}",

@@ -59,6 +59,35 @@ def test_real_text_conditions(ext, text, expected):
     assert _found(ext, text) == [expected]
 
 
+@pytest.mark.parametrize("text,lang,expected", [
+    ("Limite: 2.000 MW (dois mil megawatts) ou menos.", "pt",
+     ("2.000 MW (dois mil megawatts) ou menos", "le", None, Decimal(2000), "MW")),
+    ("Carga de 2.000 MW (dois mil MW) no máximo.", "pt",
+     ("2.000 MW (dois mil MW) no máximo", "le", None, Decimal(2000), "MW")),
+    ("Prazo de 30 dias (trinta dias) ou mais.", "pt",
+     ("30 dias (trinta dias) ou mais", "ge", Decimal(30), None, "d")),
+    ("Geração de 2.000 MW (dois mil) ou menos.", "pt",
+     ("2.000 MW (dois mil) ou menos", "le", None, Decimal(2000), "MW")),
+    ("Tensão de 500 kV (quinhentos quilovolts), no mínimo.", "pt",
+     ("500 kV (quinhentos quilovolts), no mínimo", "ge", Decimal(500), None, "kV")),
+    ("Manter entre 10 MW (dez megawatts) e 20 MW (vinte megawatts).", "pt",
+     ("entre 10 MW (dez megawatts) e 20 MW", "between", Decimal(10), Decimal(20), "MW")),
+    ("Keep 5 MW (five megawatts) or more in reserve.", "en",
+     ("5 MW (five megawatts) or more", "ge", Decimal(5), None, "MW")),
+])
+def test_a_value_restated_with_its_unit_is_read_through(ext, text, lang, expected):
+    assert _found(ext, text, lang) == [expected]
+
+
+@pytest.mark.parametrize("text", [
+    "Tensão de 5 kV (5 V) ou mais.",          # another unit inside: no duplicate
+    "Carga de 2.000 MW (3.000 MW) ou menos.",  # another value inside
+    "Prazo de 30 (trinta dias) ou mais.",      # a unit only inside stays inside
+])
+def test_a_parenthesis_that_is_no_duplicate_stays(ext, text):
+    assert _found(ext, text) == []
+
+
 def test_each_side_with_its_unit_is_two_conditions(ext):
     got = _found(ext, "Média tensão: > 2,3 kV e < 69 kV.")
     assert [g[:2] for g in got] == [("> 2,3 kV", "gt"), ("< 69 kV", "lt")]
