@@ -16,7 +16,7 @@ _BATCH = 256
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("file", nargs="?", help="input file (default: stdin)")
+    p.add_argument("file", nargs="?", help="input file (default, or '-': stdin)")
     p.add_argument("--rules", nargs="+", metavar="PATH", help="rule files or folders (default: embedded packs)")
     p.add_argument("--model", metavar="PATH", help="model directory or model.tar.gz")
     p.add_argument("--lang", choices=["pt", "en"], help="language of texts that do not say (default pt)")
@@ -120,6 +120,8 @@ def run(args) -> int:
     from entrec.engine.loaded_objects import freeze_loaded
     from ._render import entity_table, highlight
 
+    if args.file == "-":  # the Unix convention: "-" is stdin (a file named "-" is "./-")
+        args.file = None
     # load (and validate) rules and model first: a broken rule file is reported before
     # anything is read from stdin
     engine = Engine.load(rules=args.rules, model=args.model, lang=args.lang, half_open=args.half_open,

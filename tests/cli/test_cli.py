@@ -93,6 +93,16 @@ def test_extract_explain_lists_discarded(pack, capsys, monkeypatch):
     assert out["discarded"][0]["candidate"]["rule_id"] == "pt.se.curto"
 
 
+def test_extract_reads_stdin_for_a_dash(pack, capsys, monkeypatch, tmp_path):
+    import io
+
+    monkeypatch.chdir(tmp_path)  # no file named "-" here: "-" must mean stdin
+    monkeypatch.setattr(sys, "stdin", io.StringIO("Na SE Xingu."))
+    assert main(["extract", "--rules", str(pack), "--json", "-"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["text"] == "Na SE Xingu." and [e["text"] for e in out["entities"]] == ["SE Xingu"]
+
+
 def test_extract_display_highlights(pack, capsys, tmp_path):
     f = tmp_path / "t.txt"
     f.write_text("Na SE Xingu.\n", encoding="utf-8")
