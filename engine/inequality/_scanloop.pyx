@@ -281,12 +281,13 @@ cdef class Pass3:
 
     cdef bint _extends(self, object seq, RawView* v, Py_ssize_t i, Py_ssize_t L) except -1:
         """`Scanner._extends(seq, i, L)`: does a phrase starting inside raws[i+1 : i+L] run
-        past i+L?"""
+        past i+L, with a number right after it?"""
         cdef Py_ssize_t k
         cdef tuple m
         for k in range(i + 1, i + L):
             for m in self._phrases_at(seq, v, k):
-                if k + <Py_ssize_t>m[0] > i + L and "UNIT" not in m[1]:
+                if k + <Py_ssize_t>m[0] > i + L and "UNIT" not in m[1] \
+                        and self._starts_number(seq, v, k + <Py_ssize_t>m[0]):
                     return True
         return False
 

@@ -6,7 +6,8 @@ Three passes, all linear:
 2. blocking: digits that are part of a date ("12/03/2024", "1995-01"), a time ("10h15"),
    a phone number or a code ("IO-ON.NE.2NE", "AT-03") never become numbers;
 3. lexicon matching: longest phrase wins, with two look-aheads that keep postfix phrases
-   honest ("ou igual a 6000" is OR + "igual a", "ou menor que 5" is OR + "menor que"), and
+   honest ("ou igual a 6000" is OR + "igual a", "ou menor que 5" is OR + "menor que", while
+   "10% ou mais da carga" keeps "ou mais": no number follows "mais da"), and
    numbers parsed by `NumberParser`.
 Words the lexicon does not know become OTHER, which ends a parse window.
 """
@@ -274,10 +275,12 @@ class Scanner:
         return out
 
     def _extends(self, raws: list[RawTok], i: int, L: int) -> bool:
-        """Does a phrase starting inside raws[i+1 : i+L] run past i+L?"""
+        """Does a phrase starting inside raws[i+1 : i+L] run past i+L, with a number right
+        after it? ("ou igual a 6000": OR + "igual a"; but "10% ou mais da carga" keeps its
+        postfix "ou mais": "mais da" takes no value there)"""
         for k in range(i + 1, i + L):
             for L2, cats in self._phrases_at(raws, k):
-                if k + L2 > i + L and "UNIT" not in cats:
+                if k + L2 > i + L and "UNIT" not in cats and self.numbers.starts_number(raws, k + L2):
                     return True
         return False
 

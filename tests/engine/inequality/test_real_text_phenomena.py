@@ -88,6 +88,17 @@ def test_a_parenthesis_that_is_no_duplicate_stays(ext, text):
     assert _found(ext, text) == []
 
 
+@pytest.mark.parametrize("text,expected", [
+    ("Reduzir 10% ou mais da carga.", [("10% ou mais", "ge", Decimal(10), None, "%")]),
+    ("Perdas de 5% ou menos da energia.", [("5% ou menos", "le", None, Decimal(5), "%")]),
+    ("Despachar 20 MW ou mais de geração.", [("20 MW ou mais", "ge", Decimal(20), None, "MW")]),
+    # a comparator with its number after the postfix's last word still wins
+    ("Valor de 10 ou mais de 20 MW.", [("mais de 20 MW", "gt", Decimal(20), None, "MW")]),
+])
+def test_a_postfix_before_a_noun_phrase_stays_a_postfix(ext, text, expected):
+    assert _found(ext, text) == expected
+
+
 def test_each_side_with_its_unit_is_two_conditions(ext):
     got = _found(ext, "Média tensão: > 2,3 kV e < 69 kV.")
     assert [g[:2] for g in got] == [("> 2,3 kV", "gt"), ("< 69 kV", "lt")]
