@@ -99,6 +99,21 @@ def test_a_postfix_before_a_noun_phrase_stays_a_postfix(ext, text, expected):
     assert _found(ext, text) == expected
 
 
+@pytest.mark.parametrize("text,lang,expected", [
+    ("Geração superior ao valor de 4.000 MW.", "pt", ("superior ao valor de 4.000 MW", "gt", Decimal(4000), None, "MW")),
+    ("Fluxo inferior ao limite de 1.200 MW.", "pt", ("inferior ao limite de 1.200 MW", "lt", None, Decimal(1200), "MW")),
+    ("O fluxo não deve ultrapassar o limite de 1.200 MW.", "pt",
+     ("não deve ultrapassar o limite de 1.200 MW", "le", None, Decimal(1200), "MW")),
+    ("Tensão abaixo do patamar de 0,95 pu.", "pt", ("abaixo do patamar de 0,95 pu", "lt", None, Decimal("0.95"), "pu")),
+    ("Carga igual ou superior ao montante de 300 MW.", "pt",
+     ("igual ou superior ao montante de 300 MW", "ge", Decimal(300), None, "MW")),
+    ("Keep the flow below the limit of 1,200 MW.", "en", ("below the limit of 1,200 MW", "lt", None, Decimal(1200), "MW")),
+    ("Loads that exceed the threshold of 5% trip.", "en", ("that exceed the threshold of 5%", "gt", Decimal(5), None, "%")),
+])
+def test_a_comparator_may_name_the_quantity_before_its_number(ext, text, lang, expected):
+    assert _found(ext, text, lang) == [expected]
+
+
 def test_each_side_with_its_unit_is_two_conditions(ext):
     got = _found(ext, "Média tensão: > 2,3 kV e < 69 kV.")
     assert [g[:2] for g in got] == [("> 2,3 kV", "gt"), ("< 69 kV", "lt")]
