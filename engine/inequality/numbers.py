@@ -20,7 +20,8 @@ from .lexicon import NumberWords
 __all__ = ["RawTok", "parse_digits", "NumberParser", "to_json_number"]
 
 _DIGITS = re.compile(r"\d+(?:[.,]\d+)*")
-_SIGNS = frozenset({"-", "−", "–"})
+#: signs glued to a digit run: "-30", "−30", "+100" ("entre -100 Mvar e +100 Mvar")
+_SIGNS = frozenset({"-", "−", "–", "+"})
 _DIGITS_MEMO = 4096
 _ONE, _MINUS_ONE = Decimal(1), Decimal(-1)
 
@@ -160,7 +161,7 @@ class NumberParser:
         if allow_sign:
             if t.kind == "sym" and t.f in _SIGNS:
                 if j + 1 < n and raws[j + 1].kind == "num" and raws[j + 1].start == t.end:
-                    sign = _MINUS_ONE
+                    sign = _ONE if t.f == "+" else _MINUS_ONE
                     j += 1
                 else:
                     return None

@@ -45,7 +45,7 @@ _MONTH_YEAR = re.compile(r"(\d{1,2})/(\d{4})")
 _TIME = re.compile(r"\d{1,2}(?::\d{2}|h\d{2})")
 _CHUNK_STRIP_R = ".,;:!?)]}\"'»"
 _CHUNK_STRIP_L = "([{\"'«"
-_SIGNS = frozenset({"-", "−"})
+_SIGNS = frozenset({"-", "−", "+"})  # a sign that may start a number ("+100 Mvar")
 #: what `_chunk_is_whole`'s regexes need, so the compiled pass 2 asks it only then: one of
 #: `_WHOLE_ANY` (":" or "h" of a time, "+" of a phone number), two of one of `_WHOLE_SEPS`
 #: (`_DATE_MULTI`'s repeated separator) or one of them in a chunk of `_WHOLE_MIN` characters

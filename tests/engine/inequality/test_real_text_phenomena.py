@@ -114,6 +114,16 @@ def test_a_comparator_may_name_the_quantity_before_its_number(ext, text, lang, e
     assert _found(ext, text, lang) == [expected]
 
 
+@pytest.mark.parametrize("text,lang,expected", [
+    ("Manter a geração de reativos entre -100 Mvar e +100 Mvar.", "pt",
+     ("entre -100 Mvar e +100 Mvar", "between", Decimal(-100), Decimal(100), "Mvar")),
+    ("Reactive output from −30 to +30 MVAr.", "en", ("from −30 to +30 MVAr", "between", Decimal(-30), Decimal(30), "Mvar")),
+    ("Tensão acima de +5%.", "pt", ("acima de +5%", "gt", Decimal(5), None, "%")),
+])
+def test_an_explicit_plus_sign_is_part_of_the_number(ext, text, lang, expected):
+    assert _found(ext, text, lang) == [expected]
+
+
 def test_each_side_with_its_unit_is_two_conditions(ext):
     got = _found(ext, "Média tensão: > 2,3 kV e < 69 kV.")
     assert [g[:2] for g in got] == [("> 2,3 kV", "gt"), ("< 69 kV", "lt")]
