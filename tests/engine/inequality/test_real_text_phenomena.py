@@ -124,6 +124,22 @@ def test_an_explicit_plus_sign_is_part_of_the_number(ext, text, lang, expected):
     assert _found(ext, text, lang) == [expected]
 
 
+@pytest.mark.parametrize("text,lang,expected", [
+    ("Tensão acima ou igual a 525 kV.", "pt", ("acima ou igual a 525 kV", "ge", Decimal(525), None, "kV")),
+    ("Fluxo abaixo ou igual a 4.000 MW.", "pt", ("abaixo ou igual a 4.000 MW", "le", None, Decimal(4000), "MW")),
+    ("Intercâmbio limitado em 3.000 MW.", "pt", ("limitado em 3.000 MW", "le", None, Decimal(3000), "MW")),
+    ("Geração restrita a 200 MW.", "pt", ("restrita a 200 MW", "le", None, Decimal(200), "MW")),
+    ("Temperatura máxima 95 °C.", "pt", ("máxima 95 °C", "le", None, Decimal(95), "°C")),
+    ("Tempo mínimo 10 minutos.", "pt", ("mínimo 10 minutos", "ge", Decimal(10), None, "min")),
+    ("Carga máx. 1.200 MW.", "pt", ("máx. 1.200 MW", "le", None, Decimal(1200), "MW")),
+    ("Keep the voltage at or above 0.95 pu.", "en", ("at or above 0.95 pu", "ge", Decimal("0.95"), None, "pu")),
+    ("Keep the flow at or below 1,200 MW.", "en", ("at or below 1,200 MW", "le", None, Decimal(1200), "MW")),
+    ("Loads up to and including 10 MW.", "en", ("up to and including 10 MW", "le", None, Decimal(10), "MW")),
+])
+def test_more_comparator_phrasings(ext, text, lang, expected):
+    assert _found(ext, text, lang) == [expected]
+
+
 def test_each_side_with_its_unit_is_two_conditions(ext):
     got = _found(ext, "Média tensão: > 2,3 kV e < 69 kV.")
     assert [g[:2] for g in got] == [("> 2,3 kV", "gt"), ("< 69 kV", "lt")]

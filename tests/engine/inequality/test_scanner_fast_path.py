@@ -6,8 +6,9 @@
 - `Scanner.scan` gives, on seeded generated text, exactly the token streams the scanner
   produced before the change (stored in `data/scan_expected.jsonl`, written by the scanner
   at commit 1addd5e from `_texts()` below; regenerate only from a scanner known to be right).
-  Regenerated once since, for a deliberate change: "+" glued to digits signs the number
-  ("+100 Mvar"); the 14 streams that moved all hold a "+" before a digit.
+  Regenerated since for deliberate changes only, each time checking that every stream that
+  moved holds what changed: "+" glued to digits signs the number ("+100 Mvar": 14 streams);
+  bare "mínimo"/"máximo"/"máx." are comparators (43 streams, all with one of those words).
 """
 from __future__ import annotations
 
