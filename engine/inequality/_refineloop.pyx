@@ -11,7 +11,8 @@ ordinal mark or the first two letters of "de", "of" or a month there; its `befor
 a month or identifier word behind a run of tail characters (`_gate`, tables from
 `refine._gate_tables`, and a table of the character pairs its words can start with). Steps 5
 and 6 (parenthesised duplicates, commas) are `_drop_noise` ported the same way; they call the
-reference's `_duplicate` (only where a "(" follows a number or its unit) and `_unit_prefix`. A call whose tokens are not all `Tok` runs the reference.
+reference's `_duplicate` (only where a "(" follows a number or its unit) and `_unit_prefix`.
+A call whose tokens are not all `Tok` runs the reference.
 `tests/engine/inequality/test_compiled.py` checks both agree token for token.
 """
 import re
