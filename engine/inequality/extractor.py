@@ -16,6 +16,7 @@ from ..entity import Candidate
 from ..errors import LexiconError
 from ..diagnostics import Diagnostic
 from ..textfold import fold
+from .bound_context import CHAIN_SYMBOLS, BoundContext
 from .interval import Bound
 from ._compiled import native_has_trigger, native_has_word, native_slot_filler
 from .lexicon import Lexicon
@@ -76,6 +77,7 @@ class InequalityExtractor:
         self._parser = InequalityParser(grammar_text, half_open=half_open, reference=reference_parser)
         self._scanners = {lang: Scanner(lex) for lang, lex in self.lexicons.items()}
         self._refiners = {lang: Refiner(lex) for lang, lex in self.lexicons.items()}
+        self._contexts = {lang: BoundContext(lex) for lang, lex in self.lexicons.items()}
         self._word_triggers = {lang: self._trigger_words(lex) for lang, lex in self.lexicons.items()}
         #: per language: the longest number word's length (longer words are not looked up)
         self._word_longest = {lang: max(map(len, ws), default=0) for lang, ws in self._word_triggers.items()}
@@ -195,7 +197,21 @@ class InequalityExtractor:
             if not _has_word(folded, self._word_triggers[lang], self._word_longest[lang]):
                 return []
         toks = self._refiners[lang](text, self._scanners[lang].scan(text, folded), folded)
-        return self._parser.parse_all(toks)
+        found = self._parser.parse_all(toks)
+        if found:
+            # a chain ("0,95 ≤ V ≤ 1,05"), a scale word on a range's second end ("entre 4 e
+            # 5 mil") or a trailing "inclusive" may change a bound: read by `BoundContext`
+            # only where a bound starts with a symbol comparator, a range's high end is ten
+            # times its low one or more, or one of the trailing words is in the text
+            context = self._contexts[lang]
+            for b in found:
+                if text[b.start] in CHAIN_SYMBOLS or (
+                        b.op == "between" and b.low > 0 and b.high >= b.low * 10):
+                    return context.apply(text, folded, toks, found)
+            for w in context.words:
+                if w in folded:
+                    return context.apply(text, folded, toks, found)
+        return found
 
     @staticmethod
     def _to_match(b: Bound) -> Match:

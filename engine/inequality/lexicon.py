@@ -46,7 +46,7 @@ _NUMBER_KEYS = {
 }
 #: word lists that tell a number is not a quantity (read by `refine.py`, not by the grammar)
 CONTEXT_SECTIONS = ("months", "identifier_nouns", "change_words", "clock_words", "range_lead_in",
-                    "year_lead")
+                    "year_lead", "inclusive_words", "exclusive_words")
 _TOP_KEYS = {"lang", "description", "macros", "numbers", "units", *_OP_SECTIONS, *PHRASE_SECTIONS,
              *CONTEXT_SECTIONS}
 _UNIT_KEYS = {"aliases", "exact", "prefix", "subunit_of", "factor"}

@@ -205,14 +205,26 @@ class NumberParser:
         return sign * v, j
 
     def _join_tail(self, raws, j: int, v: Decimal, limit: Decimal) -> tuple[Decimal, int]:
-        """'2 mil e 500': after a scale, a joiner and a smaller number add up."""
+        """'2 mil e 500': after a scale, a joiner and a smaller number add up; so does a
+        smaller scaled group ('2 milhões e 500 mil'). Before a scale as large as the first
+        ('4 mil e 5 mil') the joiner joins two numbers, and the first ends at it."""
         n = len(raws)
         if j + 1 < n and raws[j].f in self.nw.joiners and raws[j].kind == "word":
             nxt = raws[j + 1]
             if nxt.kind == "num" and not nxt.blocked:
                 d = self.digits(nxt.text)
-                if d is not None and d < limit and d == d.to_integral_value():
-                    return v + d, j + 2
+                if d is None or d != d.to_integral_value():
+                    return v, j
+                k = j + 2
+                if k < n and raws[k].kind == "word" and raws[k].f in self.nw.scales:
+                    s = self.nw.scales[raws[k].f]
+                    if s >= limit:
+                        return v, j  # "4 mil e 5 mil": the second is a number of its own
+                    if d * s < limit:
+                        return v + d * s, k + 1  # "2 milhões e 500 mil"
+                    return v, j
+                if d < limit:
+                    return v + d, k
         return v, j
 
     def _decimal_words(self, raws, j: int, v: Decimal) -> tuple[Decimal, int]:

@@ -140,6 +140,120 @@ def test_more_comparator_phrasings(ext, text, lang, expected):
     assert _found(ext, text, lang) == [expected]
 
 
+def _sides(ext, text, lang="pt"):
+    """(span, op, low, low_inclusive, high, high_inclusive, unit) of each match."""
+    out = []
+    for m in ext.matches(text, lang):
+        v = m.value
+        out.append((text[m.start:m.end], v["op"], v["low"], v["low_inclusive"], v["high"],
+                    v["high_inclusive"], v["unit"]))
+    return out
+
+
+@pytest.mark.parametrize("text,lang,expected", [
+    ("Manter 0,95 pu ≤ V ≤ 1,05 pu na barra.", "pt",
+     ("0,95 pu ≤ V ≤ 1,05 pu", "between", 0.95, True, 1.05, True, "pu")),
+    ("Faixa 500 kV < V < 550 kV.", "pt", ("500 kV < V < 550 kV", "between", 500, False, 550, False, "kV")),
+    ("Se 2.000 MW < FNS <= 3.500 MW, reduzir.", "pt",
+     ("2.000 MW < FNS <= 3.500 MW", "between", 2000, False, 3500, True, "MW")),
+    ("Com 550 kV > V >= 500 kV", "pt", ("550 kV > V >= 500 kV", "between", 500, True, 550, False, "kV")),
+    # one unit after the chain applies to both sides, as after a range
+    ("0,95 ≤ Vbarra ≤ 1,05 pu", "pt", ("0,95 ≤ Vbarra ≤ 1,05 pu", "between", 0.95, True, 1.05, True, "pu")),
+    ("Keep 59.9 Hz <= f <= 60.1 Hz.", "en", ("59.9 Hz <= f <= 60.1 Hz", "between", 59.9, True, 60.1, True, "Hz")),
+])
+def test_a_chained_comparison_is_one_range(ext, text, lang, expected):
+    got = _sides(ext, text, lang)
+    assert got == [expected]
+    assert [m.rule_id for m in ext.matches(text, lang)] == ["inequality.chain"]
+
+
+@pytest.mark.parametrize("text,expected", [
+    # directions that disagree, or an empty interval: the right-hand comparison as read
+    ("5 < x > 3", [("> 3", "gt")]),
+    ("20 < x < 10", [("< 10", "lt")]),
+    # no variable between the comparisons, or a phrase instead of a symbol
+    ("x>10 and y<20", [(">10", "gt"), ("<20", "lt")]),
+    ("10 menor que x < 20", [("< 20", "lt")]),
+])
+def test_what_is_not_a_chain(ext, text, expected):
+    assert [g[:2] for g in _found(ext, text, "en" if " and " in text else "pt")] == expected
+
+
+@pytest.mark.parametrize("text,lang,expected", [
+    ("Tensões acima de 230 kV, inclusive.", "pt",
+     ("acima de 230 kV, inclusive", "ge", 230, True, None, False, "kV")),
+    ("Cargas até 100 MW (exclusive) são atendidas.", "pt",
+     ("até 100 MW (exclusive)", "lt", None, False, 100, False, "MW")),
+    ("Valores entre 10 e 20 MW, exclusive", "pt",
+     ("entre 10 e 20 MW, exclusive", "between", 10, False, 20, False, "MW")),
+    ("Tensões de 1 a 10 kV inclusive; demais a seguir.", "pt",
+     ("de 1 a 10 kV inclusive", "between", 1, True, 10, True, "kV")),
+    ("Abaixo de 59,5 Hz inclusive", "pt", ("Abaixo de 59,5 Hz inclusive", "le", None, False, 59.5, True, "Hz")),
+    ("Loads above 230 kV, inclusive, are listed.", "en",
+     ("above 230 kV, inclusive", "ge", 230, True, None, False, "kV")),
+])
+def test_a_trailing_inclusive_or_exclusive_closes_or_opens_the_bound(ext, text, lang, expected):
+    assert _sides(ext, text, lang) == [expected]
+
+
+def test_a_trailing_word_that_closes_a_range_in_half_open_mode():
+    half = InequalityExtractor.load(half_open=True)
+    assert _sides(half, "entre 10 e 20 MW, inclusive")[0][1:6] == ("between", 10, True, 20, True)
+    assert _sides(half, "entre 10 e 20 MW")[0][1:6] == ("between", 10, True, 20, False)
+
+
+@pytest.mark.parametrize("text,expected", [
+    # "inclusive" before more words of the clause means "even": the bound stays as read
+    ("Manter abaixo de 550 kV, inclusive durante manobras.", ("abaixo de 550 kV", "lt")),
+    ("Acima de 100 MW inclusive nas barras de 500 kV.", ("Acima de 100 MW", "gt")),
+    # no one-sided or range bound to close
+    ("Fator igual a 5, inclusive.", ("igual a 5", "eq")),
+])
+def test_an_inclusive_that_does_not_end_the_clause_changes_nothing(ext, text, expected):
+    assert [g[:2] for g in _found(ext, text)][:1] == [expected]
+
+
+@pytest.mark.parametrize("text,lang,expected", [
+    ("entre 4 e 5 mil MW", "pt", ("entre 4 e 5 mil MW", "between", 4000, True, 5000, True, "MW")),
+    ("de 1,5 a 2 mil MW", "pt", ("de 1,5 a 2 mil MW", "between", 1500, True, 2000, True, "MW")),
+    ("entre quatro e cinco mil megawatts", "pt",
+     ("entre quatro e cinco mil megawatts", "between", 4000, True, 5000, True, "MW")),
+    ("between 2 and 3 million", "en", ("between 2 and 3 million", "between", 2000000, True, 3000000, True, None)),
+    ("between 4 and 5k MW", "en", ("between 4 and 5k MW", "between", 4000, True, 5000, True, "MW")),
+    # the first end is larger than the second's mantissa: as written
+    ("entre 500 e 5 mil MW", "pt", ("entre 500 e 5 mil MW", "between", 500, True, 5000, True, "MW")),
+    ("entre 10 e 500 MW", "pt", ("entre 10 e 500 MW", "between", 10, True, 500, True, "MW")),
+])
+def test_a_scale_word_on_the_second_end_of_a_range_scales_the_first(ext, text, lang, expected):
+    assert _sides(ext, text, lang) == [expected]
+
+
+@pytest.mark.parametrize("text,lang,expected", [
+    # "4 mil e 5" is 4005 only when no scale as large follows the 5
+    ("entre 4 mil e 5 mil MW", "pt", ("entre 4 mil e 5 mil MW", "between", 4000, 5000)),
+    ("between 4 thousand and 5 thousand MW", "en",
+     ("between 4 thousand and 5 thousand MW", "between", 4000, 5000)),
+    ("acima de 2 mil e 500 MW", "pt", ("acima de 2 mil e 500 MW", "gt", 2500, None)),
+    ("acima de 2 milhões e 500 mil", "pt", ("acima de 2 milhões e 500 mil", "gt", 2500000, None)),
+    ("acima de 2 milhões e 500", "pt", ("acima de 2 milhões e 500", "gt", 2000500, None)),
+])
+def test_digits_with_scales_joined_by_e(ext, text, lang, expected):
+    assert [(g[0], g[1], g[2], g[4]) for g in _sides(ext, text, lang)] == [expected]
+
+
+@pytest.mark.parametrize("text,lang,expected", [
+    ("A vazão afluente for inferior a 30 m³/s.", "pt", ("inferior a 30 m³/s", "m³/s")),
+    ("vazão defluente mínima de 1.300 m3/s", "pt", ("mínima de 1.300 m3/s", "m³/s")),
+    ("acima de 5 metros cúbicos por segundo", "pt", ("acima de 5 metros cúbicos por segundo", "m³/s")),
+    ("volume útil acima de 500 hm³", "pt", ("acima de 500 hm³", "hm³")),
+    ("cota do reservatório inferior a 250,00 m", "pt", ("inferior a 250,00 m", "m")),
+    ("outflow above 1,000 m3/s", "en", ("above 1,000 m3/s", "m³/s")),
+    ("at least 500 cubic meters", "en", ("at least 500 cubic meters", "m³")),
+])
+def test_flow_volume_and_level_units(ext, text, lang, expected):
+    assert [(g[0], g[6]) for g in _sides(ext, text, lang)] == [expected]
+
+
 def test_each_side_with_its_unit_is_two_conditions(ext):
     got = _found(ext, "Média tensão: > 2,3 kV e < 69 kV.")
     assert [g[:2] for g in got] == [("> 2,3 kV", "gt"), ("< 69 kV", "lt")]

@@ -1,0 +1,174 @@
+"""What is written next to a parsed bound and changes it: a chained comparison before it, and
+"inclusive" / "exclusive" after it.
+
+Runs after the parser (`InequalityExtractor._matches_one`), only on texts where the parser
+found a bound and a cheap test says one of these may apply (a bound starting with a symbol
+comparator; one of the lexicon's `inclusive_words` / `exclusive_words` in the folded text).
+Each reads what the grammar cannot: the chain's variable is a word in no lexicon, a scale
+word's reach depends on the numbers' values, and whether "inclusive" qualifies the bound or
+the words after it depends on what follows it.
+
+- **Chains**: "0,95 pu ≤ V ≤ 1,05 pu", "550 kV > V > 500 kV", "2.000 MW < FNS ≤ 3.500 MW".
+  The grammar reads the right-hand comparison ("≤ 1,05 pu"); a number and a symbol
+  comparator of the same direction before the variable close the other side: one `between`
+  (production "chain"), each side inclusive as its own symbol says. The variable is one
+  token of the scanner, a word that starts with a letter ("V", "f", "Vbarra", "P_max",
+  "FNS"). Mixed directions ("5 < x > 3") or an empty interval stay as the grammar read them.
+- **A scale word on the second end of a range**: "entre 4 e 5 mil MW", "between 2 and 3
+  million" -> 4000-5000, 2-3 million. The scale ("mil", "million", a suffix "k") of the
+  second number applies to a first number written without one and smaller than the
+  second's mantissa; "entre 500 e 5 mil" stays 500-5000.
+- **Trailing inclusive / exclusive**: "acima de 230 kV, inclusive" -> ge; "até 100 MW
+  (exclusive)" -> lt; "entre 10 e 20 MW, exclusive" -> both sides open. The word counts
+  only where it ends the clause (the text ends, or punctuation follows it, or it is in
+  parentheses): in "abaixo de 550 kV, inclusive durante manobras" it means "even", and the
+  bound stays as read. The span then runs to the end of the word (or of its ")").
+"""
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+
+from .interval import Bound
+from .lexicon import Lexicon
+from .scanner import Tok
+
+__all__ = ["BoundContext", "CHAIN_SYMBOLS"]
+
+#: first characters of the symbol comparators a chain is written with
+CHAIN_SYMBOLS = frozenset("<>≤≥⩽⩾")
+_LESS = frozenset({"lt", "le"})
+_GREATER = frozenset({"gt", "ge"})
+_VARIABLE = re.compile(r"[^\W\d_][\w.\-]{0,23}")
+#: what may follow a trailing word for it to end the clause (after optional whitespace)
+_CLAUSE_END = frozenset(".,;:)!?")
+#: the op a trailing word gives a one-sided bound: (op, inclusive?) -> op
+_CLOSE = {("gt", True): "ge", ("lt", True): "le", ("ge", False): "gt", ("le", False): "lt"}
+
+
+class BoundContext:
+    """Built once per lexicon; `apply` returns the bounds with chains and trailing words read."""
+
+    def __init__(self, lex: Lexicon):
+        inclusive = lex.context_words.get("inclusive_words") or frozenset()
+        exclusive = lex.context_words.get("exclusive_words") or frozenset()
+        self._inclusive = frozenset(inclusive)
+        nw = lex.numbers
+        self._scales = dict(nw.scales)
+        self._suffix_scales = dict(nw.suffix_scales)
+        #: the trailing words, for the extractor's substring test of the folded text
+        self.words: tuple[str, ...] = tuple(sorted(inclusive | exclusive))
+        alternatives = "|".join(re.escape(w) for w in sorted(self.words, key=len, reverse=True))
+        # after the bound: ", inclusive", " inclusive", "(inclusive" (the ")" checked below)
+        self._tail = re.compile(rf"(?:\s*,\s*|\s*(\()\s*|\s+)({alternatives})\b") \
+            if self.words else None
+
+    def apply(self, text: str, folded: str, toks: list[Tok], bounds: list[Bound]) -> list[Bound]:
+        """`bounds` (the parser's, in order and apart) with chains joined and trailing words
+        read; the list is new when anything changed."""
+        out: list[Bound] = []
+        changed = False
+        for b in bounds:
+            c = self._chain(text, toks, b, out[-1].end if out else 0)
+            if c is not None:
+                b, changed = c, True
+            if b.op == "between" and b.production in _RANGES and b.low > 0 and b.high >= b.low * 10:
+                r = self._scaled(folded, toks, b)
+                if r is not None:
+                    b, changed = r, True
+            t = self._trailing(folded, b) if self._tail is not None else None
+            if t is not None:
+                b, changed = t, True
+            out.append(b)
+        return out if changed else bounds
+
+    # -- chains ------------------------------------------------------------------------
+    @staticmethod
+    def _chain(text: str, toks: list[Tok], b: Bound, floor: int) -> Bound | None:
+        """`b` ("≤ 1,05 pu") joined with the "0,95 pu ≤ V" before it, or None."""
+        if b.production != "prefix" or b.negated or text[b.start] not in CHAIN_SYMBOLS:
+            return None
+        k = next((i for i, t in enumerate(toks) if t.start == b.start), None)
+        if k is None or k < 3 or toks[k].type != "CMP":
+            return None
+        var, cmp = toks[k - 1], toks[k - 2]
+        if var.type != "OTHER" or not _VARIABLE.fullmatch(text, var.start, var.end):
+            return None
+        if cmp.type != "CMP" or text[cmp.start] not in CHAIN_SYMBOLS:
+            return None
+        first, second = cmp.op, b.op
+        if not ({first, second} <= _LESS or {first, second} <= _GREATER):
+            return None
+        q = k - 3
+        unit_tok = None
+        if toks[q].type == "UNIT":
+            unit_tok, q = toks[q], q - 1
+        if q < 0 or toks[q].type != "NUMBER" or toks[q].value is None:
+            return None
+        num = toks[q]
+        if num.start < floor:
+            return None  # the number ends an earlier bound
+        ua = unit_tok.op if unit_tok is not None else num.unit
+        ub = b.unit
+        unit = None if ua and ub and ua != ub else ub or ua
+        if first in _LESS:  # "0,95 ≤ V ≤ 1,05": the number before is the low side
+            low, low_inc, high, high_inc = num.value, first == "le", b.high, b.high_inclusive
+        else:  # "550 > V > 500": the number before is the high side
+            low, low_inc, high, high_inc = b.low, b.low_inclusive, num.value, first == "ge"
+        if low is None or high is None or not low < high:
+            return None
+        return Bound("between", low, high, low_inc, high_inc, unit, False, num.start, b.end,
+                     "chain", b.core_end)
+
+    # -- scale words ------------------------------------------------------------------
+    def _scale_of(self, written: str) -> Decimal | None:
+        """The scale a number as written (folded) ends with: "5 mil" -> 1000, "5k" -> 1000."""
+        words = written.split()
+        if len(words) > 1 and words[-1] in self._scales:
+            return self._scales[words[-1]]
+        for suffix, scale in self._suffix_scales.items():
+            if written.endswith(suffix) and written[:-len(suffix)].rstrip()[-1:].isdigit():
+                return scale
+        return None
+
+    def _scaled(self, folded: str, toks: list[Tok], b: Bound) -> Bound | None:
+        """The range `b` with the second number's scale given to the first, or None."""
+        nums = [t for t in toks if t.type == "NUMBER" and b.start <= t.start and t.end <= b.end]
+        if len(nums) != 2 or nums[0].value is None or nums[1].value is None:
+            return None
+        first, second = nums
+        scale = self._scale_of(folded[second.start:second.end])
+        if scale is None or self._scale_of(folded[first.start:first.end]) is not None \
+                or any(w in self._scales for w in folded[first.start:first.end].split()):
+            return None
+        low = first.value
+        if not 0 < low < second.value / scale or b.low != low or b.high != second.value:
+            return None
+        return b._replace(low=low * scale)
+
+    # -- trailing words ----------------------------------------------------------------
+    def _trailing(self, folded: str, b: Bound) -> Bound | None:
+        """`b` closed or opened by an "inclusive" / "exclusive" that ends the clause after it."""
+        if b.op not in _CLOSE_OPS:
+            return None
+        m = self._tail.match(folded, b.end)
+        if m is None:
+            return None
+        end = m.end()
+        rest = folded[end:].lstrip()
+        if m.group(1):  # "(inclusive)": the ")" closes it, whatever follows
+            if not rest.startswith(")"):
+                return None
+            end = folded.index(")", end) + 1
+        elif rest and rest[0] not in _CLAUSE_END:
+            return None  # "inclusive durante manobras": "even during"
+        inclusive = m.group(2) in self._inclusive
+        if b.op == "between":
+            return b._replace(low_inclusive=inclusive, high_inclusive=inclusive, end=end)
+        return b._replace(op=_CLOSE.get((b.op, inclusive), b.op),
+                          low_inclusive=inclusive if b.low is not None else False,
+                          high_inclusive=inclusive if b.high is not None else False, end=end)
+
+
+_RANGES = frozenset({"between", "from_to", "bare_range", "dash_range"})
+_CLOSE_OPS = frozenset({"gt", "ge", "lt", "le", "between"})
