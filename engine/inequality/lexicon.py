@@ -54,6 +54,8 @@ _UNIT_KEYS = {"aliases", "exact", "prefix", "subunit_of", "factor"}
 #: Category pairs allowed to share one phrase; the scanner resolves them by grammar or context.
 _COMPATIBLE = {frozenset({"CMP", "POST"}), frozenset({"CMP", "TO"}), frozenset({"APPROX", "DASH"})}
 
+_RATIO = re.compile(r"\s*(\d+)\s*/\s*(\d+)\s*")
+
 # Same splitting the scanner uses (words, digit runs, comparator symbols, single marks).
 _WORD_RE = re.compile(
     r"\d+(?:[.,]\d+)*|[^\W\d_]+|<=|>=|=<|=>|<>|!=|==|''|[^\w\s]|_", re.UNICODE)
@@ -185,7 +187,9 @@ def _number(c: _Collector, v: Any, path: tuple) -> Decimal | None:
         c.err("lexicon-bad-number", f"expected a number, got {type(v).__name__}", path)
         return None
     try:
-        d = Decimal(str(v))
+        m = _RATIO.fullmatch(v) if isinstance(v, str) else None
+        # a ratio ("1/60": a minute in hours) where no decimal is exact
+        d = Decimal(m.group(1)) / Decimal(m.group(2)) if m and int(m.group(2)) else Decimal(str(v))
     except InvalidOperation:
         c.err("lexicon-bad-number", f"not a number: {v!r}", path)
         return None

@@ -45,6 +45,7 @@ _MONTH_YEAR = re.compile(r"(\d{1,2})/(\d{4})")
 _TIME = re.compile(r"\d{1,2}(?::\d{2}|h\d{2})")
 _CHUNK_STRIP_R = ".,;:!?)]}\"'»"
 _CHUNK_STRIP_L = "([{\"'«"
+_TWELVE_PLACES = Decimal("1e-12")
 _SIGNS = frozenset({"-", "−", "+"})  # a sign that may start a number ("+100 Mvar")
 #: what `_chunk_is_whole`'s regexes need, so the compiled pass 2 asks it only then: one of
 #: `_WHOLE_ANY` (":" or "h" of a time, "+" of a phone number), two of one of `_WHOLE_SEPS`
@@ -490,8 +491,12 @@ class Scanner:
                 if (main is not None and sub is not None and sub.subunit_of == main.symbol
                         and sub.factor is not None):
                     t = toks[i]
-                    merges.append((i, Tok("NUMBER", t.start, toks[i + 4].end,
-                                          value=t.value + toks[i + 3].value * sub.factor,
+                    v = t.value + toks[i + 3].value * sub.factor
+                    if v.as_tuple().exponent < -12:  # an inexact factor ("1/60" of an hour):
+                        q = v.quantize(_TWELVE_PLACES).normalize()  # 1 h 30 min = 1.5 h,
+                        if q.as_tuple().exponent >= -6:  # not 1.4999...; 1 h 20 min stays
+                            v = q  # 1.3333... (a float's digits), not 12 places
+                    merges.append((i, Tok("NUMBER", t.start, toks[i + 4].end, value=v,
                                           unit=main.symbol)))
                     done = i + 5
                     continue

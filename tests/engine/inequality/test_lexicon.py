@@ -74,6 +74,15 @@ def test_many_errors_reported_together():
                                           "lexicon-bad-number", "lexicon-bad-type"])
 
 
+def test_a_unit_factor_may_be_a_ratio():
+    text = MINIMAL + "units:\n  h: [hora]\n  min:\n    aliases: [minuto]\n    subunit_of: h\n    factor: 1/60\n"
+    lex = parse_lexicon(text, "f.yaml")
+    assert lex.units["min"].factor * 60 == pytest.approx(1)
+    with pytest.raises(LexiconError) as exc:
+        parse_lexicon(text.replace("1/60", "1/0"), "f.yaml")
+    assert _codes(exc) == ["lexicon-bad-number"]
+
+
 def test_yaml_syntax_error_is_located():
     with pytest.raises(LexiconError) as exc:
         parse_lexicon("lang: pt\ncomparators:\n  gt: [maior que\n", "f.yaml")

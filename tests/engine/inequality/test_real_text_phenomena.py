@@ -268,6 +268,16 @@ def test_a_postfix_with_e_still_yields_to_a_comparator_before_a_number(ext):
         ("mais de 10 e abaixo de 20 MW", "between")]
 
 
+@pytest.mark.parametrize("text,lang,expected", [
+    ("por mais de 1 hora e 30 minutos", "pt", ("mais de 1 hora e 30 minutos", "gt", 1.5, None, "h")),
+    ("no máximo 2 minutos e 30 segundos", "pt", ("no máximo 2 minutos e 30 segundos", "le", None, 2.5, "min")),
+    ("mais de 1 hora e 20 minutos", "pt", ("mais de 1 hora e 20 minutos", "gt", 1 + 1 / 3, None, "h")),
+    ("more than 1 hour and 30 minutes", "en", ("more than 1 hour and 30 minutes", "gt", 1.5, None, "h")),
+])
+def test_a_duration_in_two_units_is_one_quantity(ext, text, lang, expected):
+    assert [(g[0], g[1], g[2], g[4], g[6]) for g in _sides(ext, text, lang)] == [expected]
+
+
 def test_each_side_with_its_unit_is_two_conditions(ext):
     got = _found(ext, "Média tensão: > 2,3 kV e < 69 kV.")
     assert [g[:2] for g in got] == [("> 2,3 kV", "gt"), ("< 69 kV", "lt")]
