@@ -377,8 +377,9 @@ cdef class RefineLoop:
                 and self.hrs_after.match(after):
             self._other(t)
             return 0
-        # 3. identifiers
-        if near and self.before_id is not None and self.before_id.match(before):
+        # 3. identifiers (not a range with a unit after it: "barras entre 10 e 20 kV")
+        if near and self.before_id is not None and self.before_id.match(before) and not (
+                has_j and j + 1 < n and self._type(toks, j + 1) == "UNIT" and toks[j + 1].op != u"°"):
             self._other(t)
             if has_j:
                 self._other(toks[j - 1])

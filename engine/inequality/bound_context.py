@@ -1,9 +1,10 @@
-"""What is written next to a parsed bound and changes it: a chained comparison before it, and
-"inclusive" / "exclusive" after it.
+"""What is written next to a parsed bound and changes it: a chained comparison before it, a
+scale word on a range's second end, and "inclusive" / "exclusive" after it or its first end.
 
 Runs after the parser (`InequalityExtractor._matches_one`), only on texts where the parser
 found a bound and a cheap test says one of these may apply (a bound starting with a symbol
-comparator; one of the lexicon's `inclusive_words` / `exclusive_words` in the folded text).
+comparator; a range whose high end is ten times its low one or more; one of the lexicon's
+`inclusive_words` / `exclusive_words` in the folded text).
 Each reads what the grammar cannot: the chain's variable is a word in no lexicon, a scale
 word's reach depends on the numbers' values, and whether "inclusive" qualifies the bound or
 the words after it depends on what follows it.
@@ -23,6 +24,9 @@ the words after it depends on what follows it.
   only where it ends the clause (the text ends, or punctuation follows it, or it is in
   parentheses): in "abaixo de 550 kV, inclusive durante manobras" it means "even", and the
   bound stays as read. The span then runs to the end of the word (or of its ")").
+  Written after a range's first end, the word is about that end only ("entre 69 kV
+  (inclusive) e 230 kV (exclusive)" -> [69, 230)): `strip_marks` takes it out of the tokens
+  before the parser runs (else it would end the range's window) and `apply` reads it back.
 """
 from __future__ import annotations
 
@@ -63,12 +67,52 @@ class BoundContext:
         self._tail = re.compile(rf"(?:\s*,\s*|\s*(\()\s*|\s+)({alternatives})\b") \
             if self.words else None
 
-    def apply(self, text: str, folded: str, toks: list[Tok], bounds: list[Bound]) -> list[Bound]:
-        """`bounds` (the parser's, in order and apart) with chains joined and trailing words
-        read; the list is new when anything changed."""
+    def strip_marks(self, folded: str, toks: list[Tok]) -> tuple[list[Tok], dict[int, tuple[bool, object]]]:
+        """`toks` without the marks written after a range's first end ("entre 69 kV
+        (inclusive) e 230 kV", "de 69 kV, inclusive, a 230 kV"), so the range parses, and
+        the marks: the end offset of the quantity each follows -> (inclusive?, its number's
+        value). A mark counts only between a quantity and a range joiner."""
+        marks: dict[int, tuple[bool, object]] = {}
+        drop: set[int] = set()
+        n = len(toks)
+        for i, t in enumerate(toks):
+            if t.type != "OTHER" or i == 0:
+                continue
+            word = folded[t.start:t.end].strip(" (),")
+            if word not in self.words:
+                continue
+            before = i - 1 if toks[i - 1].type != "COMMA" else i - 2
+            after = i + 1 if i + 1 < n and toks[i + 1].type != "COMMA" else i + 2
+            if before < 0 or after >= n or toks[after].type not in _RANGE_JOINERS:
+                continue
+            q = toks[before]
+            if q.type not in ("NUMBER", "UNIT"):
+                continue
+            num = q if q.type == "NUMBER" else toks[before - 1] if before > 0 else None
+            if num is None or num.type != "NUMBER":
+                continue
+            marks[q.end] = (word in self._inclusive, num.value)
+            drop.update(range(before + 1, after))
+        if not drop:
+            return toks, marks
+        return [t for k, t in enumerate(toks) if k not in drop], marks
+
+    def apply(self, text: str, folded: str, toks: list[Tok], bounds: list[Bound],
+              marks: dict[int, tuple[bool, object]] | None = None) -> list[Bound]:
+        """`bounds` (the parser's, in order and apart) with chains joined, scale words and
+        inclusivity marks read (`marks`: from `strip_marks`); the list is new when anything
+        changed."""
         out: list[Bound] = []
         changed = False
         for b in bounds:
+            other_side = None  # a range whose first end has its own mark: the other end
+            if marks and b.op == "between":
+                inner = next((m for k, m in marks.items() if b.start < k < b.end), None)
+                if inner is not None:
+                    inclusive, value = inner
+                    side, other_side = ("low_inclusive", "high_inclusive") if value == b.low \
+                        else ("high_inclusive", "low_inclusive")
+                    b, changed = b._replace(**{side: inclusive}), True
             c = self._chain(text, toks, b, out[-1].end if out else 0)
             if c is not None:
                 b, changed = c, True
@@ -76,7 +120,7 @@ class BoundContext:
                 r = self._scaled(folded, toks, b)
                 if r is not None:
                     b, changed = r, True
-            t = self._trailing(folded, b) if self._tail is not None else None
+            t = self._trailing(folded, b, other_side) if self._tail is not None else None
             if t is not None:
                 b, changed = t, True
             out.append(b)
@@ -147,8 +191,10 @@ class BoundContext:
         return b._replace(low=low * scale)
 
     # -- trailing words ----------------------------------------------------------------
-    def _trailing(self, folded: str, b: Bound) -> Bound | None:
-        """`b` closed or opened by an "inclusive" / "exclusive" that ends the clause after it."""
+    def _trailing(self, folded: str, b: Bound, side: str | None = None) -> Bound | None:
+        """`b` closed or opened by an "inclusive" / "exclusive" that ends the clause after it
+        (`side`: of a range whose first end has its own mark, the field of the other end,
+        which the word is about)."""
         if b.op not in _CLOSE_OPS:
             return None
         m = self._tail.match(folded, b.end)
@@ -163,6 +209,8 @@ class BoundContext:
         elif rest and rest[0] not in _CLAUSE_END:
             return None  # "inclusive durante manobras": "even during"
         inclusive = m.group(2) in self._inclusive
+        if b.op == "between" and side is not None:
+            return b._replace(**{side: inclusive}, end=end)
         if b.op == "between":
             return b._replace(low_inclusive=inclusive, high_inclusive=inclusive, end=end)
         return b._replace(op=_CLOSE.get((b.op, inclusive), b.op),
@@ -170,5 +218,6 @@ class BoundContext:
                           high_inclusive=inclusive if b.high is not None else False, end=end)
 
 
+_RANGE_JOINERS = frozenset({"AND", "TO", "CMPTO", "DASH"})
 _RANGES = frozenset({"between", "from_to", "bare_range", "dash_range"})
 _CLOSE_OPS = frozenset({"gt", "ge", "lt", "le", "between"})

@@ -197,19 +197,24 @@ class InequalityExtractor:
             if not _has_word(folded, self._word_triggers[lang], self._word_longest[lang]):
                 return []
         toks = self._refiners[lang](text, self._scanners[lang].scan(text, folded), folded)
+        context = self._contexts[lang]
+        marks = None
+        for w in context.words:
+            if w in folded:  # "entre 69 kV (inclusive) e 230 kV": the mark off the range
+                toks, marks = context.strip_marks(folded, toks)
+                break
         found = self._parser.parse_all(toks)
         if found:
             # a chain ("0,95 ≤ V ≤ 1,05"), a scale word on a range's second end ("entre 4 e
             # 5 mil") or a trailing "inclusive" may change a bound: read by `BoundContext`
             # only where a bound starts with a symbol comparator, a range's high end is ten
-            # times its low one or more, or one of the trailing words is in the text
-            context = self._contexts[lang]
+            # times its low one or more, or one of the trailing words is in the text (the
+            # substring tests above)
+            if marks is not None:
+                return context.apply(text, folded, toks, found, marks)
             for b in found:
                 if text[b.start] in CHAIN_SYMBOLS or (
                         b.op == "between" and b.low > 0 and b.high >= b.low * 10):
-                    return context.apply(text, folded, toks, found)
-            for w in context.words:
-                if w in folded:
                     return context.apply(text, folded, toks, found)
         return found
 

@@ -14,8 +14,8 @@ What it does, in order:
    two ends are years ("2018-2019", "de 2015 a 2020") with no unit;
 2. clock times are not conditions: "das 9 às 14 horas", "1200 hrs";
 3. identifiers are not quantities: numbers after a noun that numbers things ("itens 4.2 a
-   4.9", "os lotes de 10 a 13", "etapas de 120 a 130") with the range's other end, and
-   zero-padded codes ("0976");
+   4.9", "os lotes de 10 a 13", "etapas de 120 a 130") with the range's other end, unless a
+   unit follows the range ("barras entre 10 e 20 kV"), and zero-padded codes ("0976");
 4. a change is not a condition: "passar de 60 para 80 MW" (the numbers around "para");
 5. a spelled-out duplicate in parentheses is dropped: "80 (oitenta) horas" reads as "80 horas",
    "2.000 MW (dois mil megawatts) ou menos" as "2.000 MW ou menos";
@@ -255,8 +255,9 @@ def _refine(rf: Refiner, text: str, toks: list[Tok], folded: str) -> list[Tok]:
         if lead in "012" and _HHMM.fullmatch(raw) and _HRS_AFTER.match(after):
             _other(t)
             continue
-        # 3. identifiers
-        if near and before_id is not None and before_id.match(before):
+        # 3. identifiers (not a range with a unit after it: "barras entre 10 e 20 kV")
+        if near and before_id is not None and before_id.match(before) and not (
+                j is not None and j + 1 < n and toks[j + 1].type == "UNIT" and toks[j + 1].op != "°"):
             _other(t)
             if j is not None:
                 _other(toks[j - 1])

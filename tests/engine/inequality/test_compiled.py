@@ -486,7 +486,8 @@ def _context_numbers(n: int = 3000, seed: int = 61) -> list[str]:
             "itens 4.2 a 4.9", "lote 3", "os lotes de 10 a 13", "nº 5", "0976", "passar de 60 para 80 MW",
             "de 10 para 20", "80 (oitenta) horas", "2.000 MW (dois mil megawatts)", "30 dias (trinta dias)",
             "100 MW (cem MW)", "5 kV (5 V)", "2.000 MW (dois mil)", "30 (trinta dias)", "ou menos",
-            "trinta segundos, no mínimo", "no máximo, 2 minutos",
+            "trinta segundos, no mínimo", "no máximo, 2 minutos", "barras entre 10 e 20 kV",
+            "artigos 5º a 10º", "lotes de 10 a 13 MW",
             "80A", "5 V", "10 kV", "entre", "mais de", "até", "e", "a", "de", ",", "(", ")", "20", "1999",
             "2100", "º", "°", "x", "horas", "h", "MW", "menor que", "superior a", "2 mil", "em", "%"]
     # what each regex the compiled loop asks only after a C test needs first: ordinal marks

@@ -202,6 +202,26 @@ def test_a_trailing_inclusive_or_exclusive_closes_or_opens_the_bound(ext, text, 
     assert _sides(ext, text, lang) == [expected]
 
 
+@pytest.mark.parametrize("text,expected", [
+    ("níveis de tensão entre 69 kV (inclusive) e 230 kV (exclusive)",
+     ("entre 69 kV (inclusive) e 230 kV (exclusive)", "between", 69, True, 230, False, "kV")),
+    ("de 69 kV, inclusive, a 230 kV, exclusive.",
+     ("de 69 kV, inclusive, a 230 kV, exclusive", "between", 69, True, 230, False, "kV")),
+    ("entre 69 kV (exclusive) e 230 kV", ("entre 69 kV (exclusive) e 230 kV", "between", 69, False, 230, True, "kV")),
+    ("entre 69 (inclusive) e 230 kV", ("entre 69 (inclusive) e 230 kV", "between", 69, True, 230, True, "kV")),
+])
+def test_a_mark_on_a_range_s_first_end_is_read_off_it(ext, text, expected):
+    assert _sides(ext, text) == [expected]
+
+
+def test_a_range_with_a_unit_after_a_numbering_noun_is_a_quantity(ext):
+    assert [g[:2] for g in _found(ext, "a tensão das barras entre 10 e 20 kV")] == [
+        ("entre 10 e 20 kV", "between")]
+    # without a unit the numbers stay identifiers
+    assert _found(ext, "as barras 10 e 20 e os itens 4.2 a 4.9") == []
+    assert _found(ext, "artigos 5º a 10º") == []
+
+
 def test_a_trailing_word_that_closes_a_range_in_half_open_mode():
     half = InequalityExtractor.load(half_open=True)
     assert _sides(half, "entre 10 e 20 MW, inclusive")[0][1:6] == ("between", 10, True, 20, True)
