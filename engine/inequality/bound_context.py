@@ -31,6 +31,7 @@ the words after it depends on what follows it.
 from __future__ import annotations
 
 import re
+from bisect import bisect_left, bisect_right
 from decimal import Decimal
 
 from .interval import Bound
@@ -46,6 +47,7 @@ _GREATER = frozenset({"gt", "ge"})
 _VARIABLE = re.compile(r"[^\W\d_][\w.\-]{0,23}")
 #: what may follow a trailing word for it to end the clause (after optional whitespace)
 _CLAUSE_END = frozenset(".,;:)!?")
+_NEXT_CHAR = re.compile(r"\s*(\S?)")
 #: the op a trailing word gives a one-sided bound: (op, inclusive?) -> op
 _CLOSE = {("gt", True): "ge", ("lt", True): "le", ("ge", False): "gt", ("le", False): "lt"}
 
@@ -104,20 +106,25 @@ class BoundContext:
         changed."""
         out: list[Bound] = []
         changed = False
+        # token starts and mark offsets, for bisection: linear in the text however many
+        # bounds it holds (the tokens and the marks are in text order)
+        starts = [t.start for t in toks]
+        mark_at = sorted(marks) if marks else []
         for b in bounds:
             other_side = None  # a range whose first end has its own mark: the other end
-            if marks and b.op == "between":
-                inner = next((m for k, m in marks.items() if b.start < k < b.end), None)
+            if mark_at and b.op == "between":
+                m = bisect_right(mark_at, b.start)
+                inner = marks[mark_at[m]] if m < len(mark_at) and mark_at[m] < b.end else None
                 if inner is not None:
                     inclusive, value = inner
                     side, other_side = ("low_inclusive", "high_inclusive") if value == b.low \
                         else ("high_inclusive", "low_inclusive")
                     b, changed = b._replace(**{side: inclusive}), True
-            c = self._chain(text, toks, b, out[-1].end if out else 0)
+            c = self._chain(text, toks, starts, b, out[-1].end if out else 0)
             if c is not None:
                 b, changed = c, True
             if b.op == "between" and b.production in _RANGES and b.low > 0 and b.high >= b.low * 10:
-                r = self._scaled(folded, toks, b)
+                r = self._scaled(folded, toks, starts, b)
                 if r is not None:
                     b, changed = r, True
             t = self._trailing(folded, b, other_side) if self._tail is not None else None
@@ -128,12 +135,13 @@ class BoundContext:
 
     # -- chains ------------------------------------------------------------------------
     @staticmethod
-    def _chain(text: str, toks: list[Tok], b: Bound, floor: int) -> Bound | None:
-        """`b` ("≤ 1,05 pu") joined with the "0,95 pu ≤ V" before it, or None."""
+    def _chain(text: str, toks: list[Tok], starts: list[int], b: Bound, floor: int) -> Bound | None:
+        """`b` ("≤ 1,05 pu") joined with the "0,95 pu ≤ V" before it, or None (`starts`:
+        the tokens' starts)."""
         if b.production != "prefix" or b.negated or text[b.start] not in CHAIN_SYMBOLS:
             return None
-        k = next((i for i, t in enumerate(toks) if t.start == b.start), None)
-        if k is None or k < 3 or toks[k].type != "CMP":
+        k = bisect_left(starts, b.start)
+        if k < 3 or k >= len(toks) or starts[k] != b.start or toks[k].type != "CMP":
             return None
         var, cmp = toks[k - 1], toks[k - 2]
         if var.type != "OTHER" or not _VARIABLE.fullmatch(text, var.start, var.end):
@@ -175,9 +183,10 @@ class BoundContext:
                 return scale
         return None
 
-    def _scaled(self, folded: str, toks: list[Tok], b: Bound) -> Bound | None:
+    def _scaled(self, folded: str, toks: list[Tok], starts: list[int], b: Bound) -> Bound | None:
         """The range `b` with the second number's scale given to the first, or None."""
-        nums = [t for t in toks if t.type == "NUMBER" and b.start <= t.start and t.end <= b.end]
+        nums = [t for t in toks[bisect_left(starts, b.start):bisect_left(starts, b.end)]
+                if t.type == "NUMBER" and t.end <= b.end]
         if len(nums) != 2 or nums[0].value is None or nums[1].value is None:
             return None
         first, second = nums
@@ -201,12 +210,13 @@ class BoundContext:
         if m is None:
             return None
         end = m.end()
-        rest = folded[end:].lstrip()
+        nxt = _NEXT_CHAR.match(folded, end)  # the first character after it but whitespace
+        follow = nxt.group(1)
         if m.group(1):  # "(inclusive)": the ")" closes it, whatever follows
-            if not rest.startswith(")"):
+            if follow != ")":
                 return None
-            end = folded.index(")", end) + 1
-        elif rest and rest[0] not in _CLAUSE_END:
+            end = nxt.end()
+        elif follow and follow not in _CLAUSE_END:
             return None  # "inclusive durante manobras": "even during"
         inclusive = m.group(2) in self._inclusive
         if b.op == "between" and side is not None:
