@@ -12,8 +12,8 @@ Two suite conventions are normalised before comparing spans, because they descri
 systems' span policies, not different inequalities:
 - suites with no units at all (Recognizers-Text's NumberRange model) end spans at the last
   number ("menos de 174" in "menos de 174 gramas"): our trailing unit is not counted;
-- Duckling Quantity spans include the product ("6 lbs of meat"): the " of <product>" tail of
-  the expected span is not counted.
+- Duckling Quantity spans include the product ("6 lbs of meat", "6 libras de carne"): the
+  " of <product>" / " de <product>" tail of the expected span is not counted.
 Duckling values are in Duckling's base units ("0.002 kg" -> 2 gram): our value is converted
 with the table below before comparing, when the suite gives a unit.
 """
@@ -114,10 +114,12 @@ def _expected_span(e: dict) -> tuple[int, int]:
     start, end = e["start"], e["end"]
     prod = e.get("product")
     if prod:
-        span = e["span"]
-        k = span.lower().rfind(" of ")
-        if k > 0 and prod.lower() in span[k:].lower():
-            end = start + k
+        span = e["span"].lower()
+        for joiner in (" of ", " de "):  # "6 lbs of meat", "6 libras de carne"
+            k = span.rfind(joiner)
+            if k > 0 and prod.lower() in span[k:]:
+                end = start + k
+                break
     return start, end
 
 

@@ -21,6 +21,7 @@ FLOORS = [
     ("recognizers-text-en.jsonl", True, 0.96),
     ("recognizers-text-en-experimental.jsonl", False, 0.98),
     ("duckling-en.jsonl", False, 0.99),
+    ("duckling-es.jsonl", False, 0.95),
 ]
 
 

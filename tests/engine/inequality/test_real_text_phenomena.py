@@ -298,6 +298,24 @@ def test_a_duration_in_two_units_is_one_quantity(ext, text, lang, expected):
     assert [(g[0], g[1], g[2], g[4], g[6]) for g in _sides(ext, text, lang)] == [expected]
 
 
+@pytest.mark.parametrize("text,expected", [
+    ("La tensión debe mantenerse entre 500 kV y 550 kV.", ("entre 500 kV y 550 kV", "between", 500, 550, "kV")),
+    ("La frecuencia no debe ser inferior a 59,5 Hz.", ("no debe ser inferior a 59,5 Hz", "ge", 59.5, None, "Hz")),
+    ("El flujo no puede superar los 1.200 MW.", ("no puede superar los 1.200 MW", "le", None, 1200, "MW")),
+    ("Entre diez y veinte megavatios.", ("Entre diez y veinte megavatios", "between", 10, 20, "MW")),
+    ("Más de dos mil quinientos MW.", ("Más de dos mil quinientos MW", "gt", 2500, None, "MW")),
+    ("Temperaturas de 40 °C o más.", ("40 °C o más", "ge", 40, None, "°C")),
+    ("Al menos 3 horas y 30 minutos.", ("Al menos 3 horas y 30 minutos", "ge", 3.5, None, "h")),
+])
+def test_the_spanish_lexicon(ext, text, expected):
+    assert [(g[0], g[1], g[2], g[4], g[6]) for g in _sides(ext, text, "es")] == [expected]
+
+
+def test_spanish_dates_and_article_numbers_are_not_conditions(ext):
+    assert ext.matches("El 15 de marzo de 2024 a las 10 horas.", "es") == []
+    assert ext.matches("Los artículos 5 a 10 de la ley.", "es") == []
+
+
 def test_each_side_with_its_unit_is_two_conditions(ext):
     got = _found(ext, "Média tensão: > 2,3 kV e < 69 kV.")
     assert [g[:2] for g in got] == [("> 2,3 kV", "gt"), ("< 69 kV", "lt")]
