@@ -62,8 +62,11 @@ class BoundContext:
         nw = lex.numbers
         self._scales = dict(nw.scales)
         self._suffix_scales = dict(nw.suffix_scales)
-        #: the trailing words, for the extractor's substring test of the folded text
+        #: the trailing words
         self.words: tuple[str, ...] = tuple(sorted(inclusive | exclusive))
+        #: what the extractor searches the folded text for before asking this class about
+        #: the words: one substring they all hold ("clusive"), or the words themselves
+        self.gate: tuple[str, ...] = _common_core(self.words)
         alternatives = "|".join(re.escape(w) for w in sorted(self.words, key=len, reverse=True))
         # after the bound: ", inclusive", " inclusive", "(inclusive" (the ")" checked below)
         self._tail = re.compile(rf"(?:\s*,\s*|\s*(\()\s*|\s+)({alternatives})\b") \
@@ -231,3 +234,17 @@ class BoundContext:
 _RANGE_JOINERS = frozenset({"AND", "TO", "CMPTO", "DASH"})
 _RANGES = frozenset({"between", "from_to", "bare_range", "dash_range"})
 _CLOSE_OPS = frozenset({"gt", "ge", "lt", "le", "between"})
+
+
+def _common_core(words: tuple[str, ...]) -> tuple[str, ...]:
+    """The longest substring of 4 characters or more that every word holds, as a one-item
+    tuple (one search of the text instead of one per word), else the words."""
+    if not words:
+        return ()
+    shortest = min(words, key=len)
+    for n in range(len(shortest), 3, -1):
+        for i in range(len(shortest) - n + 1):
+            core = shortest[i:i + n]
+            if all(core in w for w in words):
+                return (core,)
+    return words

@@ -9,6 +9,7 @@ from __future__ import annotations
 import bisect
 import re
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +38,7 @@ _WORDS = re.compile(r"[^\W\d_]+")
 #: runs against the set, or the same test in C without the list of every word)
 _has_word = native_has_word() or (lambda folded, words, longest: not words.isdisjoint(_WORDS.findall(folded)))
 _new_object = object.__new__
+_ZERO, _TEN = Decimal(0), Decimal(10)  # (an int operand is converted on every comparison)
 #: builds a `Candidate` from all its fields by filling its slots, in a compiled build
 _fill_candidate = native_slot_filler(Candidate)
 
@@ -78,6 +80,9 @@ class InequalityExtractor:
         self._scanners = {lang: Scanner(lex) for lang, lex in self.lexicons.items()}
         self._refiners = {lang: Refiner(lex) for lang, lex in self.lexicons.items()}
         self._contexts = {lang: BoundContext(lex) for lang, lex in self.lexicons.items()}
+        #: per language: the substrings `BoundContext.gate` (read on every text: a dict
+        #: look-up here, not an attribute of a Python object)
+        self._context_gates = {lang: c.gate for lang, c in self._contexts.items()}
         self._word_triggers = {lang: self._trigger_words(lex) for lang, lex in self.lexicons.items()}
         #: per language: the longest number word's length (longer words are not looked up)
         self._word_longest = {lang: max(map(len, ws), default=0) for lang, ws in self._word_triggers.items()}
@@ -197,25 +202,26 @@ class InequalityExtractor:
             if not _has_word(folded, self._word_triggers[lang], self._word_longest[lang]):
                 return []
         toks = self._refiners[lang](text, self._scanners[lang].scan(text, folded), folded)
-        context = self._contexts[lang]
         marks = None
-        for w in context.words:
+        for w in self._context_gates[lang]:
             if w in folded:  # "entre 69 kV (inclusive) e 230 kV": the mark off the range
-                toks, marks = context.strip_marks(folded, toks)
+                toks, marks = self._contexts[lang].strip_marks(folded, toks)
                 break
         found = self._parser.parse_all(toks)
         if found:
             # a chain ("0,95 ≤ V ≤ 1,05"), a scale word on a range's second end ("entre 4 e
             # 5 mil") or a trailing "inclusive" may change a bound: read by `BoundContext`
-            # only where a bound starts with a symbol comparator, a range's high end is ten
-            # times its low one or more, or one of the trailing words is in the text (the
-            # substring tests above)
+            # only where one of the trailing words is in the text (the test above), a
+            # range's high end is ten times its low one or more, or a one-sided bound starts
+            # with a symbol comparator
             if marks is not None:
-                return context.apply(text, folded, toks, found, marks)
+                return self._contexts[lang].apply(text, folded, toks, found, marks)
             for b in found:
-                if text[b.start] in CHAIN_SYMBOLS or (
-                        b.op == "between" and b.low > 0 and b.high >= b.low * 10):
-                    return context.apply(text, folded, toks, found)
+                if b.op == "between":
+                    if b.low > _ZERO and b.high >= b.low * _TEN:
+                        return self._contexts[lang].apply(text, folded, toks, found)
+                elif text[b.start] in CHAIN_SYMBOLS:
+                    return self._contexts[lang].apply(text, folded, toks, found)
         return found
 
     @staticmethod
