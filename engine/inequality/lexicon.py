@@ -44,7 +44,9 @@ _NUMBER_KEYS = {
     "decimal_separator", "thousands_separator", "cardinals", "scales", "ordinals",
     "fractions", "standalone", "joiners", "point", "negative", "article_one", "suffix_scales",
 }
-#: word lists that tell a number is not a quantity (read by `refine.py`, not by the grammar)
+#: word lists read around the grammar, not by it: what tells a number is not a quantity
+#: (`refine.py`), a range's lead-in verb (`source.py`), a bound's trailing "inclusive" /
+#: "exclusive" (`bound_context.py`)
 CONTEXT_SECTIONS = ("months", "identifier_nouns", "change_words", "clock_words", "range_lead_in",
                     "year_lead", "inclusive_words", "exclusive_words")
 _TOP_KEYS = {"lang", "description", "macros", "numbers", "units", *_OP_SECTIONS, *PHRASE_SECTIONS,
