@@ -94,6 +94,7 @@ cdef struct _Word:
     # `tok_kinds` (borrowed: `Pass3`'s dicts hold them; NULL where a dict has none)
     int flags
     PyObject* fast
+    PyObject* cont  # `fast_unless` entry: the words after which the table path is not taken
     PyObject* single
     unsigned char plain
     PyObject* kinds
@@ -112,7 +113,7 @@ cdef class Pass3:
     cdef dict trie, exact_trie
     cdef object exact_first, signs, digits, num_next
     cdef Py_ssize_t before, after  # the window around each number, in raw tokens
-    cdef dict single, tok_kinds, fast_words, info, digits_memo
+    cdef dict single, tok_kinds, fast_words, fast_unless, info, digits_memo
     cdef frozenset prefix_units
     cdef set plain_cats
     cdef PyTypeObject* tok_type
@@ -138,6 +139,7 @@ cdef class Pass3:
         self.single = scanner._single
         self.tok_kinds = scanner._tok_kinds
         self.fast_words = scanner._fast_words
+        self.fast_unless = scanner._fast_unless
         #: the unit symbols written before their number ("$ 10", "R$ 5")
         self.prefix_units = frozenset(sym for sym, u in scanner.lex.units.items() if u.prefix)
         # folded word -> _W_* flags: which of the tables above hold it (the sign marks are
@@ -177,6 +179,9 @@ cdef class Pass3:
             fast = self.fast_words.get(w)
             if fast is not None:
                 e.fast = <PyObject*>fast
+            cont = self.fast_unless.get(w)
+            if cont is not None:
+                e.cont = <PyObject*>cont
             matches = self.single.get(w)
             if matches:
                 e.single = <PyObject*>matches
@@ -390,7 +395,9 @@ cdef class Pass3:
             if flags & _W_EXACT:
                 txt = v.text(seq, i)
                 exact = txt in self.exact_first
-            if flags & _W_FAST and not exact:
+            if flags & _W_FAST and not exact and not (
+                    wid >= 0 and self.words[wid].cont != NULL and i + 1 < n
+                    and v.fold(seq, i + 1) in <frozenset>(<object>self.words[wid].cont)):
                 fast = <tuple>(<object>self.words[wid].fast) if wid >= 0 else <tuple>self.fast_words[f]
                 # a one-word connector ("de", "e", "ou", ","): its token needs no look-ahead
                 typ = fast[0] if prev_numeric else fast[1]

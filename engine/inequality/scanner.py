@@ -171,6 +171,18 @@ class Scanner:
             if id(m[0][1]) in self._tok_kinds and w not in self._num_words and w not in _SIGNS
             and not w[:1].isdigit() and "UNIT" not in m[0][1]
             and not ("POST" in m[0][1] and "CMP" not in m[0][1])}
+        #: the same of one-word phrases that also begin longer ones ("ou" of "ou mais", "a"
+        #: of "a partir de"), with the words that continue one: the table path is theirs
+        #: unless the next word is one of those (then the trie walk gives the same single
+        #: match only when no longer phrase fits, which is when the table path applies)
+        self._fast_unless: dict[str, frozenset[str]] = {}
+        for w, node in self._trie.items():
+            cats = node.get(None)
+            if (cats is not None and len(node) > 1 and id(cats) in self._tok_kinds
+                    and w not in self._num_words and w not in _SIGNS and not w[:1].isdigit()
+                    and "UNIT" not in cats and not ("POST" in cats and "CMP" not in cats)):
+                self._fast_words[w] = self._tok_kinds[id(cats)]
+                self._fast_unless[w] = frozenset(k for k in node if k is not None)
         #: folded words that can start anything the scanner emits; other words are OTHER
         self.interesting = frozenset(
             set(self.first_words) | set(nw.cardinals) | set(nw.scales) | set(nw.ordinals)
@@ -343,6 +355,7 @@ class Scanner:
         nw = self.lex.numbers
         num_words, single, tok_kinds = self._num_words, self._single, self._tok_kinds
         first_words, exact_first, fast_words = self.first_words, self.exact_first, self._fast_words
+        fast_unless = self._fast_unless
         plain_cats = self._plain_cats
         # candidate windows: only tokens near a number can belong to an inequality
         at = [k for k in nums if not raws[k].blocked]
@@ -392,7 +405,8 @@ class Scanner:
                 i += 3
                 continue
             fast = fast_words.get(r.f)
-            if fast is not None and r.text not in exact_first:
+            if fast is not None and r.text not in exact_first and not (
+                    r.f in fast_unless and i + 1 < n and raws[i + 1].f in fast_unless[r.f]):
                 # a one-word connector ("de", "e", "ou", ","): its token needs no look-ahead
                 typ = fast[0] if prev_numeric else fast[1]
                 prev = Tok(typ, r.start, r.end, fast[2])

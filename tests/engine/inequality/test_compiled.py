@@ -396,6 +396,10 @@ def test_compiled_pass3_equals_the_python_loop():
     # far-apart numbers: the look mask's windows, not the whole text
     texts += [" ".join(["palavra"] * k + [t] + ["de", "x"] * k) for k, t in
               enumerate(["5 MW", "entre 1 e 2 kV", "1/2", "a dollar", "mais de 3", "um"] * 6)]
+    # one-word phrases that begin longer ones, followed by a continuation or not (the table
+    # path's exception, `Scanner._fast_unless`)
+    texts += ["230 kV e acima", "10 MW e abaixo de 5", "10 ou mais", "ou menos de 3", "a partir de 5",
+              "mínimo de 10", "mínimo 10", "at least 5 or more", "and above 3", "no más de 10"]
     checked = toks = 0
     for lang, lex in ext.lexicons.items():
         sc = Scanner(lex)
@@ -487,7 +491,7 @@ def _context_numbers(n: int = 3000, seed: int = 61) -> list[str]:
             "de 10 para 20", "80 (oitenta) horas", "2.000 MW (dois mil megawatts)", "30 dias (trinta dias)",
             "100 MW (cem MW)", "5 kV (5 V)", "2.000 MW (dois mil)", "30 (trinta dias)", "ou menos",
             "trinta segundos, no mínimo", "no máximo, 2 minutos", "barras entre 10 e 20 kV",
-            "artigos 5º a 10º", "lotes de 10 a 13 MW",
+            "artigos 5º a 10º", "lotes de 10 a 13 MW", "230 kV e acima", "e abaixo de",
             "80A", "5 V", "10 kV", "entre", "mais de", "até", "e", "a", "de", ",", "(", ")", "20", "1999",
             "2100", "º", "°", "x", "horas", "h", "MW", "menor que", "superior a", "2 mil", "em", "%"]
     # what each regex the compiled loop asks only after a C test needs first: ordinal marks

@@ -135,6 +135,8 @@ def test_an_explicit_plus_sign_is_part_of_the_number(ext, text, lang, expected):
     ("Keep the voltage at or above 0.95 pu.", "en", ("at or above 0.95 pu", "ge", Decimal("0.95"), None, "pu")),
     ("Keep the flow at or below 1,200 MW.", "en", ("at or below 1,200 MW", "le", None, Decimal(1200), "MW")),
     ("Loads up to and including 10 MW.", "en", ("up to and including 10 MW", "le", None, Decimal(10), "MW")),
+    ("Tensões de 230 kV e acima.", "pt", ("230 kV e acima", "ge", Decimal(230), None, "kV")),
+    ("Cargas de 10 MW e abaixo.", "pt", ("10 MW e abaixo", "le", None, Decimal(10), "MW")),
     ("Outages of 30 minutes or longer.", "en", ("30 minutes or longer", "ge", Decimal(30), None, "min")),
     ("Pulses of 2 seconds or shorter.", "en", ("2 seconds or shorter", "le", None, Decimal(2), "s")),
     ("Frequency must remain within 59.95 Hz and 60.05 Hz.", "en",
@@ -304,6 +306,14 @@ def test_the_spanish_lexicon(ext, text, expected):
 def test_spanish_dates_and_article_numbers_are_not_conditions(ext):
     assert ext.matches("El 15 de marzo de 2024 a las 10 horas.", "es") == []
     assert ext.matches("Los artículos 5 a 10 de la ley.", "es") == []
+
+
+def test_a_postfix_with_e_still_yields_to_a_comparator_before_a_number(ext):
+    # "e acima" is a postfix only when no number follows "acima de"
+    got = _found(ext, "maior que 10 e acima de 20")
+    assert [g[:2] for g in got] == [("maior que 10", "gt"), ("acima de 20", "gt")]
+    assert [g[:2] for g in _found(ext, "mais de 10 e abaixo de 20 MW")] == [
+        ("mais de 10 e abaixo de 20 MW", "between")]
 
 
 def test_each_side_with_its_unit_is_two_conditions(ext):

@@ -103,6 +103,28 @@ def test_scan_equals_stored_streams_of_the_previous_scanner(ext, lang):
     assert numbers > 400  # the generated text does produce numbers
 
 
+def test_the_table_path_of_one_word_phrases_equals_the_trie_walk(ext):
+    """`Scanner._fast_words` / `_fast_unless`: a one-word phrase takes its token from a table,
+    unless the next word continues a longer phrase ("e" of "e acima", "a" of "a partir de");
+    the same tokens as walking the trie at every word."""
+    from entrec.engine.inequality.scanner import Scanner
+
+    rnd = random.Random(2026)
+    extra = ["230 kV e acima", "10 MW e abaixo de 5", "10 ou mais", "a partir de 5", "mínimo de 10",
+             "mínimo 10", "ou menos de 3 e acima de 4", "at least 5 or more", "up to 10 and above",
+             "no más de 10", "a lo sumo 3 o más"]
+    words = [w for t in extra for w in t.split()]
+    texts = [t for t, _ in _texts(1500, seed=2026)] + extra
+    texts += [" ".join(rnd.choice(words) for _ in range(rnd.randint(1, 12))) for _ in range(1500)]
+    for lang, lex in ext.lexicons.items():
+        table, walk = Scanner(lex), Scanner(lex)
+        table._raw = walk._raw = None  # both run the reference pass 3 (`_pass3_py`)
+        walk._fast_words, walk._fast_unless = {}, {}
+        assert table._fast_unless  # every shipped lexicon has such words
+        for text in texts:
+            assert _stream(table.scan(text)) == _stream(walk.scan(text)), (lang, text)
+
+
 def test_post_sees_the_same_with_only_the_units_it_may_change():
     # pass 3 hands `_post` only the UNITs followed by a NUMBER or an AND: `_post` gives the
     # same tokens as with every UNIT, on texts with merges ("1 dollar and 42 cents"),
