@@ -165,23 +165,21 @@ class Scanner:
                 if "UNIT" not in cats and not ("POST" in cats and "CMP" not in cats):
                     self._plain_cats.add(id(cats))
         #: one-word phrases whose token depends only on the previous token: no number can
-        #: start there and `_pick` has nothing to check (no unit, no bare postfix)
-        self._fast_words = {
-            w: self._tok_kinds[id(m[0][1])] for w, m in self._single.items()
-            if id(m[0][1]) in self._tok_kinds and w not in self._num_words and w not in _SIGNS
-            and not w[:1].isdigit() and "UNIT" not in m[0][1]
-            and not ("POST" in m[0][1] and "CMP" not in m[0][1])}
-        #: the same of one-word phrases that also begin longer ones ("ou" of "ou mais", "a"
-        #: of "a partir de"), with the words that continue one: the table path is theirs
-        #: unless the next word is one of those (then the trie walk gives the same single
-        #: match only when no longer phrase fits, which is when the table path applies)
+        #: start there and `_pick` has nothing to check (no unit, no bare postfix), so their
+        #: token comes from this table. `_fast_unless`: for those that also begin longer
+        #: phrases ("ou" of "ou mais", "a" of "a partir de"), the words that continue one;
+        #: before one of those the table is not used (the trie walk may find the longer
+        #: phrase; before any other word it finds this same single match)
+        self._fast_words: dict[str, tuple[str, str, str | None]] = {}
         self._fast_unless: dict[str, frozenset[str]] = {}
         for w, node in self._trie.items():
             cats = node.get(None)
-            if (cats is not None and len(node) > 1 and id(cats) in self._tok_kinds
-                    and w not in self._num_words and w not in _SIGNS and not w[:1].isdigit()
-                    and "UNIT" not in cats and not ("POST" in cats and "CMP" not in cats)):
-                self._fast_words[w] = self._tok_kinds[id(cats)]
+            if (cats is None or id(cats) not in self._tok_kinds or w in self._num_words
+                    or w in _SIGNS or w[:1].isdigit() or "UNIT" in cats
+                    or ("POST" in cats and "CMP" not in cats)):
+                continue
+            self._fast_words[w] = self._tok_kinds[id(cats)]
+            if len(node) > 1:
                 self._fast_unless[w] = frozenset(k for k in node if k is not None)
         #: folded words that can start anything the scanner emits; other words are OTHER
         self.interesting = frozenset(
