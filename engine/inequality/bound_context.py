@@ -50,6 +50,11 @@ _CLAUSE_END = frozenset(".,;:)!?")
 _NEXT_CHAR = re.compile(r"\s*(\S?)")
 #: the op a trailing word gives a one-sided bound: (op, inclusive?) -> op
 _CLOSE = {("gt", True): "ge", ("lt", True): "le", ("ge", False): "gt", ("le", False): "lt"}
+#: the ops a trailing word applies to
+_CLOSE_OPS = frozenset({"gt", "ge", "lt", "le", "between"})
+#: the range productions whose first end a scale word may reach, and the tokens joining ends
+_RANGES = frozenset({"between", "from_to", "bare_range", "dash_range"})
+_RANGE_JOINERS = frozenset({"AND", "TO", "CMPTO", "DASH"})
 
 
 class BoundContext:
@@ -58,7 +63,7 @@ class BoundContext:
     def __init__(self, lex: Lexicon):
         inclusive = lex.context_words.get("inclusive_words") or frozenset()
         exclusive = lex.context_words.get("exclusive_words") or frozenset()
-        self._inclusive = frozenset(inclusive)
+        self._inclusive = inclusive
         nw = lex.numbers
         self._scales = dict(nw.scales)
         self._suffix_scales = dict(nw.suffix_scales)
@@ -229,11 +234,6 @@ class BoundContext:
         return b._replace(op=_CLOSE.get((b.op, inclusive), b.op),
                           low_inclusive=inclusive if b.low is not None else False,
                           high_inclusive=inclusive if b.high is not None else False, end=end)
-
-
-_RANGE_JOINERS = frozenset({"AND", "TO", "CMPTO", "DASH"})
-_RANGES = frozenset({"between", "from_to", "bare_range", "dash_range"})
-_CLOSE_OPS = frozenset({"gt", "ge", "lt", "le", "between"})
 
 
 def _common_core(words: tuple[str, ...]) -> tuple[str, ...]:
